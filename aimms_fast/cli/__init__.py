@@ -1,0 +1,46 @@
+"""`aimms` command line: a thin layer over ops/ (every command documented; --json where it reports).
+
+Exit codes: 0 ok, 1 failure, 2 bad usage. `aimms PATH` is `aimms open PATH`.
+Command groups live one module each in this package and register themselves on `cli`.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+
+import click
+from click_default_group import DefaultGroup
+
+from aimms_fast import __version__
+
+# Modules that add commands (each owns its commands; missing ones are simply not there yet).
+COMMAND_MODULES = ["core", "data", "media", "cache", "viewer"]
+
+
+@click.group(cls=DefaultGroup, default="open", default_if_no_args=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="aimms")
+def cli():
+    """aimms_fast: storyboards for AI filmmakers, in the AIMMS 1.0 project format.
+
+    `aimms PATH` opens the project at PATH in the viewer.
+    """
+
+
+def _load() -> None:
+    for name in COMMAND_MODULES:
+        mod = f"aimms_fast.cli.{name}"
+        if importlib.util.find_spec(mod) is not None:
+            importlib.import_module(mod)
+
+
+_load()
+
+
+def main(argv=None) -> None:
+    try:
+        cli.main(args=argv, prog_name="aimms", standalone_mode=True)
+    except KeyboardInterrupt:  # pragma: no cover
+        click.echo("interrupted", err=True)
+        sys.exit(1)

@@ -1,0 +1,101 @@
+"""Project trash (data/trash/): deleted takes and shots with their rows, so a delete can be undone.
+
+Order of work (recoverable at every step, see project/recovery.py):
+  delete: record state='moving' -> move files to trash -> delete rows + state='done' (one transaction)
+  undo:   state='restoring' -> move files back -> insert rows + restored_at (one transaction)
+"""
+from __future__ import annotations
+
+import orjson
+
+from aimms_fast.errors import AimmsError, NotFoundError
+from aimms_fast.ops.files import move_file
+from aimms_fast.store.db import transaction, utc_now, utc_stamp
+
+
+def _rows(conn, sql, args) -> list[dict]:
+    cur = conn.execute(sql, args)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def trash_files_and_rows(project, *, kind: str, label: str, rows: dict[str, list[dict]],
+                         files: list[str], delete_sql: list[tuple[str, tuple]]) -> int:
+    """Move `files` (project-relative) to the trash and run `delete_sql`, recoverably.
+
+    `rows` maps table name -> row dicts to reinsert on undo. Returns the trash id.
+    """
+    lay = project.layout
+    conn = project.conn
+    folder = f"{utc_stamp()}_{kind}"
+    moves = []
+    for rel in files:
+        if lay.abs(rel).exists():
+            moves.append({"from": rel, "to": f"{folder}/{rel}"})
+    with transaction(project.db):
+        cur = conn.execute(
+            "INSERT INTO fast_trash(kind, label, rows_json, files_json, deleted_at, state) "
+            "VALUES (?, ?, ?, ?, ?, 'moving')",
+            (kind, label, orjson.dumps(rows).decode(), orjson.dumps(moves).decode(), utc_now()))
+        trash_id = cur.lastrowid
+    for m in moves:
+        move_file(lay.abs(m["from"]), lay.trash / m["to"])
+    with transaction(project.db):
+        for sql, args in delete_sql:
+            conn.execute(sql, args)
+        conn.execute("UPDATE fast_trash SET state='done' WHERE id=?", (trash_id,))
+        project.audit(f"delete_{kind}", label)
+    return trash_id
+
+
+# AIMMS tables first so foreign keys hold while reinserting.
+_INSERT_ORDER = ["shots", "takes", "fast_takes", "deleted_shots"]
+
+
+def undo(project, trash_id: int | None = None) -> dict:
+    """Restore the newest (or the given) trashed item: files back in place, rows reinserted."""
+    project.require_writable()
+    conn = project.conn
+    if trash_id is None:
+        r = conn.execute("SELECT id FROM fast_trash WHERE restored_at IS NULL AND state='done' "
+                         "ORDER BY id DESC LIMIT 1").fetchone()
+        if not r:
+            raise NotFoundError("nothing to undo", path=project.root)
+        trash_id = r[0]
+    rec = conn.execute("SELECT kind, label, rows_json, files_json, restored_at, state FROM fast_trash "
+                       "WHERE id=?", (trash_id,)).fetchone()
+    if not rec:
+        raise NotFoundError(f"no trash entry {trash_id}", path=project.root)
+    kind, label, rows_json, files_json, restored_at, state = rec
+    if restored_at:
+        raise AimmsError(f"trash entry {trash_id} was already restored", path=project.root)
+    lay = project.layout
+    moves = orjson.loads(files_json)
+    for m in moves:
+        if lay.abs(m["from"]).exists():
+            raise AimmsError("cannot restore: a file now stands where it was", path=lay.abs(m["from"]),
+                             hint="move that file away, then undo again")
+    with transaction(project.db):
+        conn.execute("UPDATE fast_trash SET state='restoring' WHERE id=?", (trash_id,))
+    for m in moves:
+        move_file(lay.trash / m["to"], lay.abs(m["from"]))
+    rows = orjson.loads(rows_json)
+    with transaction(project.db):
+        for table in _INSERT_ORDER:
+            for row in rows.get(table, []):
+                cols = list(row)
+                conn.execute(f"INSERT OR REPLACE INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) "
+                             f"VALUES ({', '.join('?' * len(cols))})", [row[c] for c in cols])
+        if kind == "shot":
+            ids = [r["shot_id"] for r in rows.get("shots", [])]
+            conn.executemany("DELETE FROM deleted_shots WHERE old_shot_id=?", [(i,) for i in ids])
+        conn.execute("UPDATE fast_trash SET restored_at=?, state='done' WHERE id=?", (utc_now(), trash_id))
+        project.audit(f"undo_delete_{kind}", label)
+    if kind == "shot":
+        project.refresh_mapping()
+    return {"trash_id": trash_id, "kind": kind, "label": label, "files": len(moves)}
+
+
+def list_trash(project) -> list[dict]:
+    return _rows(project.conn, "SELECT id, kind, label, deleted_at, restored_at FROM fast_trash "
+                 "ORDER BY id DESC", ())

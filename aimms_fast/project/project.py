@@ -1,0 +1,185 @@
+"""An open AIMMS project: folder layout, database, lock, log."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from aimms_fast.errors import ProjectError, ReadOnlyError
+from aimms_fast.project.config import read_config, write_json_atomic
+from aimms_fast.project.layout import Layout
+from aimms_fast.project.lock import ProjectLock
+from aimms_fast.project.logs import close_logger, project_logger
+from aimms_fast.project.mapping import write_mapping
+from aimms_fast.project import recovery
+from aimms_fast.store import db as store_db
+from aimms_fast.store.schema import ensure_schema, pending_aimms_changes
+from aimms_fast.store.takes import sync_fast_takes
+from aimms_fast import AIMMS_APP_VERSION, __version__
+
+
+class Project:
+    """Use `Project.open(path)` / `Project.create(path)`; close() or use as a context manager."""
+
+    def __init__(self, root: Path, db, *, readonly: bool, readonly_reason: str | None, lock, log):
+        self.root = root
+        self.layout = Layout(root)
+        self.db = db
+        self.readonly = readonly
+        self.readonly_reason = readonly_reason
+        self._lock = lock
+        self.log = log
+        self.schema_report = None
+        self.recovery_report = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: str | Path, *, name: str | None = None, author: str | None = None,
+               description: str | None = None) -> "Project":
+        root = Path(path).expanduser()
+        layout = Layout(root)
+        if layout.db.exists():
+            raise ProjectError("a project already exists here", path=root,
+                               hint="open it with `aimms open`, or choose an empty folder")
+        if root.exists() and any(p for p in root.iterdir() if not p.name.startswith(".")):
+            raise ProjectError("folder is not empty", path=root, hint="choose an empty or new folder")
+        try:
+            for d in layout.required_dirs():
+                d.mkdir(parents=True, exist_ok=True)
+        except PermissionError as e:
+            raise ProjectError(f"cannot create the project folder ({e.strerror})", path=root,
+                               hint="choose a folder you can write to") from e
+        name = name or root.name
+        cfg = {"project_name": name, "author": author or "", "description": description or "",
+               "created_at": store_db.utc_now(), "app_version": AIMMS_APP_VERSION,
+               "created_with": f"aimms_fast {__version__}"}
+        write_json_atomic(layout.config, cfg)
+        p = cls._open(root, create=True, name=name, author=author)
+        if description:
+            with store_db.transaction(p.db):
+                p.db.conn.execute("UPDATE meta SET value = ? WHERE key = 'description'", (description,))
+        p.log.info("project created: %s", name)
+        return p
+
+    @classmethod
+    def open(cls, path: str | Path, *, readonly: bool = False) -> "Project":
+        root = Path(path).expanduser()
+        layout = Layout(root)
+        if not root.is_dir():
+            raise ProjectError("no such folder", path=root, hint="check the path, or create a project with `aimms new`")
+        if not layout.db.exists():
+            raise ProjectError("not an AIMMS project (data/shots.db is missing)", path=root,
+                               hint="create one with `aimms new PATH`")
+        return cls._open(root, create=False, readonly=readonly)
+
+    @classmethod
+    def _open(cls, root: Path, *, create: bool, readonly: bool = False, name=None, author=None) -> "Project":
+        layout = Layout(root)
+        reason = "opened read-only on request" if readonly else None
+        lock = ProjectLock(layout.lock)
+        if not readonly:
+            if not os.access(layout.data, os.W_OK) or (layout.db.exists() and not os.access(layout.db, os.W_OK)):
+                readonly, reason = True, "the project folder is not writable (permission denied)"
+            else:
+                try:
+                    got = lock.acquire()
+                except PermissionError:
+                    got, readonly, reason = False, True, "the project folder is not writable (permission denied)"
+                if not got and not readonly:
+                    readonly = True
+                    reason = f"locked by another aimms instance ({lock.holder()})"
+        log = project_logger(layout.log_file, readonly=readonly)
+        try:
+            db = store_db.connect(layout.db, readonly=readonly)
+        except Exception as e:
+            lock.release()
+            close_logger(log)
+            raise ProjectError(f"cannot open the database ({e})", path=layout.db,
+                               hint="restore a copy from data/backup/ or run `aimms restore`") from e
+        p = cls(root, db, readonly=readonly, readonly_reason=reason, lock=lock, log=log)
+        try:
+            if readonly:
+                missing = pending_aimms_changes(db.conn)
+                if missing[0]:
+                    raise ProjectError(f"database lacks AIMMS tables {missing[0]}", path=layout.db,
+                                       hint="open it once with write access to upgrade it")
+                if "fast_takes" not in db.table_names():
+                    raise ProjectError("project was never opened by aimms_fast and is read-only",
+                                       path=layout.db, hint="open it once with write access")
+            else:
+                p.schema_report = ensure_schema(db.conn, project_name=name, author=author,
+                                                backup=lambda: p._pre_upgrade_backup())
+                rep = p.schema_report
+                if rep.backup:
+                    log.info("upgraded AIMMS schema (added columns %s, tables %s); original saved as %s",
+                             rep.added_columns, rep.added_tables, rep.backup)
+                for d in layout.required_dirs():
+                    d.mkdir(parents=True, exist_ok=True)
+                p.recovery_report = recovery.recover(db, layout, log)
+                with store_db.transaction(db):
+                    added = sync_fast_takes(db.conn, sizes=p._size_of)
+                if added:
+                    log.info("indexed %d takes made by another app", added)
+                if create or not layout.mapping.exists():
+                    write_mapping(db, layout.mapping)
+        except BaseException:
+            p.close()
+            raise
+        if readonly:
+            log.info("opened read-only: %s", reason)
+        return p
+
+    def _pre_upgrade_backup(self) -> Path:
+        return store_db.backup_to(self.db, self.layout.backup / f"shots_pre_upgrade_{store_db.utc_stamp()}.db")
+
+    def _size_of(self, rel: str):
+        try:
+            return self.layout.abs(rel).stat().st_size
+        except OSError:
+            return None
+
+    def close(self) -> None:
+        try:
+            if self.db is not None:
+                if not self.readonly:
+                    try:
+                        self.db.conn.execute("PRAGMA optimize")
+                    except Exception:
+                        pass
+                self.db.conn.close()
+                self.db = None
+        finally:
+            self._lock.release()
+            close_logger(self.log)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- helpers used by ops ---------------------------------------------------------------
+    def require_writable(self) -> None:
+        if self.readonly:
+            raise ReadOnlyError(f"project is read-only: {self.readonly_reason}", path=self.root,
+                                hint="close the other aimms instance, or check folder permissions")
+
+    @property
+    def conn(self):
+        return self.db.conn
+
+    @property
+    def name(self) -> str:
+        r = self.conn.execute("SELECT value FROM meta WHERE key='project_name'").fetchone()
+        return (r[0] if r else None) or read_config(self.layout.config).get("project_name") or self.root.name
+
+    def meta(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+
+    def audit(self, action: str, detail: str | None = None) -> None:
+        """Record a mutation (caller's transaction) and log it."""
+        self.conn.execute("INSERT INTO fast_audit(at, action, detail) VALUES (?, ?, ?)",
+                          (store_db.utc_now(), action, detail))
+        self.log.info("%s %s", action, detail or "")
+
+    def refresh_mapping(self) -> None:
+        write_mapping(self.db, self.layout.mapping, self.layout.backup)

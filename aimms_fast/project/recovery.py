@@ -1,0 +1,72 @@
+"""Crash recovery at open: finish or undo file moves an interrupted process left behind.
+
+Invariant after recovery: every take row points at an existing file (or is reported), and every
+file we were copying into media/ is either referenced by a take or moved to the project trash.
+"""
+from __future__ import annotations
+
+import shutil
+
+import orjson
+
+from aimms_fast.project.layout import Layout
+from aimms_fast.store.db import transaction, utc_stamp
+
+PARTIAL_SUFFIX = ".aimms-partial"
+STAGED_SUFFIX = ".aimms-replacing"  # a replacement copied in, not yet swapped in
+
+
+def recover(db, layout: Layout, log) -> dict:
+    conn = db.conn
+    report = {"trashed": [], "partials_removed": 0}
+    pending = [r[0] for r in conn.execute("SELECT path FROM fast_pending_files")]
+    if pending:
+        referenced = {r[0] for r in conn.execute(
+            "SELECT file_path FROM takes WHERE file_path IN (%s)" % ",".join("?" * len(pending)), pending)}
+        dest_root = layout.trash / f"recovered_{utc_stamp()}"
+        for rel in pending:
+            p = layout.abs(rel)
+            if rel not in referenced and p.exists():
+                dest = dest_root / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(p), str(dest))
+                report["trashed"].append(rel)
+        with transaction(db):
+            conn.execute("DELETE FROM fast_pending_files")
+    report["trash_rolled_back"] = _recover_trash(db, layout)
+    # Temp copies are never referenced; a crash mid-copy leaves one behind.
+    if layout.media.exists():
+        for suffix in (PARTIAL_SUFFIX, STAGED_SUFFIX):
+            for p in layout.media.rglob(f"*{suffix}"):
+                p.unlink(missing_ok=True)
+                report["partials_removed"] += 1
+    if report["trashed"] or report["partials_removed"]:
+        log.warning("recovered from an interrupted import: %d file(s) moved to %s, %d partial copies removed",
+                    len(report["trashed"]), layout.trash, report["partials_removed"])
+    return report
+
+
+def _recover_trash(db, layout: Layout) -> int:
+    """Finish or undo trash moves a crash interrupted (see ops/trash.py for the order of work)."""
+    conn = db.conn
+    n = 0
+    for tid, state, files_json in conn.execute(
+            "SELECT id, state, files_json FROM fast_trash WHERE state != 'done'").fetchall():
+        moves = orjson.loads(files_json)
+        # Both interrupted directions end the same way: files back in media/, rows as before the
+        # operation (a delete had not removed them yet; an undo had not reinserted them, so the
+        # entry stays in the trash, files included).
+        back_to_media = state == "moving"
+        for m in moves:
+            src, dst = (layout.trash / m["to"], layout.abs(m["from"])) if back_to_media else \
+                       (layout.abs(m["from"]), layout.trash / m["to"])
+            if src.exists() and not dst.exists():
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(src), str(dst))
+        with transaction(db):
+            if back_to_media:
+                conn.execute("DELETE FROM fast_trash WHERE id=?", (tid,))
+            else:
+                conn.execute("UPDATE fast_trash SET state='done' WHERE id=?", (tid,))
+        n += 1
+    return n

@@ -1,0 +1,158 @@
+"""Queries over takes (AIMMS rows + our fast_takes companion rows)."""
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+
+from aimms_fast.store import aimms_schema as A
+
+STORYBOARD_OF_TYPE = {A.BASE_IMAGE: "image", A.FINAL_VIDEO: "video", A.VIDEO_WORKFLOW: "video",
+                      A.AUDIO_VO: "audio"}
+MAIN_TYPE = {"image": A.BASE_IMAGE, "video": A.FINAL_VIDEO, "audio": A.AUDIO_VO}
+_NUM = re.compile(r"(\d+)(?!.*\d)")
+
+TAKE_COLUMNS = ("t.take_id, t.shot_id, t.take_type, t.file_path, t.starred, t.created_date, "
+                "f.storyboard, f.take_number, f.shot_order, f.companion_of, f.placeholder, f.notes, f.rating")
+
+
+@dataclass
+class Take:
+    take_id: str
+    shot_id: int
+    take_type: str
+    file_path: str
+    starred: int
+    created_date: str
+    storyboard: str
+    take_number: int
+    shot_order: int
+    companion_of: str | None
+    placeholder: int
+    notes: str
+    rating: int
+    companion_path: str | None = None
+
+    @property
+    def is_video(self) -> bool:
+        return self.take_type == A.FINAL_VIDEO
+
+
+def _row_to_take(r) -> Take:
+    return Take(*r)
+
+
+def take_number_from_path(file_path: str) -> int:
+    stem = file_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    m = _NUM.search(stem)
+    return int(m.group(1)) if m else 0
+
+
+def get_take(conn: sqlite3.Connection, take_id: str) -> Take | None:
+    r = conn.execute(f"SELECT {TAKE_COLUMNS} FROM takes t JOIN fast_takes f USING (take_id) "
+                     "WHERE t.take_id = ?", (take_id,)).fetchone()
+    if not r:
+        return None
+    t = _row_to_take(r)
+    if t.is_video:
+        t.companion_path = companion_path(conn, t.take_id)
+    return t
+
+
+def companion_path(conn, take_id: str) -> str | None:
+    r = conn.execute("SELECT t.file_path FROM fast_takes f JOIN takes t USING (take_id) "
+                     "WHERE f.companion_of = ?", (take_id,)).fetchone()
+    return r[0] if r else None
+
+
+def takes_for_shot(conn: sqlite3.Connection, shot_id: int, storyboard: str) -> list[Take]:
+    """The takes shown in one storyboard for one shot, in take-number order (companions attached)."""
+    main = MAIN_TYPE[storyboard]
+    rows = conn.execute(
+        f"SELECT {TAKE_COLUMNS} FROM takes t JOIN fast_takes f USING (take_id) "
+        "WHERE t.shot_id = ? AND t.take_type = ? ORDER BY f.take_number, t.created_date",
+        (shot_id, main)).fetchall()
+    takes = [_row_to_take(r) for r in rows]
+    if storyboard == "video" and takes:
+        comp = dict(conn.execute(
+            "SELECT f.companion_of, t.file_path FROM takes t JOIN fast_takes f USING (take_id) "
+            "WHERE t.shot_id = ? AND t.take_type = ?", (shot_id, A.VIDEO_WORKFLOW)).fetchall())
+        for t in takes:
+            t.companion_path = comp.get(t.take_id)
+    return takes
+
+
+def next_take_number(conn, shot_id: int, storyboard: str) -> int:
+    r = conn.execute("SELECT MAX(take_number) FROM fast_takes WHERE shot_id = ? AND storyboard = ?",
+                     (shot_id, storyboard)).fetchone()
+    return (r[0] or 0) + 1
+
+
+def page_takes(conn, storyboard: str, after: tuple[int, int, int] | None = None, limit: int = 60
+               ) -> list[tuple]:
+    """Keyset page over a storyboard's takes in (shot order, shot id, take number) order.
+
+    Returns raw tuples (take_id, shot_id, shot_order, take_number, file_path, starred); pass the
+    last row's (shot_order, shot_id, take_number) as `after` for the next page.
+    """
+    main = MAIN_TYPE[storyboard]
+    sql = ("SELECT f.take_id, f.shot_id, f.shot_order, f.take_number, t.file_path, t.starred "
+           "FROM fast_takes f JOIN takes t USING (take_id) WHERE f.storyboard = ? AND t.take_type = ? ")
+    args: list = [storyboard, main]
+    if after is not None:
+        sql += "AND (f.shot_order, f.shot_id, f.take_number) > (?, ?, ?) "
+        args += list(after)
+    sql += "ORDER BY f.shot_order, f.shot_id, f.take_number LIMIT ?"
+    args.append(limit)
+    return conn.execute(sql, args).fetchall()
+
+
+def starred_take(conn, shot_id: int, storyboard: str) -> str | None:
+    """The chosen take: videos starred=1; images prefer slot 1, then 2, then 3."""
+    main = MAIN_TYPE[storyboard]
+    r = conn.execute("SELECT take_id FROM takes WHERE shot_id = ? AND take_type = ? AND starred > 0 "
+                     "ORDER BY starred LIMIT 1", (shot_id, main)).fetchone()
+    return r[0] if r else None
+
+
+def sync_fast_takes(conn: sqlite3.Connection, sizes=None) -> int:
+    """Give every AIMMS take row its fast_takes row (projects made by AIMMS have none).
+
+    Take numbers come from the file name (video_07.mp4 -> 7); companion PNGs are linked to the
+    video of the same stem in the same shot. `sizes(file_path) -> int | None` marks zero-byte
+    placeholders. Returns the number of rows added. Caller holds the transaction.
+    """
+    missing = conn.execute(
+        "SELECT t.take_id, t.shot_id, t.take_type, t.file_path, COALESCE(s.order_number, 0) "
+        "FROM takes t LEFT JOIN fast_takes f USING (take_id) LEFT JOIN shots s ON s.shot_id = t.shot_id "
+        "WHERE f.take_id IS NULL").fetchall()
+    if not missing:
+        return 0
+    videos: dict[tuple[int, str], str] = {}
+    for take_id, shot_id, take_type, file_path in conn.execute(
+            "SELECT take_id, shot_id, take_type, file_path FROM takes WHERE take_type = ?", (A.FINAL_VIDEO,)):
+        videos[(shot_id, _stem(file_path))] = take_id
+    rows = []
+    for take_id, shot_id, take_type, file_path, order in missing:
+        fp = file_path or ""
+        companion = videos.get((shot_id, _stem(fp))) if take_type == A.VIDEO_WORKFLOW else None
+        size = sizes(fp) if sizes else None
+        rows.append((take_id, shot_id or 0, STORYBOARD_OF_TYPE.get(take_type, "other"),
+                     take_number_from_path(fp), order or 0, companion, 1 if size == 0 else 0))
+    conn.executemany("INSERT INTO fast_takes(take_id, shot_id, storyboard, take_number, shot_order, "
+                     "companion_of, placeholder) VALUES (?,?,?,?,?,?,?)", rows)
+    return len(rows)
+
+
+def _stem(file_path: str | None) -> str:
+    return (file_path or "").replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
+def refresh_shot_order(conn, shot_ids=None) -> None:
+    """Copy shots.order_number into fast_takes.shot_order (after reorders)."""
+    sql = ("UPDATE fast_takes SET shot_order = COALESCE((SELECT order_number FROM shots s "
+           "WHERE s.shot_id = fast_takes.shot_id), 0)")
+    if shot_ids is None:
+        conn.execute(sql)
+    else:
+        conn.executemany(sql + " WHERE shot_id = ?", [(int(s),) for s in shot_ids])

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything aimms_fast needs on a bare Debian/Ubuntu machine, idempotently:
+# apt packages (Python venv, Xvfb, Mesa GL/EGL, X libraries GLFW loads) when missing and we are root,
+# then a virtual environment in .venv with the package and its test extras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+APT_PKGS="python3 python3-venv python3-pip xvfb xauth libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libegl-mesa0 libx11-6 libxrandr2 libxinerama1 libxcursor1 libxi6 libxkbcommon0 ffmpeg"
+missing=""
+if command -v dpkg-query >/dev/null 2>&1; then
+  for p in $APT_PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+  done
+fi
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing apt packages:$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  else
+    echo "bootstrap: missing apt packages:$missing (run as root or: sudo apt-get install$missing)" >&2
+  fi
+fi
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e ".[test]"
