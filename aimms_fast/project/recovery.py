@@ -21,8 +21,9 @@ def recover(db, layout: Layout, log) -> dict:
     report = {"trashed": [], "partials_removed": 0}
     pending = [r[0] for r in conn.execute("SELECT path FROM fast_pending_files")]
     if pending:
+        # A join, not `IN (?, ?, …)`: a large import can leave more paths than SQLite allows variables.
         referenced = {r[0] for r in conn.execute(
-            "SELECT file_path FROM takes WHERE file_path IN (%s)" % ",".join("?" * len(pending)), pending)}
+            "SELECT p.path FROM fast_pending_files p JOIN takes t ON t.file_path = p.path")}
         dest_root = layout.trash / f"recovered_{utc_stamp()}"
         for rel in pending:
             p = layout.abs(rel)
