@@ -263,8 +263,12 @@ def _replace_companion(project, t, comp: Path | None, old_comp: str | None, back
     if old_comp and lay.abs(old_comp).exists():
         move_file(lay.abs(old_comp), backup_dir / Path(old_comp).name)
     if comp is not None:
+        with transaction(project.db):
+            conn.execute("INSERT OR REPLACE INTO fast_pending_files(path, started_at) VALUES (?, ?)",
+                         (crel, utc_now()))
         copy_into(comp, lay.abs(crel))
     with transaction(project.db):
+        conn.execute("DELETE FROM fast_pending_files WHERE path=?", (crel,))
         existing = conn.execute("SELECT take_id FROM fast_takes WHERE companion_of=?", (t.take_id,)).fetchone()
         if comp is None:
             if existing:

@@ -27,6 +27,14 @@ def recover(db, layout: Layout, log) -> dict:
         dest_root = layout.trash / f"recovered_{utc_stamp()}"
         for rel in pending:
             p = layout.abs(rel)
+            # Temp copies are never referenced; a crash mid-copy leaves one beside the target.
+            # Every copy into media/ registers its target here first, so looking only at these
+            # names keeps the open fast (no walk over 20K media files).
+            for suffix in (PARTIAL_SUFFIX, STAGED_SUFFIX, STAGED_SUFFIX + PARTIAL_SUFFIX):
+                tmp = p.with_name(p.name + suffix)
+                if tmp.exists():
+                    tmp.unlink()
+                    report["partials_removed"] += 1
             if rel not in referenced and p.exists():
                 dest = dest_root / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -35,12 +43,6 @@ def recover(db, layout: Layout, log) -> dict:
         with transaction(db):
             conn.execute("DELETE FROM fast_pending_files")
     report["trash_rolled_back"] = _recover_trash(db, layout)
-    # Temp copies are never referenced; a crash mid-copy leaves one behind.
-    if layout.media.exists():
-        for suffix in (PARTIAL_SUFFIX, STAGED_SUFFIX):
-            for p in layout.media.rglob(f"*{suffix}"):
-                p.unlink(missing_ok=True)
-                report["partials_removed"] += 1
     if report["trashed"] or report["partials_removed"]:
         log.warning("recovered from an interrupted import: %d file(s) moved to %s, %d partial copies removed",
                     len(report["trashed"]), layout.trash, report["partials_removed"])
