@@ -1,0 +1,491 @@
+"""Worker pool that builds posters and filmstrips in the background.
+
+Shape (like napari's layer slicer): the UI thread files requests and drains results; a dispatcher
+thread owns the queue, the worker processes and the one atlas writer.
+
+- Workers are processes ('spawn' context: the UI process holds GL contexts and threads, and a
+  forked copy of those is undefined behaviour). cores - 1 of them, at least 1.
+- A priority queue: lower number first; within a priority the newest request first, in the order
+  it listed its paths (what is on screen now beats what was on screen a second ago). Asking again
+  for a queued path replaces its old priority; `cancel_except` drops what scrolled away.
+- Workers only decode: they send uint8 tiles back over their pipe and the dispatcher writes them
+  into the atlas, so there is exactly one writer and a dead worker can never leave a half-written
+  index behind.
+- Each file has a time limit: a hung decode gets its process killed and replaced, and that file is
+  marked failed. A worker that dies (segfault in a decoder, OOM kill) costs only its current file,
+  which is retried once on a fresh worker, then marked failed.
+- Resumable: finished work is in the cache; a new pool skips files whose size and mtime match the
+  index, so a restart continues where the last run stopped.
+"""
+from __future__ import annotations
+
+import heapq
+import importlib
+import logging
+import multiprocessing as mp
+import os
+import signal
+import threading
+import time
+from collections import deque
+from multiprocessing.connection import wait as mp_wait
+from pathlib import Path
+from typing import NamedTuple
+
+from aimms_fast.cache.atlas import AtlasWriter
+from aimms_fast.media.posters import Thumbs
+from aimms_fast.project.layout import Layout
+
+log = logging.getLogger("aimms_fast.cache")
+
+DEFAULT_EXTRACT = "aimms_fast.media.posters:extract_tiles"
+MAX_TASKS_PER_WORKER = 400   # recycle workers now and then: decoder leaks and heap growth stay bounded
+CRASH_RETRIES = 1
+INLINE_BATCH = 2000          # cached/placeholder checks per loop turn, so new requests are seen soon
+
+
+class ThumbEvent(NamedTuple):
+    rel_path: str
+    state: str                # 'ready' | 'placeholder' | 'failed'
+    reason: str | None = None
+
+
+def default_workers() -> int:
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    return max(1, n - 1)
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this worker when the app dies, even mid-decode (no orphaned decoders).
+    Elsewhere the worker still exits at its next read from the closed pipe."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)          # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _worker_main(conn, extract_spec: str, params: dict) -> None:
+    """Worker process: receive (rel, abs_path), send back ('done', rel, Thumbs)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C belongs to the parent, which stops us
+    _die_with_parent()
+    mod, _, name = extract_spec.partition(":")
+    extract = getattr(importlib.import_module(mod), name)
+    conn.send(("hello", os.getpid()))
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        rel, abs_path = task
+        try:
+            th = extract(abs_path, **params)
+        except Exception as e:        # extract_tiles never raises; a plug-in extract might
+            th = Thumbs("failed", f"{type(e).__name__}: {e}")
+        try:
+            conn.send(("done", rel, th))
+        except (BrokenPipeError, EOFError, OSError):
+            return
+
+
+class _Worker:
+    def __init__(self, ctx, extract_spec: str, params: dict):
+        parent, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, extract_spec, params),
+                                name="aimms-thumbs", daemon=True)
+        self.proc.start()
+        child.close()
+        self.conn = parent
+        self.ready = False
+        self.task: tuple[str, int, int] | None = None   # (rel, size, mtime_ns)
+        self.created = time.monotonic()
+        self.since: float | None = None                  # when the current task started to count
+        self.tasks_done = 0
+
+    def send(self, rel: str, abs_path: str, size: int, mtime_ns: int) -> None:
+        self.task = (rel, size, mtime_ns)
+        self.since = time.monotonic() if self.ready else None
+        self.conn.send((rel, abs_path))
+
+    def stop(self, kill: bool = False) -> None:
+        if kill or self.task is not None:
+            self.proc.kill()
+        else:
+            try:
+                self.conn.send(None)
+            except (BrokenPipeError, OSError):
+                self.proc.kill()
+        self.proc.join(2)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(2)
+        self.conn.close()
+
+
+class ThumbnailPool:
+    """Builds the atlas in worker processes. Thread-safe public methods; see the module doc."""
+
+    def __init__(self, project_root: Path, cache_dir: Path, workers: int | None = None,
+                 time_limit: float = 30.0, *, strip_frames: int | None = None,
+                 extract: str = DEFAULT_EXTRACT):
+        self.layout = Layout(Path(project_root))
+        self.cache_dir = Path(cache_dir)
+        self.n_workers = max(1, workers or default_workers())
+        self.time_limit = float(time_limit)
+        self.strip_frames = strip_frames  # None: the cache's own K (16 for a new cache)
+        self.extract = extract            # "module:function" so a spawned worker can import it
+        self.stats = {"decoded": 0, "cached": 0, "placeholders": 0, "failed": 0, "crashes": 0,
+                      "timeouts": 0, "workers_started": 0}
+        self._ctx = mp.get_context("spawn")
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._heap: list = []
+        self._queued: dict[str, tuple] = {}
+        self._force: set[str] = set()
+        self._running: set[str] = set()
+        self._attempts: dict[str, int] = {}
+        self._seq = 0
+        self._events: deque[ThumbEvent] = deque()   # published: drain() reads these
+        self._staged: deque[ThumbEvent] = deque()   # made this loop turn, published after commit
+        self._closing = False
+        self._busy = False
+        self._workers: list[_Worker] = []
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)   # a full pipe already means "wake up": never block
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="aimms-thumbs-dispatch", daemon=True)
+        self._thread.start()
+
+    # -- public API (any thread) --------------------------------------------------------------
+    def request(self, rel_paths: list[str], priority: int = 0, *, force: bool = False) -> None:
+        """Queue paths (lower priority number = sooner; newest request first). `force` rebuilds
+        even when the cache is up to date."""
+        with self._lock:
+            self._seq += 1
+            for i, rel in enumerate(rel_paths):
+                if rel in self._running:
+                    continue
+                key = (priority, -self._seq, i)
+                self._queued[rel] = key
+                heapq.heappush(self._heap, (key, rel))
+                if force:
+                    self._force.add(rel)
+            self._compact()
+        self._wake()
+
+    def cancel_except(self, keep: set[str]) -> None:
+        """Drop queued paths not in `keep` (they scrolled off screen). Running ones finish."""
+        with self._lock:
+            for rel in [r for r in self._queued if r not in keep]:
+                del self._queued[rel]
+                self._force.discard(rel)
+            self._compact()
+            self._idle.notify_all()
+
+    def drain(self, max_events: int = 200) -> list[ThumbEvent]:
+        """Results so far, without blocking (call once per UI frame, then TileCache.refresh())."""
+        out = []
+        ev = self._events
+        while ev and len(out) < max_events:
+            out.append(ev.popleft())
+        return out
+
+    def pending(self) -> int:
+        """Files queued or being built."""
+        with self._lock:
+            return len(self._queued) + len(self._running)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until nothing is pending (tests, CLI). True if idle, False on timeout."""
+        end = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while self._queued or self._running or self._busy:
+                if self._error is not None:
+                    raise RuntimeError("thumbnail dispatcher stopped") from self._error
+                left = None if end is None else end - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._idle.wait(0.5 if left is None else min(left, 0.5))
+            return True
+
+    def describe(self) -> dict:
+        """The pool's state, for diagnostics (a stalled build reports it)."""
+        with self._lock:
+            return {"queued": len(self._queued), "running": sorted(self._running), "busy": self._busy,
+                    "workers": [{"pid": w.proc.pid, "alive": w.proc.is_alive(), "ready": w.ready,
+                                 "task": w.task[0] if w.task else None} for w in list(self._workers)],
+                    "dispatcher_alive": self._thread.is_alive(), "error": repr(self._error) if self._error else None,
+                    "stats": dict(self.stats)}
+
+    def worker_pids(self) -> list[int]:
+        return [w.proc.pid for w in list(self._workers) if w.proc.pid]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closing:
+                return
+            self._closing = True
+        self._wake()
+        self._thread.join(30)
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- internals ------------------------------------------------------------------------------
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"x")
+        except (BlockingIOError, OSError):
+            pass
+
+    def _compact(self) -> None:
+        if len(self._heap) > 4 * len(self._queued) + 1024:
+            self._heap = [(k, r) for k, r in self._heap if self._queued.get(r) == k]
+            heapq.heapify(self._heap)
+
+    def _peek(self) -> str | None:
+        """Next queued path (caller holds the lock); drops stale heap entries."""
+        while self._heap:
+            key, rel = self._heap[0]
+            if self._queued.get(rel) == key:
+                return rel
+            heapq.heappop(self._heap)
+        return None
+
+    def _take(self, rel: str) -> bool:
+        heapq.heappop(self._heap)
+        del self._queued[rel]
+        forced = rel in self._force
+        self._force.discard(rel)
+        return forced
+
+    def _run(self) -> None:
+        try:
+            self._writer = AtlasWriter(self.cache_dir, strip_frames=self.strip_frames)
+            self.strip_frames = self._writer.strip_frames
+            self._known = self._writer.known()
+            self._loop()
+        except BaseException as e:   # never silently: wait_idle re-raises, the log has the trace
+            log.exception("thumbnail dispatcher failed")
+            self._error = e
+        finally:
+            for w in self._workers:
+                w.stop(kill=w.task is not None)
+            self._workers.clear()
+            if getattr(self, "_writer", None) is not None:
+                self._writer.close()
+            with self._lock:
+                self._running.clear()
+                self._busy = False
+                self._idle.notify_all()
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                if self._closing:
+                    return
+                # Busy from taking work until its events are published (wait_idle's contract).
+                self._busy = bool(self._queued or self._running)
+            if self._writer.ensure_present():
+                self._known = {}          # the cache folder was deleted: everything is new again
+            pending = self._dispatch()
+            self._writer.commit()
+            waits = [self._wake_r]
+            for w in self._workers:
+                waits += [w.conn, w.proc.sentinel]
+            # Sleep until woken, a worker reports or a time limit runs out; at most 1 s, so the
+            # loop re-checks its state (and the cache folder) even if a wake-up got lost.
+            deadline = self._next_deadline()
+            timeout = 0 if pending else min(1.0, deadline if deadline is not None else 1.0)
+            ready = mp_wait(waits, timeout)
+            if self._wake_r in ready:
+                try:
+                    while os.read(self._wake_r, 4096):
+                        pass
+                except BlockingIOError:
+                    pass
+            for w in list(self._workers):
+                if w.conn in ready or w.proc.sentinel in ready:
+                    self._collect(w)
+            self._check_time_limits()
+            self._writer.commit()         # pixels first, then the rows, then the events
+            with self._lock:
+                self._publish()
+                if not self._queued and not self._running:
+                    self._busy = False
+                    self._idle.notify_all()
+
+    def _publish(self) -> None:
+        while self._staged:
+            self._events.append(self._staged.popleft())
+
+    def _stage(self, rel: str, state: str, reason: str | None, stat_key: str) -> None:
+        self.stats[stat_key] += 1
+        self._staged.append(ThumbEvent(rel, state, reason))
+
+    def _next_deadline(self) -> float | None:
+        """Seconds until the next time limit runs out; None (sleep until woken) when idle."""
+        now = time.monotonic()
+        t = None
+        for w in self._workers:
+            if w.task is not None:
+                left = w.since + self.time_limit - now if w.since is not None else 1.0
+                t = max(0.0, left) if t is None else min(t, max(0.0, left))
+        return t
+
+    def _dispatch(self) -> bool:
+        """Answer what needs no decoding, hand the rest to idle workers. True if queued work
+        remains that could run now (then the caller does not sleep)."""
+        inline = 0
+        while True:
+            with self._lock:
+                rel = self._peek()
+                if rel is None:
+                    return False
+                forced = rel in self._force
+            abs_path = self.layout.abs(rel)
+            try:
+                st = os.stat(abs_path)
+                size, mtime = st.st_size, st.st_mtime_ns
+            except OSError:
+                size, mtime = -1, 0
+            known = self._known.get(rel)
+            idle = next((w for w in self._workers if w.task is None), None)
+            if known is not None and not forced and (known[1], known[2]) == (size, mtime):
+                with self._lock:
+                    if self._peek() != rel:
+                        continue
+                    self._take(rel)
+                self._stage(rel, known[0], known[3], "cached")
+            elif size <= 0:
+                th = Thumbs("failed", "file not found") if size < 0 else \
+                    Thumbs("placeholder", "zero-byte placeholder (no media yet)")
+                with self._lock:
+                    if self._peek() != rel:
+                        continue
+                    self._take(rel)
+                self._store(rel, size, mtime, th)
+            else:
+                if idle is None and len(self._workers) < self.n_workers:
+                    idle = self._start_worker()
+                if idle is None:
+                    return False
+                with self._lock:
+                    if self._peek() != rel:
+                        continue
+                    self._take(rel)
+                    self._running.add(rel)
+                try:
+                    idle.send(rel, str(abs_path), size, mtime)
+                except (BrokenPipeError, OSError):
+                    self._worker_died(idle, "its pipe broke")
+            inline += 1
+            if inline >= INLINE_BATCH:
+                return True
+
+    def _start_worker(self) -> _Worker:
+        params = {"strip_frames": self.strip_frames}
+        w = _Worker(self._ctx, self.extract, params)
+        self._workers.append(w)
+        self.stats["workers_started"] += 1
+        return w
+
+    def _store(self, rel: str, size: int, mtime: int, th: Thumbs) -> None:
+        try:
+            self._writer.put(rel, size, mtime, th)
+        except (OSError, ValueError) as e:
+            log.error("cache write failed for %s: %s", rel, e)
+            th = Thumbs("failed", f"could not write the cache: {e}")
+        self._known[rel] = (th.state, size, mtime, th.reason)
+        key = {"ready": "decoded", "placeholder": "placeholders"}.get(th.state, "failed")
+        self._stage(rel, th.state, th.reason, key)
+
+    def _collect(self, w: _Worker) -> None:
+        try:
+            while w.conn.poll():
+                msg = w.conn.recv()
+                if msg[0] == "hello":
+                    w.ready = True
+                    if w.task is not None:
+                        w.since = time.monotonic()
+                elif msg[0] == "done":
+                    _, rel, th = msg
+                    rel0, size, mtime = w.task
+                    w.task, w.since = None, None
+                    w.tasks_done += 1
+                    with self._lock:
+                        self._running.discard(rel0)
+                    self._attempts.pop(rel0, None)
+                    self._store(rel0, size, mtime, th)
+                    if w.tasks_done >= MAX_TASKS_PER_WORKER:
+                        self._workers.remove(w)
+                        w.stop()
+                        return
+        except (EOFError, OSError):
+            self._worker_died(w, "it exited")
+            return
+        if not w.proc.is_alive():
+            self._worker_died(w, "it exited")
+
+    def _worker_died(self, w: _Worker, how: str) -> None:
+        if w in self._workers:
+            self._workers.remove(w)
+        w.proc.join(1)
+        code = w.proc.exitcode
+        task = w.task
+        w.task = None
+        w.stop(kill=True)
+        if task is None:
+            return
+        rel, size, mtime = task
+        self.stats["crashes"] += 1
+        with self._lock:
+            self._running.discard(rel)
+        n = self._attempts.get(rel, 0) + 1
+        self._attempts[rel] = n
+        log.warning("thumbnail worker died on %s (%s, exit code %s)", rel, how, code)
+        if n <= CRASH_RETRIES:
+            with self._lock:               # once more, first in line, on a fresh worker
+                self._seq += 1
+                key = (-(1 << 30), -self._seq, 0)
+                self._queued[rel] = key
+                heapq.heappush(self._heap, (key, rel))
+            return
+        self._attempts.pop(rel, None)
+        sig = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        self._store(rel, size, mtime, Thumbs("failed", f"the decoder crashed on this file ({sig})"))
+
+    def _check_time_limits(self) -> None:
+        now = time.monotonic()
+        for w in list(self._workers):
+            if w.task is not None and not w.ready and now - w.created > self.time_limit + 60:
+                self._worker_died(w, "it never started")
+                continue
+            if w.task is not None and w.since is not None and now - w.since > self.time_limit:
+                rel, size, mtime = w.task
+                log.warning("thumbnail of %s took over %.0f s: killing its worker", rel, self.time_limit)
+                self._workers.remove(w)
+                w.task = None
+                w.stop(kill=True)
+                with self._lock:
+                    self._running.discard(rel)
+                self.stats["timeouts"] += 1
+                self._store(rel, size, mtime, Thumbs(
+                    "failed", f"decoding took longer than {self.time_limit:g} s and was stopped "
+                              "(hung decoder or a very long file)"))
