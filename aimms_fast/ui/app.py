@@ -1,0 +1,649 @@
+"""The viewer's shell: window, menus, pages, keyboard, project open/close and the frame loop.
+
+Loop discipline (see ../shared/DESIGN.md, Dear PyGui):
+- manual callback management: callbacks run here, between frames, on this thread only;
+- workers (thumbnail processes) never call Dear PyGui: their events are drained once per frame
+  within a time budget, and textures are built within another;
+- the window paints first (a frame is rendered before the project is opened);
+- when nothing is pending and nobody touches mouse or keyboard, the loop blocks in GLFW's
+  glfwWaitEventsTimeout (Dear PyGui's bundled GLFW, called through ctypes) and renders ~2 frames/s;
+  the first input event wakes it at once and it runs at up to 60 frames/s again. Measured: an idle
+  1600x960 frame costs ~50 ms of CPU with software GL, so 12 idle frames/s would burn 60% of a core.
+"""
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+from collections import deque
+from pathlib import Path
+from typing import Callable
+
+import dearpygui.dearpygui as dpg
+
+from aimms_fast.errors import AimmsError
+from aimms_fast.ui import keys as K
+from aimms_fast.ui import theme as T
+from aimms_fast.ui.dialogs import Dialogs
+from aimms_fast.ui.prefs import Prefs
+from aimms_fast.ui.textures import TextureBank
+
+ACTIVE_FRAME_S = 1 / 60
+IDLE_FRAME_S = 0.5             # longest wait for input while idle (then one frame is drawn anyway)
+IDLE_AFTER_S = 0.75
+DRAIN_BUDGET_S = 0.002
+BUILD_BUDGET_S = 0.0025        # thumbnails for rows about to scroll in
+URGENT_BUILD_BUDGET_S = 0.008  # cards on screen without their picture
+STATUS_H = 26
+
+
+def _event_waiter() -> Callable[[float], None] | None:
+    """glfwWaitEventsTimeout from the GLFW inside Dear PyGui's extension (its symbols are exported;
+    dlopen of the already-loaded library gives the same GLFW state). None where unavailable."""
+    import ctypes
+    try:
+        from dearpygui import _dearpygui
+        lib = ctypes.CDLL(_dearpygui.__file__)
+        fn = lib.glfwWaitEventsTimeout
+    except (OSError, AttributeError, ImportError):
+        return None
+    fn.argtypes = [ctypes.c_double]
+    fn.restype = None
+    return fn
+
+
+def _key_names() -> dict[int, str]:
+    names = {}
+    for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789":
+        names[getattr(dpg, f"mvKey_{c}")] = c
+    for i in range(1, 13):
+        names[getattr(dpg, f"mvKey_F{i}")] = f"F{i}"
+    for attr, name in [("Up", "Up"), ("Down", "Down"), ("Left", "Left"), ("Right", "Right"),
+                       ("Prior", "PgUp"), ("Next", "PgDn"), ("Home", "Home"), ("End", "End"),
+                       ("Return", "Enter"), ("NumPadEnter", "Enter"), ("Escape", "Escape"),
+                       ("Delete", "Delete"), ("Comma", ","), ("Period", "."), ("Plus", "+"),
+                       ("Add", "+"), ("Minus", "-"), ("Subtract", "-")]:
+        code = getattr(dpg, f"mvKey_{attr}", None)
+        if code is not None:
+            names[code] = name
+    for i in range(10):
+        names.setdefault(getattr(dpg, f"mvKey_NumPad{i}"), str(i))
+    return names
+
+
+class App:
+    """One viewer window. `start()`, then `run()` (interactive) or `iterate()` (tests, tour, bench)."""
+
+    def __init__(self, *, prefs: Prefs | None = None, width: int = 1600, height: int = 960,
+                 vsync: bool = True, title: str = "aimms", persist_prefs: bool = True):
+        self.t0 = time.perf_counter()
+        self.persist_prefs = persist_prefs   # the tour and benchmarks must not change the user's settings
+        self.prefs = prefs or Prefs.load()
+        self.prefs.clamp()
+        self.width, self.height, self.vsync, self.title = width, height, vsync, title
+        self.project = None
+        self.services = None
+        self.section_filter: str | None = None
+        self.pages: dict = {}
+        self.tabs: dict[str, int] = {}
+        self.shot_windows: dict[int, object] = {}
+        self.first_frame_s: float | None = None
+        self.last_python_s = 0.0
+        self.last_frame_s = 0.0
+        self.frames = 0
+        self._text_inputs: set = set()
+        self._activity = time.monotonic()
+        self._quit = False
+        self._started = False
+        self._current = None
+        self._deferred: list[Callable[[], None]] = []
+        self._status_at = 0.0
+        self._toast_until = 0.0
+        self._keymap_win = None
+        self._key_names: dict[int, str] = {}
+        self.opener: Callable[[Path], None] = _open_in_file_manager
+        self.wait_events: Callable[[float], None] | None = None
+        self.idle = False
+        self._frame_times: deque[float] = deque(maxlen=60)
+        self._capturing = False
+        self.errors: list[str] = []          # messages shown to the user (tests read them)
+
+    # -- start-up --------------------------------------------------------------------------------
+    def start(self, project_path: Path | None = None, *, welcome_if_none: bool = True,
+              readonly: bool = False) -> "App":
+        dpg.create_context()
+        dpg.configure_app(manual_callback_management=True)
+        self._key_names = _key_names()
+        self.font = T.load_font()
+        if self.font is not None:
+            dpg.bind_font(self.font)
+        dpg.set_global_font_scale(self.prefs.font_scale)
+        self.themes = T.build_themes()
+        dpg.bind_theme(self.themes[self.prefs.theme])
+        self.textures = TextureBank(self.prefs.texture_budget_mb << 20)
+        self.dialogs = Dialogs(self)
+        self._build_window()
+        with dpg.handler_registry():
+            dpg.add_key_press_handler(callback=self._on_key)
+            dpg.add_mouse_move_handler(callback=self._on_input)
+            dpg.add_mouse_wheel_handler(callback=self._on_input)
+            dpg.add_mouse_click_handler(callback=self._on_input)
+        dpg.create_viewport(title=self.title, width=self.width, height=self.height, vsync=self.vsync,
+                            min_width=640, min_height=400)
+        dpg.setup_dearpygui()
+        dpg.show_viewport()
+        dpg.set_primary_window("main", True)
+        self.wait_events = _event_waiter()
+        # Paint first: the window with its "opening…" line is on screen before any project work.
+        if project_path is not None:
+            dpg.set_value(self._welcome_status, f"Opening {project_path} …")
+        dpg.render_dearpygui_frame()
+        self.first_frame_s = time.perf_counter() - self.t0
+        self._started = True
+        if project_path is not None:
+            self._deferred.append(lambda: self.open_project(project_path, readonly=readonly))
+        elif welcome_if_none and self.prefs.last_project is not None:
+            last = self.prefs.last_project
+            dpg.set_value(self._welcome_status, f"Opening {last} …")
+            self._deferred.append(lambda: self.open_project(last))
+        return self
+
+    def _build_window(self) -> None:
+        from aimms_fast.ui.menus import build_menus
+        from aimms_fast.ui.pages import make_pages
+        with dpg.window(tag="main", no_scrollbar=True):
+            build_menus(self)
+            self._banner = dpg.add_child_window(height=30, border=False, show=False, no_scrollbar=True)
+            dpg.bind_item_theme(self._banner, self.themes["banner"])
+            self._banner_text = dpg.add_text("", parent=self._banner, pos=(10, 6))
+            self._welcome = dpg.add_group()
+            self._build_welcome()
+            self._tabbar = dpg.add_tab_bar(show=False, callback=self._on_tab)
+            for page in make_pages(self):
+                self.pages[page.name] = page
+                tab = dpg.add_tab(label=page.title, parent=self._tabbar)
+                self.tabs[page.name] = tab
+                body = dpg.add_child_window(parent=tab, border=False, height=-STATUS_H, no_scrollbar=True)
+                page.build(body)
+            with dpg.group(horizontal=True):
+                self._status = dpg.add_text("")
+                self._toast = dpg.add_text("", color=(255, 200, 90))
+
+    def _build_welcome(self) -> None:
+        p = self._welcome
+        dpg.add_spacer(parent=p, height=30)
+        dpg.add_text("aimms_fast", parent=p)
+        dpg.add_text("Storyboards for AI filmmakers (AIMMS 1.0 projects).", parent=p, color=(160, 165, 175))
+        dpg.add_spacer(parent=p, height=10)
+        with dpg.group(parent=p, horizontal=True):
+            dpg.add_button(label="New project…", width=160, callback=lambda: self.action("new_project"))
+            dpg.add_button(label="Open project…", width=160, callback=lambda: self.action("open_project"))
+        dpg.add_spacer(parent=p, height=10)
+        self._welcome_status = dpg.add_text("", parent=p, color=(255, 200, 90))
+        dpg.add_text("Recent projects", parent=p)
+        self._recent_group = dpg.add_group(parent=p)
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        dpg.delete_item(self._recent_group, children_only=True)
+        if not self.prefs.recent:
+            dpg.add_text("(none yet)", parent=self._recent_group, color=(150, 150, 150))
+        for r in self.prefs.recent:
+            ok = (Path(r) / "data" / "shots.db").exists()
+            dpg.add_button(label=r + ("" if ok else "  (missing)"), parent=self._recent_group, enabled=ok,
+                           callback=lambda s, a, u: self.open_project(Path(u)), user_data=r)
+        from aimms_fast.ui.menus import fill_recent_menu
+        fill_recent_menu(self)
+
+    # -- project lifecycle ------------------------------------------------------------------------
+    def open_project(self, path: Path, *, readonly: bool = False) -> bool:
+        from aimms_fast.project import Project
+        from aimms_fast.ui.services import MediaServices
+        path = Path(path).expanduser()
+        try:
+            project = Project.open(path, readonly=readonly)
+        except AimmsError as e:
+            self.show_error("Could not open the project", e)
+            self._show_welcome(True)
+            return False
+        except Exception as e:  # a damaged database must not take the viewer down
+            self.show_error("Could not open the project", e)
+            self._show_welcome(True)
+            return False
+        self.close_project()
+        self.project = project
+        self.services = MediaServices(project)
+        self.textures.attach(self.services.tiles, self.services.states)
+        self.section_filter = None
+        self.prefs.add_recent(project.root)
+        self.save_prefs()
+        dpg.set_viewport_title(f"{project.name} — aimms" + (" (read-only)" if project.readonly else ""))
+        if project.readonly:
+            dpg.set_value(self._banner_text, f"READ-ONLY: {project.readonly_reason}. "
+                                             "Viewing works; changes are switched off.")
+        dpg.configure_item(self._banner, show=bool(project.readonly))
+        for page in self.pages.values():
+            try:
+                page.on_project(project)
+            except Exception as e:
+                self.show_error(f"The {page.title} page could not load", e)
+        self._show_welcome(False)
+        if self._current is None:
+            self.show_page("images")
+        self._fill_recent()
+        if self.services.problem:
+            self.toast(self.services.problem)
+        return True
+
+    def close_project(self) -> None:
+        for w in list(self.shot_windows.values()):
+            w.close()
+        self.shot_windows.clear()
+        if self.services is not None:
+            self.services.close()
+            self.services = None
+        if self.project is not None:
+            for page in self.pages.values():
+                try:
+                    page.on_project(None)
+                except Exception:
+                    traceback.print_exc()
+            self.project.close()
+            self.project = None
+        self.textures.attach(None)
+        dpg.configure_item(self._banner, show=False)
+        self._show_welcome(True)
+
+    def _show_welcome(self, on: bool) -> None:
+        dpg.configure_item(self._welcome, show=on)
+        dpg.configure_item(self._tabbar, show=not on)
+        if on:
+            dpg.set_value(self._welcome_status, "")
+            if self._current is not None:
+                self._current.visible = False
+                self._current.on_hide()
+            self._current = None
+
+    def save_prefs(self) -> None:
+        if self.persist_prefs:
+            self.prefs.save()
+
+    @property
+    def readonly(self) -> bool:
+        return bool(self.project is not None and self.project.readonly)
+
+    # -- pages ------------------------------------------------------------------------------------
+    def show_page(self, name: str) -> None:
+        if self.project is None or name not in self.pages:
+            return
+        dpg.set_value(self._tabbar, self.tabs[name])
+        self._switch_to(self.pages[name])
+
+    def _on_tab(self, sender, tab) -> None:
+        for name, t in self.tabs.items():
+            if t == tab:
+                self._switch_to(self.pages[name])
+
+    def _switch_to(self, page) -> None:
+        if page is self._current:
+            return
+        if self._current is not None:
+            self._current.visible = False
+            self._current.on_hide()
+        self._current = page
+        page.visible = True
+        page.on_show()
+
+    @property
+    def current_page(self):
+        return self._current
+
+    def set_section_filter(self, section: str | None) -> None:
+        self.section_filter = section
+        for page in self.pages.values():
+            if hasattr(page, "apply_filter"):
+                page.apply_filter()
+
+    def set_card_width(self, w: int) -> None:
+        self.prefs.card_width = int(w)
+        self.prefs.clamp()
+        self.save_prefs()
+        for page in self.pages.values():
+            if hasattr(page, "set_card_width"):
+                page.set_card_width(self.prefs.card_width)
+        for w in self.shot_windows.values():
+            w.relayout()
+
+    def set_theme(self, name: str) -> None:
+        self.prefs.theme = name
+        self.prefs.clamp()
+        self.save_prefs()
+        dpg.bind_theme(self.themes[self.prefs.theme])
+        for page in self.pages.values():
+            if hasattr(page, "apply_theme"):
+                page.apply_theme()
+        for w in self.shot_windows.values():
+            w.relayout()
+
+    def set_font_scale(self, scale: float) -> None:
+        self.prefs.font_scale = scale
+        self.prefs.clamp()
+        self.save_prefs()
+        dpg.set_global_font_scale(self.prefs.font_scale)
+        for page in self.pages.values():
+            if hasattr(page, "apply_theme"):
+                page.apply_theme()
+        for w in self.shot_windows.values():
+            w.relayout()
+
+    def set_texture_budget(self, mb: int) -> None:
+        self.prefs.texture_budget_mb = int(mb)
+        self.prefs.clamp()
+        self.save_prefs()
+        self.textures.set_budget(self.prefs.texture_budget_mb << 20)
+
+    # -- shot windows ---------------------------------------------------------------------------
+    def open_shot(self, shot_id: int, storyboard: str = "image"):
+        from aimms_fast.ui.shot_window import ShotWindow
+        if self.project is None:
+            return None
+        w = self.shot_windows.get(shot_id)
+        if w is not None and w.alive:
+            w.set_storyboard(storyboard)
+            w.focus()
+            return w
+        try:
+            w = ShotWindow(self, shot_id, storyboard)
+        except AimmsError as e:
+            self.show_error("Could not open the shot", e)
+            return None
+        self.shot_windows[shot_id] = w
+        return w
+
+    # -- changes -----------------------------------------------------------------------------------
+    def run_op(self, fn: Callable, *, changed: tuple | None = None, done: str | None = None,
+               title: str = "That did not work"):
+        """Run a use case from ops/, show its error if it fails, tell the pages what changed."""
+        try:
+            result = fn()
+        except AimmsError as e:
+            self.show_error(title, e)
+            return None
+        except Exception as e:
+            self.show_error(title, e)
+            return None
+        if changed:
+            self.notify(*changed)
+        if done:
+            self.toast(done)
+        return result
+
+    def notify(self, what: str, shot_ids=None) -> None:
+        for page in self.pages.values():
+            try:
+                page.on_data_changed(what, shot_ids)
+            except Exception as e:
+                self.show_error(f"The {page.title} page could not reload", e)
+        for sid, w in list(self.shot_windows.items()):
+            if not w.alive:
+                continue
+            if what != "takes" or not shot_ids or sid in shot_ids:
+                w.reload()
+
+    def show_error(self, title: str, err: BaseException) -> None:
+        if isinstance(err, AimmsError):
+            text = str(err)
+        else:
+            text = f"{type(err).__name__}: {err}"
+            traceback.print_exception(err, file=sys.stderr)
+            if self.project is not None:
+                self.project.log.error("viewer: %s: %s", title, text)
+        self.errors.append(f"{title}: {text}")
+        if self._started:
+            self.dialogs.message(title, text)
+
+    def toast(self, text: str, seconds: float = 4.0) -> None:
+        dpg.set_value(self._toast, text)
+        self._toast_until = time.monotonic() + seconds
+
+    def register_text_input(self, tag) -> None:
+        self._text_inputs.add(tag)
+
+    def _typing(self) -> bool:
+        dead = []
+        for t in self._text_inputs:
+            if not dpg.does_item_exist(t):
+                dead.append(t)
+            elif dpg.is_item_active(t):
+                return True
+        self._text_inputs.difference_update(dead)
+        return False
+
+    # -- keyboard ----------------------------------------------------------------------------------
+    def _on_input(self, *_):
+        self._activity = time.monotonic()
+
+    def _on_key(self, sender, key) -> None:
+        self._activity = time.monotonic()
+        name = self._key_names.get(key)
+        if name is None:
+            return
+        ctrl = dpg.is_key_down(dpg.mvKey_ModCtrl) or dpg.is_key_down(dpg.mvKey_LControl) or \
+            dpg.is_key_down(dpg.mvKey_RControl)
+        self.handle_key(name, ctrl=ctrl)
+
+    def handle_key(self, name: str, *, ctrl: bool = False) -> str | None:
+        """Dispatch a chord (also what tests call). Returns the action taken, if any."""
+        chord = ("Ctrl+" if ctrl else "") + name
+        typing = self._typing()
+        action = K.lookup("global", chord)
+        if action and (ctrl or name.startswith("F") and len(name) > 1 or name == "Escape" or not typing):
+            self.action(action)
+            return action
+        if typing:
+            return None
+        win = self._focused_shot_window()
+        if win is not None:
+            action = K.lookup("shot", chord)
+            if action and win.on_action(action):
+                return action
+            return None
+        if self.dialogs.any_open:
+            return None
+        page = self._current
+        if page is not None and page.key_context:
+            action = K.lookup(page.key_context, chord)
+            if action and page.on_action(action):
+                return action
+        return None
+
+    def _focused_shot_window(self):
+        for w in self.shot_windows.values():
+            if w.alive and w.focused():
+                return w
+        return None
+
+    def action(self, action: str) -> None:
+        """Menu items and global shortcuts end up here."""
+        from aimms_fast.ui import menus
+        try:
+            menus.do_action(self, action)
+        except AimmsError as e:
+            self.show_error("That did not work", e)
+        except Exception as e:
+            self.show_error("That did not work", e)
+
+    def toggle_keymap(self) -> None:
+        if self._keymap_win is not None and dpg.does_item_exist(self._keymap_win):
+            dpg.delete_item(self._keymap_win)
+            self._keymap_win = None
+            return
+        from aimms_fast.ui.menus import build_keymap_window
+        self._keymap_win = build_keymap_window(self)
+
+    # -- loop ---------------------------------------------------------------------------------------
+    def run(self) -> None:
+        try:
+            while dpg.is_dearpygui_running() and not self._quit:
+                self.iterate()
+        finally:
+            self.shutdown()
+
+    def quit(self) -> None:
+        self._quit = True
+
+    def iterate(self, *, pace: bool = True) -> bool:
+        """One frame: callbacks, drained worker events, page work, texture builds, render.
+        Returns True while there is work pending (the caller may keep frames coming)."""
+        t0 = time.perf_counter()
+        jobs = dpg.get_callback_queue()
+        if jobs:
+            dpg.run_callbacks(jobs)
+        self.dialogs.flush()
+        while self._deferred:
+            fn = self._deferred.pop(0)
+            try:
+                fn()
+            except Exception as e:
+                self.show_error("Unexpected error", e)
+        try:
+            busy = self._tick()
+        except Exception as e:  # one bad frame must not end the session
+            busy = False
+            self.show_error("Unexpected error", e)
+        self.last_python_s = time.perf_counter() - t0
+        dpg.render_dearpygui_frame()
+        self.frames += 1
+        dt = time.perf_counter() - t0
+        self.last_frame_s = dt
+        if not self._capturing:
+            self._frame_times.append(dt)
+        if busy or self._deferred:
+            self._activity = time.monotonic()
+        self.idle = time.monotonic() - self._activity > IDLE_AFTER_S
+        if pace:
+            target = IDLE_FRAME_S if self.idle else ACTIVE_FRAME_S
+            if dt < target:
+                if self.idle and self.wait_events is not None:
+                    self.wait_events(target - dt)     # returns early on any input
+                else:
+                    time.sleep(target - dt)           # active: a steady 60 frames/s at most
+        return busy
+
+    def _tick(self) -> bool:
+        self.textures.begin_frame()
+        busy = False
+        if self.services is not None:
+            events = self.services.drain(DRAIN_BUDGET_S)
+            if events:
+                ready = [e.rel_path for e in events if e.state == "ready" and self.textures.resident(e.rel_path)]
+                if ready:
+                    self.textures.invalidate(ready)
+                self.textures.forget_failures([e.rel_path for e in events])
+                for page in self.pages.values():
+                    page.on_tiles(events)
+                for w in self.shot_windows.values():
+                    if w.alive:
+                        w.on_tiles(events)
+            if self.services.poll_foreign():
+                self.textures.forget_failures()
+                for page in self.pages.values():
+                    page.on_tiles([])
+            busy = self.services.pending() > 0
+        page = self._current
+        if page is not None and self.project is not None:
+            busy = page.tick() or busy
+        for sid, w in list(self.shot_windows.items()):
+            if not w.alive:
+                del self.shot_windows[sid]
+                continue
+            busy = w.tick() or busy
+        urgent = self.textures.urgent_ready()
+        left = self.textures.pump(URGENT_BUILD_BUDGET_S if urgent else BUILD_BUDGET_S)
+        busy = busy or left > 0
+        now = time.monotonic()
+        if now - self._status_at > 0.25:
+            self._status_at = now
+            self._update_status()
+        if self._toast_until and now > self._toast_until:
+            dpg.set_value(self._toast, "")
+            self._toast_until = 0.0
+        return busy
+
+    def _update_status(self) -> None:
+        if self.project is None:
+            dpg.set_value(self._status, "No project open")
+            return
+        st = self.textures.stats
+        parts = [self.project.name]
+        if self.project.readonly:
+            parts.append("READ-ONLY")
+        parts.append(f"textures {st.tiles} tiles / {st.resident_bytes / 2**20:.0f} MB")
+        if self.services is not None:
+            n = self.services.pending()
+            if n:
+                parts.append(f"building {n} thumbnails")
+        if self.idle:
+            parts.append("idle")
+        elif self._frame_times:
+            parts.append(f"{statistics.median(self._frame_times) * 1000:.0f} ms/frame")
+        dpg.set_value(self._status, "  ·  ".join(parts))
+
+    # -- tests, tour, bench -----------------------------------------------------------------------------
+    def settle(self, frames: int = 3) -> None:
+        for _ in range(frames):
+            self.iterate(pace=False)
+
+    def wait_until(self, pred: Callable[[], bool], timeout: float = 20.0, *, min_frames: int = 2) -> bool:
+        end = time.monotonic() + timeout
+        n = 0
+        while time.monotonic() < end:
+            self.iterate(pace=False)
+            n += 1
+            if n >= min_frames and pred():
+                return True
+            time.sleep(0.005)
+        return False
+
+    def screenshot(self, path: Path) -> Path:
+        """Save the viewport as PNG (rendered by Dear PyGui, no external tool)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        self._update_status()
+        self._capturing = True             # PNG encoding frames are not the app's frame time
+        try:
+            dpg.output_frame_buffer(file=str(path))
+            for _ in range(20):
+                self.iterate(pace=False)
+                if path.exists() and path.stat().st_size > 0:
+                    break
+        finally:
+            self._capturing = False
+        return path
+
+    def shutdown(self) -> None:
+        if not self._started:
+            return
+        self.close_project()
+        self._started = False
+        dpg.destroy_context()
+
+
+def _open_in_file_manager(path: Path) -> None:
+    """Open a folder in the desktop's file manager without waiting for it."""
+    if sys.platform.startswith("win"):
+        subprocess.Popen(["explorer", str(path)])
+    elif sys.platform == "darwin":
+        subprocess.Popen(["open", str(path)])
+    else:
+        subprocess.Popen(["xdg-open", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def run_viewer(project_path: Path | None = None, *, readonly: bool = False) -> int:
+    app = App()
+    app.start(project_path, readonly=readonly)
+    app.run()
+    return 0

@@ -1,0 +1,160 @@
+"""Small dialogs: confirm, message/report, text prompt, file and folder pickers.
+
+All are non-blocking: they call back when the user answers (Dear PyGui has no modal loop, and the
+render loop must keep running)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import dearpygui.dearpygui as dpg
+
+
+def _center(win, w: int, h: int) -> None:
+    vw = dpg.get_viewport_client_width() or 1280
+    vh = dpg.get_viewport_client_height() or 800
+    dpg.set_item_pos(win, [max(0, (vw - w) // 2), max(0, (vh - h) // 3)])
+
+
+def _close(win) -> None:
+    if dpg.does_item_exist(win):
+        dpg.delete_item(win)
+
+
+class Dialogs:
+    """Owned by the app; remembers open dialogs so keys can be suppressed while one has focus."""
+
+    def __init__(self, app):
+        self.app = app
+        self.open: list[int] = []
+        self._closed_at = -1
+        self._pending: list[int] = []
+
+    def _show_now(self) -> bool:
+        # Measured: a modal opened in the same frame as another modal closed is closed at once by
+        # ImGui's popup stack (on_close fires, it never shows). Such a dialog is shown a frame later.
+        return self.app.frames != self._closed_at
+
+    def _window(self, title: str, w: int, h: int, *, modal: bool = True):
+        show = self._show_now()
+        win = dpg.add_window(label=title, modal=modal, width=w, height=h, no_collapse=True, show=show,
+                             on_close=lambda s: self._forget(s))
+        _center(win, w, h)
+        self.open.append(win)
+        if not show:
+            self._pending.append(win)
+        return win
+
+    def flush(self) -> None:
+        """Called once per frame: show dialogs that had to wait for a frame."""
+        if self._pending and self._show_now():
+            for win in self._pending:
+                if dpg.does_item_exist(win):
+                    dpg.configure_item(win, show=True)
+            self._pending = []
+
+    def _forget(self, win) -> None:
+        if win in self.open:
+            self.open.remove(win)
+        if win in self._pending:
+            self._pending.remove(win)
+        self._closed_at = self.app.frames
+        # Deleting inside the close callback is fine with manual callback management (runs between
+        # frames).
+        _close(win)
+
+    def close(self, win) -> None:
+        self._forget(win)
+
+    def close_top(self) -> bool:
+        if self.open:
+            self._forget(self.open[-1])
+            return True
+        return False
+
+    @property
+    def any_open(self) -> bool:
+        self.open = [w for w in self.open if dpg.does_item_exist(w)]
+        return bool(self.open)
+
+    # -- simple ones ---------------------------------------------------------------------------
+    def confirm(self, title: str, text: str, on_yes: Callable[[], None], *, yes: str = "Delete",
+                danger: bool = True) -> int:
+        win = self._window(title, 460, 170)
+        dpg.add_text(text, parent=win, wrap=430)
+        dpg.add_spacer(parent=win, height=8)
+        with dpg.group(parent=win, horizontal=True):
+            b = dpg.add_button(label=yes, width=120, callback=lambda: (self._forget(win), on_yes()))
+            if danger:
+                dpg.bind_item_theme(b, self.app.themes["danger"])
+            dpg.add_button(label="Cancel", width=120, callback=lambda: self._forget(win))
+        return win
+
+    def message(self, title: str, text: str, *, width: int = 520, height: int = 200) -> int:
+        win = self._window(title, width, height)
+        dpg.add_text(text, parent=win, wrap=width - 30)
+        dpg.add_spacer(parent=win, height=8)
+        dpg.add_button(label="OK", parent=win, width=100, callback=lambda: self._forget(win))
+        return win
+
+    def report(self, title: str, text: str, *, width: int = 760, height: int = 480) -> int:
+        """Long text (validation reports): read-only, scrollable, copyable."""
+        win = self._window(title, width, height)
+        dpg.add_input_text(parent=win, default_value=text, multiline=True, readonly=True, width=-1,
+                           height=height - 90)
+        with dpg.group(parent=win, horizontal=True):
+            dpg.add_button(label="Copy", width=100, callback=lambda: dpg.set_clipboard_text(text))
+            dpg.add_button(label="Close", width=100, callback=lambda: self._forget(win))
+        return win
+
+    def prompt(self, title: str, label: str, on_ok: Callable[[str], None], *, default: str = "",
+               ok: str = "OK", hint: str = "") -> int:
+        win = self._window(title, 520, 150)
+        inp = dpg.add_input_text(parent=win, label=label, default_value=default, width=360, hint=hint,
+                                 on_enter=True, callback=lambda s, a: (self._forget(win), on_ok(a)))
+        self.app.register_text_input(inp)
+        with dpg.group(parent=win, horizontal=True):
+            dpg.add_button(label=ok, width=100,
+                           callback=lambda: (lambda v: (self._forget(win), on_ok(v)))(dpg.get_value(inp)))
+            dpg.add_button(label="Cancel", width=100, callback=lambda: self._forget(win))
+        dpg.focus_item(inp)
+        return win
+
+    # -- files ---------------------------------------------------------------------------------
+    def pick_files(self, title: str, exts: list[str], on_files: Callable[[list[Path]], None], *,
+                   multiple: bool = True, start: Path | None = None) -> int:
+        def done(sender, app_data):
+            self._forget(sender)
+            sel = (app_data or {}).get("selections") or {}
+            files = [Path(p) for p in sel.values()]
+            if not files and app_data and app_data.get("file_path_name"):
+                files = [Path(app_data["file_path_name"])]
+            files = [f for f in files if f.is_file()]
+            if files:
+                on_files(files)
+        show = self._show_now()
+        dlg = dpg.add_file_dialog(label=title, width=820, height=520, modal=True, callback=done, show=show,
+                                  cancel_callback=lambda s, a: self._forget(s), file_count=0 if multiple else 1,
+                                  default_path=str(start or Path.home()))
+        if not show:
+            self._pending.append(dlg)
+        dpg.add_file_extension("Media {" + ",".join(exts) + "}" if len(exts) > 1 else exts[0],
+                               parent=dlg, color=(150, 220, 150, 255))
+        dpg.add_file_extension(".*", parent=dlg)
+        self.open.append(dlg)
+        return dlg
+
+    def pick_folder(self, title: str, on_folder: Callable[[Path], None], *, start: Path | None = None) -> int:
+        def done(sender, app_data):
+            self._forget(sender)
+            p = (app_data or {}).get("file_path_name")
+            if p:
+                on_folder(Path(p))
+        show = self._show_now()
+        dlg = dpg.add_file_dialog(label=title, width=820, height=520, modal=True, directory_selector=True,
+                                  callback=done, cancel_callback=lambda s, a: self._forget(s), show=show,
+                                  default_path=str(start or Path.home()))
+        if not show:
+            self._pending.append(dlg)
+        self.open.append(dlg)
+        return dlg

@@ -1,0 +1,330 @@
+"""Menu bar (File, Project, View, Help), the F1 keyboard map window and the actions both trigger.
+
+Every action is a name from keys.py or a menu-only name; `do_action(app, name)` is the one place
+that runs them, so menu items, shortcuts and tests take the same path."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dearpygui.dearpygui as dpg
+
+from aimms_fast.errors import AimmsError
+from aimms_fast.ui import keys as K
+
+
+def _chord(action: str) -> str:
+    for s in K.SHORTCUTS:
+        if s.context == "global" and s.action == action:
+            return s.chord
+    return ""
+
+
+def _item(app, label: str, action: str):
+    return dpg.add_menu_item(label=label, shortcut=_chord(action), callback=lambda: app.action(action))
+
+
+def build_menus(app) -> None:
+    with dpg.menu_bar():
+        with dpg.menu(label="File"):
+            _item(app, "New Project…", "new_project")
+            _item(app, "Open Project…", "open_project")
+            app._recent_menu = dpg.add_menu(label="Recent")
+            dpg.add_separator()
+            _item(app, "Import CSV…", "import_csv")
+            _item(app, "Export CSV", "export_csv")
+            dpg.add_separator()
+            _item(app, "Backup Database", "backup")
+            _item(app, "Save", "save")
+            _item(app, "Restore…", "restore")
+            _item(app, "Archive…", "archive")
+            _item(app, "Export Starred Takes…", "export_starred")
+            dpg.add_separator()
+            _item(app, "Close Project", "close_project")
+            _item(app, "Quit", "quit")
+        with dpg.menu(label="Project"):
+            _item(app, "Add Shot…", "add_shot")
+            _item(app, "Undo Last Delete", "undo")
+            _item(app, "Build Missing Thumbnails", "build_thumbs")
+            _item(app, "Refresh", "refresh")
+            _item(app, "Open Project Folder", "open_folder")
+            _item(app, "Project Info", "info")
+        with dpg.menu(label="View"):
+            for i, p in enumerate(K.PAGES):
+                _item(app, K.PAGE_TITLES[p], f"page:{p}")
+            dpg.add_separator()
+            _item(app, "Full Screen", "fullscreen")
+            _item(app, "Bigger Cards", "card:+")
+            _item(app, "Smaller Cards", "card:-")
+            with dpg.menu(label="Theme"):
+                _item(app, "Dark", "theme:dark")
+                _item(app, "Light", "theme:light")
+            with dpg.menu(label="Text Size"):
+                _item(app, "Larger", "font:+")
+                _item(app, "Smaller", "font:-")
+                _item(app, "Reset", "font:1")
+        with dpg.menu(label="Help"):
+            _item(app, "Keyboard Map", "keymap")
+            _item(app, "User Guide", "guide")
+            _item(app, "About", "about")
+
+
+def fill_recent_menu(app) -> None:
+    menu = getattr(app, "_recent_menu", None)
+    if menu is None:
+        return
+    dpg.delete_item(menu, children_only=True)
+    if not app.prefs.recent:
+        dpg.add_menu_item(label="(none)", parent=menu, enabled=False)
+    for r in app.prefs.recent:
+        dpg.add_menu_item(label=r, parent=menu, user_data=r,
+                          callback=lambda s, a, u: app.open_project(Path(u)))
+
+
+def build_keymap_window(app):
+    vw = dpg.get_viewport_client_width() or 1280
+    vh = dpg.get_viewport_client_height() or 800
+    w, h = min(900, vw - 40), min(700, vh - 60)
+    win = dpg.add_window(label="Keyboard map (F1 or Esc to close)", width=w, height=h,
+                         pos=((vw - w) // 2, 40), no_collapse=True,
+                         on_close=lambda s: (dpg.delete_item(s), setattr(app, "_keymap_win", None)))
+    for ctx, items in K.by_context().items():
+        dpg.add_text(K.CONTEXT_TITLES[ctx], parent=win, color=(120, 180, 255))
+        with dpg.table(parent=win, header_row=False, borders_innerH=True, policy=dpg.mvTable_SizingStretchProp):
+            dpg.add_table_column(init_width_or_weight=0.25)
+            dpg.add_table_column(init_width_or_weight=0.75)
+            for s in items:
+                with dpg.table_row():
+                    dpg.add_text(s.chord)
+                    dpg.add_text(s.text)
+        dpg.add_spacer(parent=win, height=6)
+    return win
+
+
+# -- actions ---------------------------------------------------------------------------------------
+
+def do_action(app, action: str) -> None:
+    if action.startswith("page:"):
+        app.show_page(action[5:])
+    elif action == "keymap":
+        app.toggle_keymap()
+    elif action == "escape":
+        if app._keymap_win is not None and dpg.does_item_exist(app._keymap_win):
+            app.toggle_keymap()
+        elif not app.dialogs.close_top():
+            w = app._focused_shot_window()
+            if w is not None:
+                w.close()
+    elif action == "fullscreen":
+        dpg.toggle_viewport_fullscreen()
+    elif action == "quit":
+        app.quit()
+    elif action == "new_project":
+        new_project_dialog(app)
+    elif action == "open_project":
+        app.dialogs.pick_folder("Open an AIMMS project folder", lambda p: app.open_project(p),
+                                start=_start_dir(app))
+    elif action == "close_project":
+        app.close_project()
+    elif action.startswith("theme:"):
+        app.set_theme(action[6:])
+    elif action.startswith("font:"):
+        v = action[5:]
+        scale = 1.0 if v == "1" else app.prefs.font_scale + (0.1 if v == "+" else -0.1)
+        app.set_font_scale(round(scale, 2))
+    elif action.startswith("card:"):
+        app.set_card_width(app.prefs.card_width + (40 if action.endswith("+") else -40))
+    elif action == "about":
+        from aimms_fast import __version__
+        app.dialogs.message("About aimms_fast", f"aimms_fast {__version__}\nA fast storyboard manager for AIMMS 1.0 "
+                                               "projects (Dear PyGui, PyAV, SQLite).")
+    elif action == "guide":
+        guide = Path(__file__).resolve().parents[2] / "docs" / "user-guide.md"
+        text = guide.read_text(encoding="utf-8") if guide.exists() else "docs/user-guide.md is not installed."
+        app.dialogs.report("User guide", text, width=860, height=620)
+    elif app.project is None:
+        app.toast("open a project first")
+    else:
+        _project_action(app, action)
+
+
+def _start_dir(app) -> Path:
+    if app.project is not None:
+        return app.project.root.parent
+    if app.prefs.recent:
+        return Path(app.prefs.recent[0]).parent
+    return Path.home()
+
+
+def _project_action(app, action: str) -> None:
+    p = app.project
+    if action == "refresh":
+        if app.services is not None and app.services.tiles is not None:
+            try:
+                app.services.tiles.refresh()
+            except Exception:
+                pass
+            app.services.forget_states()
+        app.textures.clear()
+        page = app.current_page
+        if page is not None:
+            page.refresh()
+        for w in app.shot_windows.values():
+            w.reload()
+        app.toast("reloaded")
+    elif action == "open_folder":
+        app.opener(p.root)
+    elif action == "info":
+        c = p.conn
+        n = lambda sql: c.execute(sql).fetchone()[0]
+        shots = n("SELECT COUNT(*) FROM shots")
+        images = n("SELECT COUNT(*) FROM takes WHERE take_type='base_image'")
+        videos = n("SELECT COUNT(*) FROM takes WHERE take_type='final_video'")
+        assets = n("SELECT COUNT(*) FROM assets")
+        text = (f"{p.name}\n{p.root}\n\n{shots} shots, {images} image takes, {videos} video takes, "
+                f"{assets} assets\n" + (f"\nREAD-ONLY: {p.readonly_reason}" if p.readonly else ""))
+        app.dialogs.message("Project info", text, height=230)
+    elif action == "build_thumbs":
+        rels = [r[0] for r in p.conn.execute(
+            "SELECT t.file_path FROM takes t JOIN fast_takes f USING (take_id) "
+            "WHERE t.take_type IN ('base_image','final_video') AND f.placeholder = 0 "
+            "ORDER BY f.shot_order, f.shot_id, f.take_number")]
+        n = app.services.request_all(rels) if app.services is not None else 0
+        app.toast(f"queued {n} thumbnails" if n else (app.services.problem if app.services and app.services.problem
+                                                      else "all thumbnails are built"))
+    elif action == "export_csv":
+        from aimms_fast.ops.csv_io import export_csv
+        out = app.run_op(lambda: export_csv(p), title="Export failed")
+        if out:
+            app.dialogs.message("CSV exported", "\n".join(f"{o['table']}: {o['rows']} rows -> {o['path']}"
+                                                          for o in out), height=220)
+    elif action == "import_csv":
+        app.dialogs.pick_files("Import shots from CSV", [".csv", ".txt", ".tsv"],
+                               lambda files: import_csv_flow(app, files[0]), multiple=False,
+                               start=p.layout.csv)
+    elif action == "backup":
+        from aimms_fast.ops.backup import backup_database
+        out = app.run_op(lambda: backup_database(p), title="Backup failed")
+        if out:
+            app.toast(f"database backed up to {out}")
+    elif action == "save":
+        from aimms_fast.ops.backup import save_project
+        out = app.run_op(lambda: save_project(p), title="Save failed")
+        if out:
+            app.toast(f"saved {out}")
+    elif action == "restore":
+        app.dialogs.pick_files("Restore from a .aimms save", [".aimms"], lambda f: _restore(app, f[0]),
+                               multiple=False, start=p.layout.saves)
+    elif action == "archive":
+        app.dialogs.pick_folder("Archive the project (zip) into…", lambda d: _archive(app, d),
+                                start=p.root.resolve().parent)
+    elif action == "export_starred":
+        app.dialogs.pick_folder("Export starred takes into…", lambda d: _export_starred(app, d),
+                                start=p.root.resolve().parent)
+    elif action == "undo":
+        from aimms_fast.ops.trash import undo
+        r = app.run_op(lambda: undo(p), changed=("all",), title="Nothing undone")
+        if r:
+            app.toast(f"restored {r['kind']} {r['label']}")
+    elif action == "add_shot":
+        from aimms_fast.ui.shots import edit_dialog
+        edit_dialog(app, [])
+    else:
+        page = app.current_page
+        if page is None or not page.on_action(action):
+            app.toast(f"unknown action {action}")
+
+
+def import_csv_flow(app, path: Path) -> None:
+    """Check the whole file first and show the report; import only on confirmation."""
+    from aimms_fast.ops.csv_io import import_csv
+    p = app.project
+    report = app.run_op(lambda: import_csv(p, path, dry_run=True), title="Import failed")
+    if report is None:
+        return
+    text = _report_text(report)
+    if not report.ok:
+        app.dialogs.report(f"CSV has problems: nothing imported ({len(report.errors)} errors)", text)
+        return
+
+    def go():
+        done = app.run_op(lambda: import_csv(p, path), changed=("all",), title="Import failed")
+        if done is not None:
+            app.dialogs.report(f"Imported {done.imported} shots", _report_text(done))
+    app.dialogs.confirm("Import CSV", f"{path.name}: {report.rows} rows are valid"
+                        + (f" ({len(report.warnings)} warnings)" if report.warnings else "")
+                        + ". Import them as new shots?", go, yes="Import", danger=False)
+
+
+def _report_text(report) -> str:
+    lines = [f"file: {report.path}", f"encoding: {report.encoding}  delimiter: {report.delimiter!r}",
+             f"rows: {report.rows}  imported: {report.imported}  updated: {report.updated}",
+             f"columns: {', '.join(report.columns)}", ""]
+    if report.errors:
+        lines.append(f"ERRORS ({len(report.errors)}):")
+        lines += [f"  {i}" for i in report.errors]
+    if report.warnings:
+        lines.append(f"WARNINGS ({len(report.warnings)}):")
+        lines += [f"  {i}" for i in report.warnings]
+    if not report.errors and not report.warnings:
+        lines.append("no problems found")
+    return "\n".join(lines)
+
+
+def _restore(app, save: Path) -> None:
+    from aimms_fast.ops.backup import restore_project
+
+    def go():
+        r = app.run_op(lambda: restore_project(app.project, save), changed=("all",), title="Restore failed")
+        if r is not None:
+            import orjson
+            app.dialogs.report("Project restored", orjson.dumps(r, option=orjson.OPT_INDENT_2,
+                                                                default=str).decode())
+    app.dialogs.confirm("Restore", f"Replace all shots and takes with the save {save.name}? "
+                        "The current database is backed up first; no media file is touched.", go, yes="Restore")
+
+
+def _archive(app, dest: Path) -> None:
+    from aimms_fast.ops.backup import archive_project
+    app.toast("archiving… (the window pauses until the zip is written)")
+    app.settle(2)
+    r = app.run_op(lambda: archive_project(app.project, dest), title="Archive failed")
+    if r is not None:
+        app.dialogs.message("Archive written", "\n".join(f"{k}: {v}" for k, v in r.items()), height=240)
+
+
+def _export_starred(app, dest: Path) -> None:
+    from aimms_fast.ops.backup import export_starred
+    app.toast("exporting starred takes…")
+    app.settle(2)
+    r = app.run_op(lambda: export_starred(app.project, dest), title="Export failed")
+    if r is not None:
+        app.dialogs.message("Starred takes exported", "\n".join(f"{k}: {v}" for k, v in r.items()
+                                                               if not isinstance(v, list)), height=240)
+
+
+def new_project_dialog(app) -> None:
+    from aimms_fast.project import Project
+    d = app.dialogs
+    win = d._window("New project", 620, 230)
+    start = _start_dir(app) / "New Project"
+    path_in = dpg.add_input_text(parent=win, label="Folder", default_value=str(start), width=420)
+    name_in = dpg.add_input_text(parent=win, label="Name", hint="default: the folder name", width=420)
+    author_in = dpg.add_input_text(parent=win, label="Author", width=420)
+    for t in (path_in, name_in, author_in):
+        app.register_text_input(t)
+    dpg.add_button(parent=win, label="Browse…", callback=lambda: d.pick_folder(
+        "Parent folder", lambda f: dpg.set_value(path_in, str(f / Path(dpg.get_value(path_in)).name))))
+
+    def create():
+        path = Path(dpg.get_value(path_in)).expanduser()
+        try:
+            p = Project.create(path, name=dpg.get_value(name_in) or None, author=dpg.get_value(author_in) or None)
+        except AimmsError as e:
+            app.show_error("Could not create the project", e)
+            return
+        p.close()
+        d.close(win)
+        app.open_project(path)
+    with dpg.group(parent=win, horizontal=True):
+        dpg.add_button(label="Create", width=120, callback=create)
+        dpg.add_button(label="Cancel", width=120, callback=lambda: d.close(win))

@@ -1,0 +1,186 @@
+"""The viewer's link to the media engine: tile cache (read side), thumbnail worker pool, frame and
+metadata readers. No Dear PyGui here: the app calls these on its own thread and drains pool events
+once per frame within a time budget (workers run in other processes and never touch the UI).
+
+Each engine part is optional at run time: if it cannot be imported or fails to start, the viewer
+still opens the project and says why previews are missing (`self.problem`)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+
+@dataclass
+class TileEvent:
+    rel_path: str
+    state: str
+    reason: str | None = None
+
+
+class MediaServices:
+    """Per open project. `tiles` may be None (no cache module, or it failed to open)."""
+
+    def __init__(self, project, *, workers: int | None = None, start_pool: bool = True):
+        self.project = project
+        self.tiles = None
+        self.problem: str | None = None
+        self._pool = None
+        self._pool_failed = False
+        self._workers = workers
+        self._allow_pool = start_pool and not project.readonly
+        self._last_request: tuple = ()
+        self._last_refresh = 0.0
+        # state() on the cache costs an index query plus a stat; the grid asks every frame, so
+        # states are cached here and forgotten when workers report on a path (or on refresh).
+        self._states: dict[str, str] = {}
+        try:
+            from aimms_fast.cache.tiles import TileCache
+            self.tiles = TileCache(project.layout.cache, project.root)
+        except ImportError as e:
+            self.problem = f"thumbnail cache not available ({e})"
+        except Exception as e:  # a damaged cache must not stop the project from opening
+            self.problem = f"thumbnail cache could not be opened ({e})"
+
+    # -- tile states ---------------------------------------------------------------------------
+    def state(self, rel: str | None) -> str:
+        if not rel or self.tiles is None:
+            return "missing"
+        st = self._states.get(rel)
+        if st is None:
+            try:
+                st = self.tiles.state(rel)
+            except Exception:
+                st = "failed"
+            self._states[rel] = st
+        return st
+
+    def states(self, rels: list[str]) -> dict[str, str]:
+        """state() for many paths; unknown ones are read with one index query."""
+        if self.tiles is None:
+            return dict.fromkeys(rels, "missing")
+        unknown = [r for r in rels if r not in self._states]
+        if unknown:
+            try:
+                self._states.update(self.tiles.states(unknown))
+            except Exception:
+                self._states.update(dict.fromkeys(unknown, "failed"))
+        return {r: self._states[r] for r in rels}
+
+    def forget_states(self, rels=None) -> None:
+        if rels is None:
+            self._states.clear()
+        else:
+            for r in rels:
+                self._states.pop(r, None)
+
+    def reason(self, rel: str) -> str | None:
+        if self.tiles is None:
+            return self.problem
+        try:
+            return self.tiles.reason(rel)
+        except Exception as e:
+            return str(e)
+
+    # -- requests ------------------------------------------------------------------------------
+    def _ensure_pool(self):
+        if self._pool is not None or self._pool_failed or not self._allow_pool or self.tiles is None:
+            return self._pool
+        try:
+            from aimms_fast.cache.pool import ThumbnailPool
+            self._pool = ThumbnailPool(self.project.root, self.project.layout.cache, workers=self._workers)
+        except Exception as e:
+            self._pool_failed = True
+            self.problem = f"thumbnail workers could not start ({e})"
+        return self._pool
+
+    def request(self, visible: list[str], ahead: list[str]) -> None:
+        """Ask for tiles that are not built yet: what is on screen first (priority 0), then what is
+        about to scroll in (1). Older requests not in these lists are cancelled (newest wins)."""
+        key = (tuple(visible), tuple(ahead))
+        if key == self._last_request:
+            return
+        self._last_request = key
+        st = self.states([r for r in (*visible, *ahead) if r])
+        need_v = [r for r in visible if r and st[r] in ("missing", "stale")]
+        need_a = [r for r in ahead if r and st[r] in ("missing", "stale")]
+        if not need_v and not need_a:
+            return
+        pool = self._ensure_pool()
+        if pool is None:
+            return
+        try:
+            pool.cancel_except(set(need_v) | set(need_a))
+            if need_v:
+                pool.request(need_v, priority=0)
+            if need_a:
+                pool.request(need_a, priority=1)
+        except Exception as e:
+            self.problem = f"thumbnail request failed ({e})"
+
+    def request_all(self, rels: list[str], priority: int = 5) -> int:
+        """Queue every listed take that has no tile yet (Project > Build missing thumbnails)."""
+        st = self.states([r for r in rels if r])
+        need = [r for r in rels if r and st[r] in ("missing", "stale")]
+        pool = self._ensure_pool() if need else None
+        if pool is not None:
+            pool.request(need, priority=priority)
+        return len(need) if pool is not None else 0
+
+    def drain(self, budget_s: float = 0.002) -> list[TileEvent]:
+        """Events from the workers since the last call (non-blocking, bounded by `budget_s`)."""
+        out: list[TileEvent] = []
+        pool = self._pool
+        if pool is not None:
+            deadline = time.perf_counter() + budget_s
+            while time.perf_counter() < deadline:
+                try:
+                    got = pool.drain(max_events=100)
+                except Exception as e:
+                    self.problem = f"thumbnail workers stopped ({e})"
+                    self._pool = None
+                    self._pool_failed = True
+                    break
+                if not got:
+                    break
+                out += [TileEvent(e.rel_path, e.state, getattr(e, "reason", None)) for e in got]
+        if out and self.tiles is not None:
+            try:
+                self.tiles.refresh()
+            except Exception:
+                pass
+            self.forget_states(e.rel_path for e in out)
+        return out
+
+    def poll_foreign(self, interval: float = 2.0) -> bool:
+        """Read-only projects don't run workers (the instance holding the lock does): re-read the
+        cache index now and then to pick up its tiles. Returns True when it re-read."""
+        if self._pool is not None or self.tiles is None:
+            return False
+        now = time.monotonic()
+        if now - self._last_refresh < interval:
+            return False
+        self._last_refresh = now
+        try:
+            self.tiles.refresh()
+        except Exception:
+            return False
+        self._states = {k: v for k, v in self._states.items() if v == "ready"}
+        return True
+
+    def pending(self) -> int:
+        try:
+            return self._pool.pending() if self._pool is not None else 0
+        except Exception:
+            return 0
+
+    @property
+    def pool_running(self) -> bool:
+        return self._pool is not None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            try:
+                self._pool.close()
+            except Exception:
+                pass
+            self._pool = None
