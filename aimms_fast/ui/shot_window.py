@@ -211,24 +211,31 @@ class ShotWindow:
         dpg.set_value(self.d_rating, int(t.rating or 0))
 
     def _generation(self, t) -> dict | None:
+        """The take's own metadata; for a video without any, its workflow PNG's (that is where
+        ComfyUI video workflows usually keep the prompt)."""
+        g = self._generation_of(t.file_path)
+        if (not g or g.get("source") in (None, "none", "error")) and t.companion_path:
+            cg = self._generation_of(t.companion_path)
+            if cg and cg.get("source") not in (None, "none"):
+                cg["source"] = f"{cg['source']} (from workflow PNG)"
+                return cg
+        return g
+
+    def _generation_of(self, rel: str) -> dict | None:
+        from aimms_fast.media import genmeta
         p = self.app.project
         try:
-            from aimms_fast.media import genmeta
-        except ImportError:
-            return None
-        row = None
-        try:
-            row = genmeta.stored(p.conn, t.file_path)
+            row = genmeta.stored(p.conn, rel)
         except Exception:
             row = None
-        if row is not None and row.get("source") not in (None, "none") or self._files.get(t.file_path) != "ok":
+        if row is not None and row.get("source") not in (None, "none") or self._files.get(rel) != "ok":
             if row is not None:
                 row = dict(row)
                 row["loras"] = json.loads(row["loras_json"]) if row.get("loras_json") else []
                 row["inputs"] = json.loads(row["inputs_json"]) if row.get("inputs_json") else []
             return row
         try:   # not read at import (older project): read it now, it is one file
-            g = genmeta.read_generation(p.layout.abs(t.file_path))
+            g = genmeta.read_generation(p.layout.abs(rel))
         except Exception as e:
             return {"error": str(e)}
         return g.to_dict(raw=False) if g is not None else row
