@@ -311,7 +311,7 @@ def keyboard_pages(project, out, args):
     res["window"] = shot(app, out, "shot_window")
     press(xi, app, "Escape")                  # closes the focused shot window
     res["windows_after_escape"] = [x.shot_id for x in app.shot_windows.values() if x.alive]
-    res["unused_files"] = [f[0] for f in app.pages["unused"].files]
+    res["unused_files"] = [f["path"] for f in app.pages["unused"].files]
     res["routing"] = app.pages["routing"].result["counts"] if app.pages["routing"].result else None
     res["log_lines"] = len(app.pages["logs"].lines)
     res["errors"] = app.errors
