@@ -10,7 +10,7 @@ from pathlib import Path
 import dearpygui.dearpygui as dpg
 
 from aimms_fast.errors import AimmsError
-from aimms_fast.ui.storyboard import Card, CardGrid, file_state
+from aimms_fast.ui.storyboard import Card, CardGrid, card_status, file_state
 
 DETAILS_W = 440
 TAKE_CARD_W = 220
@@ -79,7 +79,7 @@ class ShotWindow:
             self.grid.destroy()
         self.grid = CardGrid(self.app, self.grid_box, video=self.storyboard == "video",
                              on_open=lambda i: None, on_select=lambda i: self._show_details(),
-                             status_of=self._status_of, card_width=lambda: TAKE_CARD_W)
+                             status_of=lambda c: card_status(self.app, c), card_width=lambda: TAKE_CARD_W)
         dpg.configure_item(self.slot_combo, show=self.storyboard == "image")
 
     def _build_details(self) -> None:
@@ -147,16 +147,6 @@ class ShotWindow:
                     starred=bool(t.starred), badges=badges,
                     placeholder=bool(t.placeholder) or fstate != "ok", take_id=t.take_id,
                     video=self.storyboard == "video")
-
-    def _status_of(self, card: Card) -> tuple[str, str]:
-        if "placeholder" in card.badges:
-            return "empty", "placeholder"
-        if "missing" in card.badges:
-            return "failed", "file missing"
-        st = self.app.services.state(card.rel) if self.app.services else "missing"
-        if st == "failed":
-            return "failed", "no preview"
-        return "tile", ""
 
     def set_storyboard(self, storyboard: str) -> None:
         if storyboard == self.storyboard:

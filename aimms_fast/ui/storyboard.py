@@ -39,6 +39,23 @@ class Card:
     extra: dict = field(default_factory=dict)
 
 
+def card_status(app, card: Card) -> tuple[str, str]:
+    """What a card's picture area shows: ('tile', '') for its poster, or a stand-in and its words.
+    Shared by the storyboards and the shot window."""
+    if not card.rel:
+        return "empty", "no takes"
+    if "placeholder" in card.badges:
+        return "empty", "placeholder"
+    if "missing" in card.badges:
+        return "failed", "file missing"
+    st = app.services.state(card.rel) if app.services else "missing"
+    if st == "failed":
+        return "failed", "no preview"
+    if st == "placeholder":
+        return "empty", "placeholder"
+    return "tile", ""
+
+
 class _Slot:
     __slots__ = ("node", "bg", "img", "status", "star", "badges", "bar", "title", "sub", "sel",
                  "index", "region", "frame", "status_text")
@@ -649,18 +666,7 @@ class StoryboardPage(Page):
                     take_id=r.take_id, video=self.storyboard == "video")
 
     def _status_of(self, card: Card) -> tuple[str, str]:
-        if not card.rel:
-            return "empty", "no takes"
-        if "placeholder" in card.badges:
-            return "empty", "placeholder"
-        if "missing" in card.badges:
-            return "failed", "file missing"
-        st = self.app.services.state(card.rel) if self.app.services else "missing"
-        if st == "failed":
-            return "failed", "no preview"
-        if st == "placeholder":
-            return "empty", "placeholder"
-        return "tile", ""
+        return card_status(self.app, card)
 
     def reload_shots(self, shot_ids) -> None:
         """Takes of some shots changed (star, add, delete): re-read just those cards."""

@@ -12,7 +12,8 @@ from aimms_fast.errors import AimmsError
 THUMB_WAIT_S = 180.0
 
 
-def _visible_ready(app, grid) -> bool:
+def visible_ready(app, grid) -> bool:
+    """Every card on screen shows its real poster (or a final stand-in: failed, placeholder)."""
     lo, hi = grid._range
     if grid.cards and hi <= lo:
         return False
@@ -41,7 +42,7 @@ def run_tour(project_path: Path, out_dir: Path) -> list[Path]:
         shots.append(app.screenshot(out_dir / f"{len(shots) + 1:02d}_{name}.png"))
 
     def wait_grid(grid) -> None:
-        app.wait_until(lambda: _visible_ready(app, grid), timeout=THUMB_WAIT_S)
+        app.wait_until(lambda: visible_ready(app, grid), timeout=THUMB_WAIT_S)
 
     app.start(None, welcome_if_none=False)
     try:

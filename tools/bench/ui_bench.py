@@ -71,20 +71,14 @@ def child(path: str, px: int, size: tuple[int, int]) -> dict:
     sys.path.insert(0, str(ROOT))
     from aimms_fast.ui.app import App
     from aimms_fast.ui.prefs import Prefs
+    from aimms_fast.ui.tour import visible_ready
     app = App(prefs=Prefs(), vsync=False, width=size[0], height=size[1], persist_prefs=False)
     app.start(Path(path))
     first_frame = time.perf_counter() - t0
 
     def ready(grid) -> bool:
         lo, hi = grid._range
-        if not grid.cards or hi <= lo:
-            return False
-        for i in range(lo, min(hi, len(grid.cards))):
-            c = grid.cards[i]
-            if c.rel and not c.placeholder and not app.textures.resident(c.rel) \
-                    and app.services.state(c.rel) not in ("failed", "placeholder"):
-                return False
-        return True
+        return bool(grid.cards) and hi > lo and visible_ready(app, grid)
 
     def run_until(pred, timeout=60.0) -> bool:
         end = time.perf_counter() + timeout
