@@ -99,6 +99,7 @@ class App:
         self._started = False
         self._current = None
         self._deferred: list[Callable[[], None]] = []
+        self._jobs: list[_Job] = []
         self._status_at = 0.0
         self._toast_until = 0.0
         self._keymap_win = None
@@ -169,7 +170,10 @@ class App:
                 page.build(body)
             with dpg.group(horizontal=True):
                 self._status = dpg.add_text("")
+                # Thumbnail building: done / (done + queued) since the queue was last empty.
+                self._thumb_bar = dpg.add_progress_bar(width=220, show=False)
                 self._toast = dpg.add_text("", color=(255, 200, 90))
+        self._thumb_peak = 0
 
     def _build_welcome(self) -> None:
         p = self._welcome
@@ -380,6 +384,46 @@ class App:
             self.toast(done)
         return result
 
+    def run_job(self, fn: Callable, *, title: str, label: str, on_done: Callable | None = None,
+                changed: tuple | None = None) -> None:
+        """Run a long use case (archive, export, import, restore) off the UI thread behind a modal
+        progress dialog. `fn(progress)` gets a `progress(done, total)` callback; it must not call
+        Dear PyGui. The result goes to `on_done` on the UI thread; an error is shown."""
+        from aimms_fast.ui.background import BackgroundJob
+        state = [0, 0]
+
+        def progress(done, total):
+            state[0], state[1] = done, total
+        win, bar = self.dialogs.progress(title, label)
+        self._jobs.append(_Job(BackgroundJob(lambda: fn(progress), name="aimms-job"), state, win, bar,
+                               on_done, changed, f"{title} failed"))
+
+    @property
+    def jobs_running(self) -> int:
+        return len(self._jobs)
+
+    def _poll_jobs(self) -> None:
+        for job in list(self._jobs):
+            done, total = job.state
+            if dpg.does_item_exist(job.bar):
+                if total:
+                    dpg.set_value(job.bar, min(1.0, done / total))
+                    dpg.configure_item(job.bar, overlay=f"{done:,} / {total:,}")
+                else:   # a job that cannot count its work: keep the bar moving
+                    dpg.set_value(job.bar, (self.frames % 90) / 90)
+                    dpg.configure_item(job.bar, overlay="working…")
+            if not job.work.done:
+                continue
+            self._jobs.remove(job)
+            self.dialogs.close(job.win)
+            if job.work.error is not None:
+                self.show_error(job.error_title, job.work.error)
+                continue
+            if job.changed:
+                self.notify(*job.changed)
+            if job.on_done is not None:
+                job.on_done(job.work.result)
+
     def notify(self, what: str, shot_ids=None) -> None:
         for page in self.pages.values():
             try:
@@ -534,7 +578,9 @@ class App:
 
     def _tick(self) -> bool:
         self.textures.begin_frame()
-        busy = False
+        busy = bool(self._jobs)
+        if busy:
+            self._poll_jobs()
         if self.services is not None:
             events = self.services.drain(DRAIN_BUDGET_S)
             if events:
@@ -575,16 +621,22 @@ class App:
     def _update_status(self) -> None:
         if self.project is None:
             dpg.set_value(self._status, "No project open")
+            dpg.configure_item(self._thumb_bar, show=False)
             return
         st = self.textures.stats
         parts = [self.project.name]
         if self.project.readonly:
             parts.append("READ-ONLY")
         parts.append(f"textures {st.tiles} tiles / {st.resident_bytes / 2**20:.0f} MB")
-        if self.services is not None:
-            n = self.services.pending()
-            if n:
-                parts.append(f"building {n} thumbnails")
+        n = self.services.pending() if self.services is not None else 0
+        if n:
+            parts.append(f"building {n} thumbnails")
+        self._thumb_peak = max(self._thumb_peak, n) if n else 0
+        dpg.configure_item(self._thumb_bar, show=bool(n))
+        if n:
+            done = self._thumb_peak - n
+            dpg.set_value(self._thumb_bar, done / self._thumb_peak)
+            dpg.configure_item(self._thumb_bar, overlay=f"thumbnails {done:,} / {self._thumb_peak:,}")
         if self.idle:
             parts.append("idle")
         elif self._frame_times:
@@ -647,3 +699,12 @@ def run_viewer(project_path: Path | None = None, *, readonly: bool = False) -> i
     app.start(project_path, readonly=readonly)
     app.run()
     return 0
+
+
+class _Job:
+    """A long use case running off the UI thread, with its progress dialog."""
+    __slots__ = ("work", "state", "win", "bar", "on_done", "changed", "error_title")
+
+    def __init__(self, work, state, win, bar, on_done, changed, error_title):
+        self.work, self.state, self.win, self.bar = work, state, win, bar
+        self.on_done, self.changed, self.error_title = on_done, changed, error_title

@@ -97,6 +97,15 @@ class Dialogs:
         dpg.add_button(label="OK", parent=win, width=100, callback=lambda: self._forget(win))
         return win
 
+    def progress(self, title: str, label: str) -> tuple[int, int]:
+        """A modal progress window (no close button: it closes when its job ends). Being modal, it
+        also keeps the user from changing the project while the job runs."""
+        win = self._window(title, 480, 120)
+        dpg.configure_item(win, no_close=True)
+        dpg.add_text(label, parent=win, wrap=450)
+        bar = dpg.add_progress_bar(parent=win, width=-1, default_value=0.0, overlay="starting…")
+        return win, bar
+
     def report(self, title: str, text: str, *, width: int = 760, height: int = 480) -> int:
         """Long text (validation reports): read-only, scrollable, copyable."""
         win = self._window(title, width, height)

@@ -203,14 +203,14 @@ def _project_action(app, action: str) -> None:
                                start=p.layout.csv)
     elif action == "backup":
         from aimms_fast.ops.backup import backup_database
-        out = app.run_op(lambda: backup_database(p), title="Backup failed")
-        if out:
-            app.toast(f"database backed up to {out}")
+        app.run_job(lambda progress: backup_database(p, progress=progress), title="Backup",
+                    label="Copying data/shots.db with SQLite's online backup…",
+                    on_done=lambda out: app.toast(f"database backed up to {out}"))
     elif action == "save":
         from aimms_fast.ops.backup import save_project
-        out = app.run_op(lambda: save_project(p), title="Save failed")
-        if out:
-            app.toast(f"saved {out}")
+        app.run_job(lambda progress: save_project(p), title="Save",
+                    label="Writing the .aimms file of every shot, take and asset…",
+                    on_done=lambda out: app.toast(f"saved {out}"))
     elif action == "restore":
         app.dialogs.pick_files("Restore from a .aimms save", [".aimms"], lambda f: _restore(app, f[0]),
                                multiple=False, start=p.layout.saves)
@@ -247,9 +247,10 @@ def import_csv_flow(app, path: Path) -> None:
         return
 
     def go():
-        done = app.run_op(lambda: import_csv(p, path), changed=("all",), title="Import failed")
-        if done is not None:
-            app.dialogs.report(f"Imported {done.imported} shots", _report_text(done))
+        app.run_job(lambda progress: import_csv(p, path, progress=progress), title="Import CSV",
+                    label=f"Importing {report.rows} shots from {path.name}…", changed=("all",),
+                    on_done=lambda done: app.dialogs.report(f"Imported {done.imported} shots",
+                                                            _report_text(done)))
     app.dialogs.confirm("Import CSV", f"{path.name}: {report.rows} rows are valid"
                         + (f" ({len(report.warnings)} warnings)" if report.warnings else "")
                         + ". Import them as new shots?", go, yes="Import", danger=False)
@@ -273,33 +274,32 @@ def _report_text(report) -> str:
 def _restore(app, save: Path) -> None:
     from aimms_fast.ops.backup import restore_project
 
+    def done(r):
+        import orjson
+        app.dialogs.report("Project restored", orjson.dumps(r, option=orjson.OPT_INDENT_2,
+                                                            default=str).decode())
+
     def go():
-        r = app.run_op(lambda: restore_project(app.project, save), changed=("all",), title="Restore failed")
-        if r is not None:
-            import orjson
-            app.dialogs.report("Project restored", orjson.dumps(r, option=orjson.OPT_INDENT_2,
-                                                                default=str).decode())
+        app.run_job(lambda progress: restore_project(app.project, save), title="Restore",
+                    label=f"Rebuilding shots and takes from {save.name}…", changed=("all",), on_done=done)
     app.dialogs.confirm("Restore", f"Replace all shots and takes with the save {save.name}? "
                         "The current database is backed up first; no media file is touched.", go, yes="Restore")
 
 
 def _archive(app, dest: Path) -> None:
     from aimms_fast.ops.backup import archive_project
-    app.toast("archiving… (the window pauses until the zip is written)")
-    app.settle(2)
-    r = app.run_op(lambda: archive_project(app.project, dest), title="Archive failed")
-    if r is not None:
-        app.dialogs.message("Archive written", "\n".join(f"{k}: {v}" for k, v in r.items()), height=240)
+    app.run_job(lambda progress: archive_project(app.project, dest, progress=progress), title="Archive",
+                label=f"Zipping the project into {dest}…",
+                on_done=lambda r: app.dialogs.message("Archive written", "\n".join(
+                    f"{k}: {v}" for k, v in r.items()), height=240))
 
 
 def _export_starred(app, dest: Path) -> None:
     from aimms_fast.ops.backup import export_starred
-    app.toast("exporting starred takes…")
-    app.settle(2)
-    r = app.run_op(lambda: export_starred(app.project, dest), title="Export failed")
-    if r is not None:
-        app.dialogs.message("Starred takes exported", "\n".join(f"{k}: {v}" for k, v in r.items()
-                                                               if not isinstance(v, list)), height=240)
+    app.run_job(lambda progress: export_starred(app.project, dest, progress=progress),
+                title="Export starred takes", label=f"Copying starred takes into {dest}…",
+                on_done=lambda r: app.dialogs.message("Starred takes exported", "\n".join(
+                    f"{k}: {v}" for k, v in r.items() if not isinstance(v, list)), height=240))
 
 
 def new_project_dialog(app) -> None:

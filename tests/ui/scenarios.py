@@ -456,8 +456,65 @@ def shots_page(project, out, args):
     import_csv_flow(app, Path(args["good_csv"]))
     app.settle(2)
     press_dialog_button(app, "Import")
+    app.wait_until(lambda: not app.jobs_running, timeout=60)   # the import runs off the UI thread
+    app.settle(2)
     res["after_import"] = [r["shot_name"] for r in list_shots(app.project.conn)]
     res["table_rows_after_import"] = len(page.shown)
+    res["errors"] = app.errors
+    app.shutdown()
+    return res
+
+
+@scenario
+def long_jobs(project, out, args):
+    """Long jobs run off the UI thread behind a modal progress dialog while frames keep coming:
+    a controlled job (to see the bar mid-way), then the real Archive and Export Starred."""
+    import threading
+    import dearpygui.dearpygui as dpg
+    from aimms_fast.ui.menus import _archive, _export_starred
+    app = start_app(project)
+    app.show_page("videos")
+    app.settle(3)
+    release, finish = threading.Event(), threading.Event()
+    results = []
+
+    def slow(progress):
+        progress(3, 10)
+        release.wait(30)
+        progress(10, 10)
+        finish.wait(30)
+        return "slow done"
+    app.run_job(slow, title="Test job", label="working on it", on_done=results.append)
+    frames0 = app.frames
+    app.settle(4)
+    bar = app._jobs[0].bar
+    res = {"value_mid": dpg.get_value(bar), "overlay_mid": dpg.get_item_configuration(bar)["overlay"],
+           "dialogs_mid": len(app.dialogs.open), "frames_while_running": app.frames - frames0}
+    res["progress_shot"] = shot(app, out, "job_progress")
+    win = app._jobs[0].win
+    x, y = dpg.get_item_pos(win)
+    res["dialog_rect"] = [x, y, x + dpg.get_item_width(win), y + dpg.get_item_height(win)]
+    release.set()
+    app.wait_until(lambda: (dpg.get_value(bar) or 0) >= 1.0, timeout=30)
+    app.settle(2)
+    res["full_shot"] = shot(app, out, "job_progress_full")
+    finish.set()
+    app.wait_until(lambda: not app.jobs_running, timeout=30)
+    app.settle(2)
+    res["results"] = results
+    res["dialogs_after"] = len(app.dialogs.open)
+    dest = Path(args["dest"])
+    _archive(app, dest)
+    res["archive_finished"] = app.wait_until(lambda: not app.jobs_running, timeout=120)
+    app.settle(3)
+    res["zips"] = sorted(p.name for p in dest.glob("*.zip"))
+    res["archive_dialog"] = len(app.dialogs.open)
+    app.dialogs.close_top()
+    app.settle(2)
+    _export_starred(app, dest / "starred")
+    res["export_finished"] = app.wait_until(lambda: not app.jobs_running, timeout=120)
+    app.settle(3)
+    res["starred_files"] = sorted(p.name for p in (dest / "starred").iterdir())
     res["errors"] = app.errors
     app.shutdown()
     return res

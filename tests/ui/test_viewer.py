@@ -172,6 +172,23 @@ def test_shot_window_add_placeholders_delete_undo_notes(small_project, tmp_path)
     assert r["opened"] and r["opened"][0].endswith("media/1")
 
 
+def test_long_jobs_show_a_progress_dialog_and_finish(small_project, tmp_path):
+    r = run_scenario("long_jobs", tmp_path, project=small_project, args={"dest": str(tmp_path / "out")})
+    assert r["errors"] == []
+    assert abs(r["value_mid"] - 0.3) < 1e-6 and r["overlay_mid"] == "3 / 10"
+    assert r["dialogs_mid"] == 1 and r["frames_while_running"] >= 4   # the loop kept drawing
+    # the dialog is on screen: inside its rectangle the picture differs from the page around it,
+    # and its bar grows (30 % -> 100 %) when the job reports more progress
+    img = pixels(r["progress_shot"]).astype(int)
+    x0, y0, x1, y1 = (int(v) for v in r["dialog_rect"])
+    assert x1 - x0 > 300 and y1 - y0 > 60
+    full = pixels(r["full_shot"]).astype(int)
+    assert abs(full[y0:y1, x0:x1] - img[y0:y1, x0:x1]).mean() > 1.0
+    assert r["results"] == ["slow done"] and r["dialogs_after"] == 0
+    assert r["archive_finished"] and len(r["zips"]) == 1 and r["archive_dialog"] == 1
+    assert r["export_finished"] and any(n.endswith(".csv") for n in r["starred_files"])
+
+
 def test_video_details_and_workflow_png_regenerate(small_project, tmp_path):
     r = run_scenario("video_details", tmp_path, project=small_project)
     assert r["errors"] == []
