@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from aimms_fast.cache.pool import ThumbEvent, ThumbnailPool, default_workers
+from aimms_fast.cache.pool import BACKGROUND, ThumbEvent, ThumbnailPool, default_workers
 from aimms_fast.cache.tiles import TileCache
 from aimms_fast.cli import cli
 from aimms_fast.media.posters import extract_tiles
@@ -115,6 +115,25 @@ def test_cancel_except_drops_stale_requests(root):
     assert len(done) <= 3                              # plus at most the one already running
     tc = TileCache(cache, root)
     assert sum(tc.state(r) == "missing" for r in rels[:4]) >= 3
+
+
+def test_background_sweep_survives_stale_cancelling(root):
+    """The viewer queues the whole project at BACKGROUND priority when it opens; scrolling cancels
+    stale on-screen requests but never the sweep, and a cancelled on-screen path that the sweep
+    also wants goes back in line instead of being lost."""
+    rels = clips(root, 6)
+    extra = clips(root, 1, prefix="screen_only")[0]
+    cache = root / ".aimms_fast_cache"
+    with ThumbnailPool(root, cache, workers=1, extract="test_pool:slow_extract") as pool:
+        pool.request(rels[:5], priority=BACKGROUND)        # the sweep (rels[5] is not in it)
+        pool.request([rels[4], rels[5], extra], priority=0)  # on screen now
+        pool.cancel_except(set())                           # scrolled away: all stale
+        done = {e.rel_path for e in all_events(pool)}
+    assert set(rels[:5]) <= done                            # the sweep finished, rels[4] included
+    # rels[5] and extra were only on screen: dropped, except at most the one already running
+    assert len(done - set(rels[:5])) <= 1
+    tc = TileCache(cache, root)
+    assert all(tc.state(r) == "ready" for r in rels[:5])
 
 
 def test_crash_and_hang_mark_one_file_and_the_pool_goes_on(root):

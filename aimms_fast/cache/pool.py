@@ -42,6 +42,7 @@ DEFAULT_EXTRACT = "aimms_fast.media.posters:extract_tiles"
 MAX_TASKS_PER_WORKER = 400   # recycle workers now and then: decoder leaks and heap growth stay bounded
 CRASH_RETRIES = 1
 INLINE_BATCH = 2000          # cached/placeholder checks per loop turn, so new requests are seen soon
+BACKGROUND = 100             # request priority of a whole-project sweep: stale-cancelling never drops it
 
 
 class ThumbEvent(NamedTuple):
@@ -148,6 +149,8 @@ class ThumbnailPool:
         self._heap: list = []
         self._queued: dict[str, tuple] = {}
         self._force: set[str] = set()
+        self._urgent: set[str] = set()   # queued below BACKGROUND: what cancel_except may drop
+        self._background: set[str] = set()  # asked for by a background sweep, not built yet
         self._running: set[str] = set()
         self._attempts: dict[str, int] = {}
         self._seq = 0
@@ -168,11 +171,19 @@ class ThumbnailPool:
     def request(self, rel_paths: list[str], priority: int = 0, *, force: bool = False) -> None:
         """Queue paths (lower priority number = sooner; newest request first). `force` rebuilds
         even when the cache is up to date."""
+        background = priority >= BACKGROUND
         with self._lock:
             self._seq += 1
             for i, rel in enumerate(rel_paths):
                 if rel in self._running:
                     continue
+                old = self._queued.get(rel)
+                if background:
+                    self._background.add(rel)
+                    if old is not None and old[0] < priority:
+                        continue        # already wanted sooner (on screen): keep that place
+                else:
+                    self._urgent.add(rel)
                 key = (priority, -self._seq, i)
                 self._queued[rel] = key
                 heapq.heappush(self._heap, (key, rel))
@@ -182,11 +193,23 @@ class ThumbnailPool:
         self._wake()
 
     def cancel_except(self, keep: set[str]) -> None:
-        """Drop queued paths not in `keep` (they scrolled off screen). Running ones finish."""
+        """Drop queued paths not in `keep` (they scrolled off screen). Running ones finish.
+        Paths a background sweep also asked for go back to the end of the line instead; the
+        sweep itself (priority >= BACKGROUND) is never dropped. Only on-screen-class requests
+        are looked at, so this stays cheap with a 21K-take sweep queued."""
         with self._lock:
-            for rel in [r for r in self._queued if r not in keep]:
-                del self._queued[rel]
-                self._force.discard(rel)
+            self._seq += 1
+            for rel in [r for r in self._urgent if r not in keep]:
+                self._urgent.discard(rel)
+                if rel not in self._queued:
+                    continue
+                if rel in self._background:
+                    key = (BACKGROUND, -self._seq, 0)
+                    self._queued[rel] = key
+                    heapq.heappush(self._heap, (key, rel))
+                else:
+                    del self._queued[rel]
+                    self._force.discard(rel)
             self._compact()
             self._idle.notify_all()
 
@@ -198,9 +221,12 @@ class ThumbnailPool:
             out.append(ev.popleft())
         return out
 
-    def pending(self) -> int:
-        """Files queued or being built."""
+    def pending(self, *, urgent_only: bool = False) -> int:
+        """Files queued or being built; `urgent_only` leaves out the background sweep's queue
+        (the viewer draws at full rate only while on-screen work is outstanding)."""
         with self._lock:
+            if urgent_only:
+                return len(self._urgent) + len(self._running)
             return len(self._queued) + len(self._running)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
@@ -271,6 +297,8 @@ class ThumbnailPool:
     def _take(self, rel: str) -> bool:
         heapq.heappop(self._heap)
         del self._queued[rel]
+        self._urgent.discard(rel)
+        self._background.discard(rel)
         forced = rel in self._force
         self._force.discard(rel)
         return forced

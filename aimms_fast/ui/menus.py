@@ -184,13 +184,11 @@ def _project_action(app, action: str) -> None:
                 f"{assets} assets\n" + (f"\nREAD-ONLY: {p.readonly_reason}" if p.readonly else ""))
         app.dialogs.message("Project info", text, height=230)
     elif action == "build_thumbs":
-        rels = [r[0] for r in p.conn.execute(
-            "SELECT t.file_path FROM takes t JOIN fast_takes f USING (take_id) "
-            "WHERE t.take_type IN ('base_image','final_video') AND f.placeholder = 0 "
-            "ORDER BY f.shot_order, f.shot_id, f.take_number")]
-        n = app.services.request_all(rels) if app.services is not None else 0
-        app.toast(f"queued {n} thumbnails" if n else (app.services.problem if app.services and app.services.problem
-                                                      else "all thumbnails are built"))
+        if app.services is not None and app.services.tiles is not None:
+            app.services.begin_sweep()
+            app.toast("building every missing thumbnail in the background (progress: status bar)")
+        else:
+            app.toast(app.services.problem if app.services and app.services.problem else "no thumbnail cache")
     elif action == "export_csv":
         from aimms_fast.ops.csv_io import export_csv
         out = app.run_op(lambda: export_csv(p), title="Export failed")

@@ -33,6 +33,8 @@ class MediaServices:
         # state() on the cache costs an index query plus a stat; the grid asks every frame, so
         # states are cached here and forgotten when workers report on a path (or on refresh).
         self._states: dict[str, str] = {}
+        self._sweep = None     # cursor over every take, while the background sweep is queueing
+        self.swept = 0
         try:
             from aimms_fast.cache.tiles import TileCache
             self.tiles = TileCache(project.layout.cache, project.root)
@@ -117,6 +119,31 @@ class MediaServices:
         except Exception as e:
             self.problem = f"thumbnail request failed ({e})"
 
+    def begin_sweep(self) -> None:
+        """Build every take's tiles in the background, in story order, behind whatever is on
+        screen (every poster and filmstrip ready before the user scrolls to it). Queued a slice
+        per frame by sweep_tick, so a 21K-take project never stalls a frame; resumable: what the
+        cache already has is skipped."""
+        if self.project.readonly or self.tiles is None:
+            return
+        self._sweep = self.project.conn.execute(
+            "SELECT t.file_path FROM takes t JOIN fast_takes f USING (take_id) "
+            "WHERE t.take_type IN ('base_image','final_video') AND f.placeholder = 0 "
+            "ORDER BY f.shot_order, f.shot_id, f.storyboard, f.take_number")
+        self.swept = 0
+
+    def sweep_tick(self, n: int = 400) -> bool:
+        """Queue the next slice of the sweep; False when there is nothing left to queue."""
+        if self._sweep is None:
+            return False
+        from aimms_fast.cache.pool import BACKGROUND
+        rows = self._sweep.fetchmany(n)
+        if not rows:
+            self._sweep = None
+            return False
+        self.swept += self.request_all([r[0] for r in rows], priority=BACKGROUND)
+        return True
+
     def request_all(self, rels: list[str], priority: int = 5) -> int:
         """Queue every listed take that has no tile yet (Project > Build missing thumbnails)."""
         st = self.states([r for r in rels if r])
@@ -167,9 +194,9 @@ class MediaServices:
         self._states = {k: v for k, v in self._states.items() if v == "ready"}
         return True
 
-    def pending(self) -> int:
+    def pending(self, *, urgent_only: bool = False) -> int:
         try:
-            return self._pool.pending() if self._pool is not None else 0
+            return self._pool.pending(urgent_only=urgent_only) if self._pool is not None else 0
         except Exception:
             return 0
 

@@ -49,6 +49,11 @@ def settled_tiles(app, grid) -> bool:
     return True
 
 
+def sweep_finished(app) -> bool:
+    """The background sweep has queued everything and the workers have built it."""
+    return (app._sweep_at is None and app.services._sweep is None and app.services.pending() == 0)
+
+
 def wait_tiles(app, grid, timeout: float = 90) -> None:
     ok = app.wait_until(lambda: settled_tiles(app, grid), timeout=timeout)
     if not ok:
@@ -570,6 +575,30 @@ def welcome_and_switch(project, out, args):
 
 
 @scenario
+def background_sweep(project, out, args):
+    """Opening a project builds every take's thumbnails in the background, even those no page
+    has shown (the Shots page is open the whole time), and the status bar shows the progress."""
+    import dearpygui.dearpygui as dpg
+    from aimms_fast.cache.tiles import TileCache
+    app = start_app(project)
+    app.show_page("shots")
+    saw_bar = False
+    end = time.monotonic() + 90
+    while time.monotonic() < end and not sweep_finished(app):
+        app.iterate(pace=False)
+        saw_bar = saw_bar or dpg.is_item_shown(app._thumb_bar)
+    res = {"finished": sweep_finished(app), "swept": app.services.swept, "saw_progress_bar": saw_bar}
+    rels = [r[0] for r in app.project.conn.execute(
+        "SELECT t.file_path FROM takes t JOIN fast_takes f USING (take_id) "
+        "WHERE t.take_type IN ('base_image','final_video') AND f.placeholder = 0")]
+    tc = TileCache(app.project.layout.cache, app.project.root)
+    res["states"] = {r: tc.state(r) for r in rels}
+    res["errors"] = app.errors
+    app.shutdown()
+    return res
+
+
+@scenario
 def idle_loop(project, out, args):
     """With nothing pending and no input the loop blocks waiting for events (about 2 frames a
     second); a real mouse move wakes it at once."""
@@ -577,7 +606,7 @@ def idle_loop(project, out, args):
     from tests.ui.xinput import XInput
     app = start_app(project)
     app.show_page("shots")
-    app.wait_until(lambda: app.services.pending() == 0, timeout=60)
+    app.wait_until(lambda: sweep_finished(app), timeout=60)
     app._activity = time.monotonic() - 10
     busy = app.iterate(pace=False)
     res = {"busy_when_idle": busy, "idle": app.idle, "waits_for_events": app.wait_events is not None}

@@ -258,6 +258,16 @@ def test_welcome_then_open_two_projects_without_restart(tmp_path):
     assert r["recent"][:2] == [str(second.resolve()), str(first.resolve())]
 
 
+def test_opening_builds_every_thumbnail_in_the_background(small_project, tmp_path):
+    r = run_scenario("background_sweep", tmp_path, project=small_project)
+    assert r["errors"] == []
+    assert r["finished"] and r["swept"] > 0 and r["saw_progress_bar"]
+    # every take with media has its tiles, except the broken clip, which is marked failed
+    states = r["states"]
+    assert states and set(states.values()) <= {"ready", "failed"}
+    assert sum(v == "failed" for v in states.values()) <= 1
+
+
 def test_loop_idles_without_work_and_wakes_on_input(small_project, tmp_path):
     r = run_scenario("idle_loop", tmp_path, project=small_project)
     assert r["errors"] == []
