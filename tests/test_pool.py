@@ -129,6 +129,10 @@ def test_background_sweep_survives_stale_cancelling(root):
         pool.request([rels[4], rels[5], extra], priority=0)  # on screen now
         pool.cancel_except(set())                           # scrolled away: all stale
         done = {e.rel_path for e in all_events(pool)}
+        # A second sweep over a built cache is answered by the dispatcher without events.
+        cached0 = pool.stats["cached"]
+        pool.request(rels[:5], priority=BACKGROUND)
+        assert all_events(pool) == [] and pool.stats["cached"] == cached0 + 5
     assert set(rels[:5]) <= done                            # the sweep finished, rels[4] included
     # rels[5] and extra were only on screen: dropped, except at most the one already running
     assert len(done - set(rels[:5])) <= 1

@@ -399,8 +399,13 @@ class ThumbnailPool:
                 with self._lock:
                     if self._peek() != rel:
                         continue
+                    # Nobody is looking at a path only the sweep asked for: no event to drain.
+                    quiet = rel in self._background and rel not in self._urgent
                     self._take(rel)
-                self._stage(rel, known[0], known[3], "cached")
+                if quiet:
+                    self.stats["cached"] += 1
+                else:
+                    self._stage(rel, known[0], known[3], "cached")
             elif size <= 0:
                 th = Thumbs("failed", "file not found") if size < 0 else \
                     Thumbs("placeholder", "zero-byte placeholder (no media yet)")

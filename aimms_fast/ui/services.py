@@ -120,28 +120,36 @@ class MediaServices:
             self.problem = f"thumbnail request failed ({e})"
 
     def begin_sweep(self) -> None:
-        """Build every take's tiles in the background, in story order, behind whatever is on
-        screen (every poster and filmstrip ready before the user scrolls to it). Queued a slice
-        per frame by sweep_tick, so a 21K-take project never stalls a frame; resumable: what the
-        cache already has is skipped."""
+        """Build every take's tiles in the background, behind whatever is on screen (every poster
+        and filmstrip ready before the user scrolls to it). Queued a slice per frame by
+        sweep_tick; the workers' dispatcher, not this thread, skips what the cache already has
+        (a cache check here costs ~20 us a take: 0.4 s of UI time at 21K takes)."""
         if self.project.readonly or self.tiles is None:
             return
+        # Index order (fast_takes_page): no sort, so the first slice comes at once.
         self._sweep = self.project.conn.execute(
-            "SELECT t.file_path FROM takes t JOIN fast_takes f USING (take_id) "
-            "WHERE t.take_type IN ('base_image','final_video') AND f.placeholder = 0 "
-            "ORDER BY f.shot_order, f.shot_id, f.storyboard, f.take_number")
+            "SELECT t.file_path FROM fast_takes f JOIN takes t USING (take_id) "
+            "WHERE f.storyboard IN ('image', 'video') AND t.take_type IN ('base_image', 'final_video') "
+            "AND f.placeholder = 0 ORDER BY f.storyboard, f.shot_order, f.shot_id, f.take_number")
         self.swept = 0
 
-    def sweep_tick(self, n: int = 400) -> bool:
+    def sweep_tick(self, n: int = 500) -> bool:
         """Queue the next slice of the sweep; False when there is nothing left to queue."""
         if self._sweep is None:
             return False
-        from aimms_fast.cache.pool import BACKGROUND
-        rows = self._sweep.fetchmany(n)
+        pool = self._ensure_pool()
+        rows = self._sweep.fetchmany(n) if pool is not None else []
         if not rows:
             self._sweep = None
             return False
-        self.swept += self.request_all([r[0] for r in rows], priority=BACKGROUND)
+        from aimms_fast.cache.pool import BACKGROUND
+        try:
+            pool.request([r[0] for r in rows], priority=BACKGROUND)
+        except Exception as e:
+            self.problem = f"thumbnail request failed ({e})"
+            self._sweep = None
+            return False
+        self.swept += len(rows)
         return True
 
     def request_all(self, rels: list[str], priority: int = 5) -> int:
