@@ -26,7 +26,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-import orjson
+from report import default_out, publish
+
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -75,7 +76,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, help="worker processes (default cores - 1)")
     ap.add_argument("--limit", type=int, help="only the first N takes in storyboard order")
     ap.add_argument("--project-cache", action="store_true", help="build into the project's own cache (wiped first)")
-    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "bench" / "cold_build.json")
+    ap.add_argument("--out", type=Path, default=default_out("cold_build"))
     args = ap.parse_args()
 
     with Project.open(args.path, readonly=True) as p:
@@ -126,10 +127,7 @@ def main() -> None:
     }
     if tmp is not None:
         shutil.rmtree(tmp, ignore_errors=True)
-    text = orjson.dumps(result, option=orjson.OPT_INDENT_2).decode()
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text + "\n")
+    publish(result, args.out)
 
 
 if __name__ == "__main__":

@@ -25,9 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from report import default_out, publish
+
 import av
 import numpy as np
-import orjson
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -132,11 +133,7 @@ def main() -> None:
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
-    text = orjson.dumps(result, option=orjson.OPT_INDENT_2).decode()
-    print(text)
-    out = ROOT / "docs" / "bench" / "frames.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text + "\n")
+    publish(result, default_out("frames"))
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import orjson
+from report import default_out, publish
+
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -246,7 +247,7 @@ def main(argv=None) -> int:
     ap.add_argument("--import-count", type=int, default=1000)
     ap.add_argument("--compare-ingest", action="store_true",
                     help="also build a second scale project with the ingest hook off (bench only)")
-    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "bench" / "store.json")
+    ap.add_argument("--out", type=Path, default=default_out("store"))
     args = ap.parse_args(argv)
 
     result = {
@@ -270,10 +271,7 @@ def main(argv=None) -> int:
     result["import_1000"] = bench_import(args.path, args.import_count, hook=True)
     if ingest_present():
         result["import_1000_without_ingest_hook"] = bench_import(args.path, args.import_count, hook=False)
-    text = orjson.dumps(result, option=orjson.OPT_INDENT_2).decode()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text + "\n")
-    print(text)
+    publish(result, args.out)
     return 0
 
 

@@ -31,7 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import orjson
+from report import default_out, publish
+
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -203,11 +204,7 @@ def main() -> None:
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
-    text = orjson.dumps(result, option=orjson.OPT_INDENT_2).decode()
-    print(text)
-    out = ROOT / "docs" / "bench" / "thumbs.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text + "\n")
+    publish(result, default_out("thumbs"))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ import sys
 import time
 from pathlib import Path
 
+from report import default_out, publish
+
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = {"first_frame_s": 0.5, "first_thumbs_s": 1.0, "scroll_p95_ms": 20.0, "python_p95_ms": 4.0,
            "rss_mb": 500.0}
@@ -183,7 +185,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--sizes", default="1600x960,1280x800",
                     help="window sizes to measure, comma-separated (software GL cost grows with pixels)")
-    ap.add_argument("--out", default=str(ROOT / "docs" / "bench" / "ui.json"))
+    ap.add_argument("--out", default=str(default_out("ui")))
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -214,11 +216,7 @@ def main() -> None:
                     "display": "Xvfb + Mesa llvmpipe (software GL)", "load_avg_1m": os.getloadavg()[0]},
         "scroll_px_per_frame": a.px_per_frame, "targets": TARGETS, "configs": configs,
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    out = Path(a.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text + "\n")
+    publish(result, a.out)
 
 
 if __name__ == "__main__":
