@@ -1,7 +1,7 @@
 """Card grids: the Image and Video storyboards (one card per shot) and the shot window's takes.
 
 Virtualised: the grid is one Dear PyGui drawlist as tall as all rows, inside a scrolling child window,
-and a fixed pool of card "slots" (a draw_node each: background, poster, badges, star, two text lines)
+and a fixed pool of card "slots" (a draw_node each: background, poster, badges, star image, two text lines)
 is moved with a translation transform to whichever cards are on screen. Scrolling never creates
 widgets; a card entering the screen costs ~15 configure calls (~40 µs). Posters come from
 textures.TextureBank (static atlas pages, LRU); until a tile is resident the card shows a neutral
@@ -180,10 +180,12 @@ class CardGrid:
             s.img = dpg.draw_image(n.tag, (PAD, PAD), (PAD + pw, PAD + ph), uv_min=n.uv_min, uv_max=n.uv_max)
             s.status = dpg.draw_text((PAD + 8, PAD + ph / 2 - fs / 2), "", size=fs, color=(235, 235, 240, 255))
             r = max(8, min(18, pw // 14))
-            with dpg.draw_node(show=False) as s.star:
-                for colour, rr in ((T.STAR_EDGE, r + 1.5), (T.STAR, r)):
-                    for a, b, c in T.star_triangles(PAD + pw - r - 6, PAD + r + 6, rr):
-                        dpg.draw_triangle(a, b, c, fill=colour, color=colour, thickness=0)
+            star = self.bank.icon(("star", r), lambda: T.star_image(r))
+            # Whole-pixel corners: the image is sampled 1:1, as crisp as the triangles were.
+            side = T.star_box(r)
+            x0, y0 = round(PAD + pw - r - 6 - side / 2), round(PAD + r + 6 - side / 2)
+            s.star = dpg.draw_image(star.tag, (x0, y0), (x0 + side, y0 + side),
+                                    uv_min=star.uv_min, uv_max=star.uv_max, show=False)
             s.badges = []
             for k in range(3):
                 with dpg.draw_node(show=False) as bnode:

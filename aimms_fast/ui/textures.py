@@ -112,6 +112,7 @@ class TextureBank:
         self.neutral = self._solid_texture((0.22, 0.22, 0.24), stripes=(0.25, 0.25, 0.27))
         self.failed = self._solid_texture((0.30, 0.16, 0.16), stripes=(0.34, 0.18, 0.18))
         self.empty = self._solid_texture((0.15, 0.15, 0.16), stripes=(0.18, 0.18, 0.19))
+        self._icons: dict[object, Region] = {}
 
     # -- setup ---------------------------------------------------------------------------------
     def _solid_texture(self, rgb, stripes) -> Region:
@@ -125,6 +126,19 @@ class TextureBank:
         img[((xx + yy) // 4) % 2 == 0, :3] = stripes
         tag = dpg.add_static_texture(w, h, img, parent=self._registry)
         return Region(tag, (0.0, 0.0), (1.0, 1.0))
+
+    def icon(self, key, make: Callable[[], np.ndarray]) -> Region:
+        """A small fixed image (RGBA uint8 from make(), called once per key) as a static texture
+        kept for the session: marks drawn as one textured quad instead of many triangles."""
+        r = self._icons.get(key)
+        if r is None:
+            img = np.asarray(make())
+            h, w = img.shape[:2]
+            data = np.empty((h, w, 4), np.float32)
+            _to_float(data, img)
+            r = Region(dpg.add_static_texture(w, h, data, parent=self._registry), (0.0, 0.0), (1.0, 1.0))
+            self._icons[key] = r
+        return r
 
     def attach(self, source, states: Callable[[list], dict] | None = None) -> None:
         """Use a tile source (aimms_fast.cache.tiles.TileCache or None) and a batched, cached
