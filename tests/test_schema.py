@@ -221,12 +221,32 @@ def test_fast_migrations_are_versioned_and_resume(tmp_path):
             m.apply(p.conn)
 
 
-def test_readonly_open_of_a_never_upgraded_db_is_refused_with_a_hint(tmp_path):
+def test_readonly_open_of_a_never_upgraded_db_views_a_snapshot_and_changes_nothing(tmp_path):
+    """An older AIMMS project opened read-only (a locked or read-only folder): we cannot upgrade
+    it in place, so the viewer reads an upgraded private copy; the project itself is untouched."""
+    import hashlib
+    from aimms_fast.errors import ReadOnlyError
+    from aimms_fast.ops.takes import star_take
+    from aimms_fast.store.takes import takes_for_shot
     root = tmp_path / "old"
-    make_old_aimms_project(root)
-    from aimms_fast.errors import ProjectError
-    with pytest.raises(ProjectError) as ei:
-        Project.open(root, readonly=True)
-    assert "write access" in str(ei.value)
-    # the refused read-only open changed nothing
-    assert not (root / "data" / "backup").exists()
+    db = make_old_aimms_project(root)
+    digest = hashlib.sha256(db.read_bytes()).hexdigest()
+    before = sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+    p = Project.open(root, readonly=True)
+    try:
+        assert p.readonly and "snapshot" in p.readonly_reason
+        videos = takes_for_shot(p.conn, 1, "video")
+        assert [(t.take_number, t.file_path, t.companion_path, t.starred) for t in videos] == \
+            [(7, "media/1/video_07.mp4", "media/1/video_07.png", 1)]
+        images = takes_for_shot(p.conn, 2, "image")
+        assert [(t.file_path, t.placeholder) for t in images] == [("media/2/base_01.png", 1)]
+        assert {c for c in A.SHOTS_12_COLUMNS} <= {r[1] for r in p.conn.execute("PRAGMA table_info(shots)")}
+        with pytest.raises(ReadOnlyError):
+            star_take(p, videos[0].take_id)
+        snap_dir = p._snapshot_dir
+        assert snap_dir.exists() and not str(snap_dir).startswith(str(root))
+    finally:
+        p.close()
+    assert not snap_dir.exists()                      # the private copy goes with the session
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == before

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from aimms_fast.errors import ProjectError, ReadOnlyError
@@ -12,6 +14,7 @@ from aimms_fast.project.logs import close_logger, project_logger
 from aimms_fast.project.mapping import write_mapping
 from aimms_fast.project import recovery
 from aimms_fast.store import db as store_db
+from aimms_fast.store import migrations
 from aimms_fast.store.schema import ensure_schema, pending_aimms_changes
 from aimms_fast.store.takes import sync_fast_takes
 from aimms_fast import AIMMS_APP_VERSION, __version__
@@ -30,6 +33,7 @@ class Project:
         self.log = log
         self.schema_report = None
         self.recovery_report = None
+        self._snapshot_dir: Path | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
@@ -98,13 +102,9 @@ class Project:
         p = cls(root, db, readonly=readonly, readonly_reason=reason, lock=lock, log=log)
         try:
             if readonly:
-                missing = pending_aimms_changes(db.conn)
-                if missing[0]:
-                    raise ProjectError(f"database lacks AIMMS tables {missing[0]}", path=layout.db,
-                                       hint="open it once with write access to upgrade it")
-                if "fast_takes" not in db.table_names():
-                    raise ProjectError("project was never opened by aimms_fast and is read-only",
-                                       path=layout.db, hint="open it once with write access")
+                missing_tables, missing_cols, _ = pending_aimms_changes(db.conn)
+                if missing_tables or missing_cols or migrations.current_version(db.conn) < migrations.LATEST:
+                    p._view_snapshot()
             else:
                 p.schema_report = ensure_schema(db.conn, project_name=name, author=author,
                                                 backup=lambda: p._pre_upgrade_backup())
@@ -128,6 +128,20 @@ class Project:
             log.info("opened read-only: %s", reason)
         return p
 
+    def _view_snapshot(self) -> None:
+        """Read-only, but the database lacks what we need (never opened by aimms_fast with write
+        access, or an older AIMMS/aimms_fast wrote it): view an upgraded private copy in a temp
+        folder. The project's own files are never touched; writes stay refused (readonly)."""
+        self._snapshot_dir = Path(tempfile.mkdtemp(prefix="aimms_readonly_"))
+        snap = self._snapshot_dir / "shots.db"
+        store_db.backup_to(self.db, snap)
+        self.db.conn.close()
+        self.db = store_db.connect(snap)
+        ensure_schema(self.db.conn)
+        with store_db.transaction(self.db):
+            sync_fast_takes(self.db.conn, sizes=self._size_of)
+        self.readonly_reason = f"{self.readonly_reason}; showing a snapshot of the database taken at opening"
+
     def _pre_upgrade_backup(self) -> Path:
         return store_db.backup_to(self.db, self.layout.backup / f"shots_pre_upgrade_{store_db.utc_stamp()}.db")
 
@@ -148,6 +162,9 @@ class Project:
                 self.db.conn.close()
                 self.db = None
         finally:
+            if self._snapshot_dir is not None:
+                shutil.rmtree(self._snapshot_dir, ignore_errors=True)
+                self._snapshot_dir = None
             self._lock.release()
             close_logger(self.log)
 
