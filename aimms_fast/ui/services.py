@@ -152,15 +152,6 @@ class MediaServices:
         self.swept += len(rows)
         return True
 
-    def request_all(self, rels: list[str], priority: int = 5) -> int:
-        """Queue every listed take that has no tile yet (Project > Build missing thumbnails)."""
-        st = self.states([r for r in rels if r])
-        need = [r for r in rels if r and st[r] in ("missing", "stale")]
-        pool = self._ensure_pool() if need else None
-        if pool is not None:
-            pool.request(need, priority=priority)
-        return len(need) if pool is not None else 0
-
     def drain(self, budget_s: float = 0.002) -> list[TileEvent]:
         """Events from the workers since the last call (non-blocking, bounded by `budget_s`)."""
         out: list[TileEvent] = []
