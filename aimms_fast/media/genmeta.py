@@ -310,18 +310,14 @@ def summarize_raw(raw: dict[str, str], warnings: list[str] | None = None) -> Gen
                     fields, source = comfy.summarize(graph), "comfyui-workflow"
             if fields is None and isinstance(prompt, str) and not perr and "prompt" in raw:
                 fields, source = {"positive": prompt}, "text"
-    if fields is None and "invokeai_metadata" in raw:
-        data, err = loads_json(raw["invokeai_metadata"])
-        if isinstance(data, dict):
-            fields, source = apps.parse_invokeai(data), "invokeai"
-        else:
-            errors.append(f"InvokeAI metadata is not valid JSON ({err or 'not an object'})")
-    if fields is None and "sd-metadata" in raw:
-        data, err = loads_json(raw["sd-metadata"])
-        if isinstance(data, dict):
-            fields, source = apps.parse_invokeai_legacy(data), "invokeai"
-        else:
-            errors.append(f"InvokeAI sd-metadata is not valid JSON ({err or 'not an object'})")
+    for key, parse, what in (("invokeai_metadata", apps.parse_invokeai, "metadata"),
+                             ("sd-metadata", apps.parse_invokeai_legacy, "sd-metadata")):
+        if fields is None and key in raw:
+            data, err = loads_json(raw[key])
+            if isinstance(data, dict):
+                fields, source = parse(data), "invokeai"
+            else:
+                errors.append(f"InvokeAI {what} is not valid JSON ({err or 'not an object'})")
     if fields is None and "parameters" in raw:
         text = raw["parameters"]
         if text.lstrip().startswith("{"):
