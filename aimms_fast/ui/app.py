@@ -65,6 +65,7 @@ def _key_names() -> dict[int, str]:
                        ("Prior", "PgUp"), ("Next", "PgDn"), ("Home", "Home"), ("End", "End"),
                        ("Return", "Enter"), ("NumPadEnter", "Enter"), ("Escape", "Escape"),
                        ("Delete", "Delete"), ("Comma", ","), ("Period", "."), ("Plus", "+"),
+                       ("Spacebar", "Space"), ("Space", "Space"), ("Tab", "Tab"),
                        ("Add", "+"), ("Minus", "-"), ("Subtract", "-")]:
         code = getattr(dpg, f"mvKey_{attr}", None)
         if code is not None:
@@ -90,6 +91,7 @@ class App:
         self.pages: dict = {}
         self.tabs: dict[str, int] = {}
         self.shot_windows: dict[int, object] = {}
+        self.windows: list = []              # floating windows (ui/floating.py), oldest first
         self.first_frame_s: float | None = None
         self.last_python_s = 0.0
         self.last_frame_s = 0.0
@@ -246,8 +248,9 @@ class App:
         return True
 
     def close_project(self) -> None:
-        for w in list(self.shot_windows.values()):
+        for w in list(self.windows):
             w.close()
+        self.windows.clear()
         self.shot_windows.clear()
         if self.services is not None:
             self.services.close()
@@ -321,8 +324,9 @@ class App:
         for page in self.pages.values():
             if hasattr(page, "set_card_width"):
                 page.set_card_width(self.prefs.card_width)
-        for w in self.shot_windows.values():
-            w.relayout()
+        for w in self.windows:
+            if w.alive:
+                w.relayout()
 
     def set_theme(self, name: str) -> None:
         self.prefs.theme = name
@@ -332,8 +336,9 @@ class App:
         for page in self.pages.values():
             if hasattr(page, "apply_theme"):
                 page.apply_theme()
-        for w in self.shot_windows.values():
-            w.relayout()
+        for w in self.windows:
+            if w.alive:
+                w.relayout()
 
     def set_font_scale(self, scale: float) -> None:
         self.prefs.font_scale = scale
@@ -343,8 +348,9 @@ class App:
         for page in self.pages.values():
             if hasattr(page, "apply_theme"):
                 page.apply_theme()
-        for w in self.shot_windows.values():
-            w.relayout()
+        for w in self.windows:
+            if w.alive:
+                w.relayout()
 
     def set_texture_budget(self, mb: int) -> None:
         self.prefs.texture_budget_mb = int(mb)
@@ -368,6 +374,7 @@ class App:
             self.show_error("Could not open the shot", e)
             return None
         self.shot_windows[shot_id] = w
+        self.add_window(w)
         return w
 
     # -- changes -----------------------------------------------------------------------------------
@@ -434,11 +441,13 @@ class App:
                 page.on_data_changed(what, shot_ids)
             except Exception as e:
                 self.show_error(f"The {page.title} page could not reload", e)
-        for sid, w in list(self.shot_windows.items()):
+        for w in list(self.windows):
             if not w.alive:
                 continue
-            if what != "takes" or not shot_ids or sid in shot_ids:
-                w.reload()
+            try:
+                w.on_data_changed(what, shot_ids)
+            except Exception as e:
+                self.show_error("A window could not reload", e)
 
     def show_error(self, title: str, err: BaseException) -> None:
         if isinstance(err, AimmsError):
@@ -478,23 +487,33 @@ class App:
         name = self._key_names.get(key)
         if name is None:
             return
-        ctrl = dpg.is_key_down(dpg.mvKey_ModCtrl) or dpg.is_key_down(dpg.mvKey_LControl) or \
-            dpg.is_key_down(dpg.mvKey_RControl)
-        self.handle_key(name, ctrl=ctrl)
+        down = dpg.is_key_down
+        ctrl = down(dpg.mvKey_ModCtrl) or down(dpg.mvKey_LControl) or down(dpg.mvKey_RControl)
+        shift = down(dpg.mvKey_ModShift) or down(dpg.mvKey_LShift) or down(dpg.mvKey_RShift)
+        alt = down(dpg.mvKey_ModAlt) or down(dpg.mvKey_LAlt) or down(dpg.mvKey_RAlt)
+        self.handle_key(name, ctrl=ctrl, shift=shift, alt=alt)
 
-    def handle_key(self, name: str, *, ctrl: bool = False) -> str | None:
-        """Dispatch a chord (also what tests call). Returns the action taken, if any."""
-        chord = ("Ctrl+" if ctrl else "") + name
+    def handle_key(self, name: str, *, ctrl: bool = False, shift: bool = False, alt: bool = False) -> str | None:
+        """Dispatch a chord (also what tests call). Returns the action taken, if any.
+
+        Order: global chords (Ctrl/F-keys, also while typing); then the focused floating window,
+        which owns every key while it has focus (unhandled keys stop there: they must never move
+        a selection hidden behind it); an open dialog swallows plain keys; then the page."""
+        chord = K.chord_of(name, ctrl=ctrl, shift=shift, alt=alt)
         typing = self._typing()
+        win = self.focused_window()
+        if win is not None and not typing and (ctrl or name == "Escape"):
+            action = K.lookup(win.key_context, chord)   # a window's own Ctrl chords win over global ones
+            if action and win.on_action(action):
+                return action
         action = K.lookup("global", chord)
         if action and (ctrl or name.startswith("F") and len(name) > 1 or name == "Escape" or not typing):
             self.action(action)
             return action
         if typing:
             return None
-        win = self._focused_shot_window()
         if win is not None:
-            action = K.lookup("shot", chord)
+            action = K.lookup(win.key_context, chord)
             if action and win.on_action(action):
                 return action
             return None
@@ -507,11 +526,21 @@ class App:
                 return action
         return None
 
-    def _focused_shot_window(self):
-        for w in self.shot_windows.values():
+    def add_window(self, w) -> None:
+        """Register a floating window (ui/floating.py): it gets keys while focused, ticks, tiles
+        and data-changed notices, and is closed with the project."""
+        self.windows.append(w)
+
+    def focused_window(self):
+        """The floating window that has keyboard focus (newest first), else None."""
+        for w in reversed(self.windows):
             if w.alive and w.focused():
                 return w
         return None
+
+    def _focused_shot_window(self):
+        w = self.focused_window()
+        return w if w is not None and w.key_context == "shot" else None
 
     def action(self, action: str) -> None:
         """Menu items and global shortcuts end up here."""
@@ -594,7 +623,7 @@ class App:
                 self.textures.forget_failures([e.rel_path for e in events])
                 for page in self.pages.values():
                     page.on_tiles(events)
-                for w in self.shot_windows.values():
+                for w in self.windows:
                     if w.alive:
                         w.on_tiles(events)
             if self.services.poll_foreign():
@@ -613,6 +642,9 @@ class App:
         for sid, w in list(self.shot_windows.items()):
             if not w.alive:
                 del self.shot_windows[sid]
+        for w in list(self.windows):
+            if not w.alive:
+                self.windows.remove(w)
                 continue
             busy = w.tick() or busy
         urgent = self.textures.urgent_ready()

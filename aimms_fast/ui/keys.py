@@ -1,9 +1,11 @@
 """The keyboard map: one table that drives the key dispatcher, the F1 overlay and docs/keyboard.md.
 
-Chords are written as the user reads them ("Ctrl+1", "PgDn", "S"). `context` says where a chord
-works: "global" everywhere (also while typing, only with Ctrl or an F-key), "storyboard" on the
-Images and Videos pages, "shots" on the Shots page, "shot" in a shot window. Plain keys never fire
-while a text field has the keyboard.
+Chords are written as the user reads them ("Ctrl+1", "Shift+Left", "Alt+I", "PgDn", "S"; modifiers
+in the order Ctrl, Shift, Alt). `context` says where a chord works: "global" everywhere (also while
+typing, only with Ctrl or an F-key), "storyboard" on the Images and Videos pages, "shots" on the
+Shots page; the floating windows each have their own ("shot", "player", "compare", "tournament",
+"cutpoints"). A key goes to the focused floating window, and to the page only when no floating
+window has focus. Plain keys never fire while a text field has the keyboard.
 """
 from __future__ import annotations
 
@@ -22,6 +24,27 @@ class Shortcut:
     text: str
 
 
+def _transport(ctx: str) -> list[Shortcut]:
+    """Player-style transport keys (xStudio / NLE conventions), shared by every playing window."""
+    return [
+        Shortcut(ctx, "Space", "play", "Play / pause"),
+        Shortcut(ctx, "L", "shuttle:+1", "Play forward; again: 2x, 4x, 8x"),
+        Shortcut(ctx, "J", "shuttle:-1", "Play in reverse; again: 2x, 4x, 8x"),
+        Shortcut(ctx, "K", "pause", "Pause"),
+        Shortcut(ctx, "Left", "step:-1", "One frame back (hold to repeat)"),
+        Shortcut(ctx, "Right", "step:+1", "One frame forward (hold to repeat)"),
+        Shortcut(ctx, "Shift+Left", "second:-1", "One second back"),
+        Shortcut(ctx, "Shift+Right", "second:+1", "One second forward"),
+        Shortcut(ctx, "Home", "first", "First frame"),
+        Shortcut(ctx, "End", "last", "Last frame"),
+        Shortcut(ctx, "I", "in", "Set the in point"),
+        Shortcut(ctx, "O", "out", "Set the out point"),
+        Shortcut(ctx, "Alt+I", "clear_in", "Clear the in point"),
+        Shortcut(ctx, "Alt+O", "clear_out", "Clear the out point"),
+        Shortcut(ctx, "P", "loop", "Loop between in and out on / off"),
+    ]
+
+
 SHORTCUTS: list[Shortcut] = [
     *(Shortcut("global", f"Ctrl+{i + 1}", f"page:{p}", f"Go to the {PAGE_TITLES[p]} page")
       for i, p in enumerate(PAGES)),
@@ -30,7 +53,8 @@ SHORTCUTS: list[Shortcut] = [
     Shortcut("global", "Ctrl+E", "export_csv", "Export CSV"),
     Shortcut("global", "Ctrl+I", "import_csv", "Import CSV"),
     Shortcut("global", "Ctrl+S", "save", "Save a snapshot of the project"),
-    Shortcut("global", "Ctrl+Z", "undo", "Undo the last delete"),
+    Shortcut("global", "Ctrl+Z", "undo", "Undo the last change"),
+    Shortcut("global", "Ctrl+Shift+Z", "redo", "Redo what was undone"),
     Shortcut("global", "Ctrl+Q", "quit", "Quit"),
     Shortcut("global", "F5", "refresh", "Reload the page from disk"),
     Shortcut("global", "F11", "fullscreen", "Full screen on/off"),
@@ -45,6 +69,10 @@ SHORTCUTS: list[Shortcut] = [
     Shortcut("storyboard", "Home", "move:first", "First card"),
     Shortcut("storyboard", "End", "move:last", "Last card"),
     Shortcut("storyboard", "Enter", "open", "Open the selected shot"),
+    Shortcut("storyboard", "Space", "play", "Play the take shown on the selected card"),
+    Shortcut("storyboard", "C", "compare_add", "Add the take shown to the compare view"),
+    Shortcut("storyboard", "T", "tournament", "All takes of the selected shot in the tournament"),
+    Shortcut("storyboard", "X", "cutpoints", "Videos: cut points between starred takes"),
     Shortcut("storyboard", "S", "star", "Star / unstar the shown take"),
     Shortcut("storyboard", ",", "frame:-1", "Video: previous filmstrip frame"),
     Shortcut("storyboard", ".", "frame:+1", "Video: next filmstrip frame"),
@@ -63,10 +91,48 @@ SHORTCUTS: list[Shortcut] = [
     Shortcut("shot", "Delete", "delete", "Delete the selected take (asks first)"),
     Shortcut("shot", ",", "frame:-1", "Video: previous filmstrip frame"),
     Shortcut("shot", ".", "frame:+1", "Video: next filmstrip frame"),
+    Shortcut("shot", "Space", "play", "Play the selected take"),
+    Shortcut("shot", "C", "compare_add", "Add the selected take to the compare view"),
+    Shortcut("shot", "T", "tournament", "All takes of this shot in the tournament"),
+    Shortcut("shot", "Escape", "close", "Close the shot window"),
+    *_transport("player"),
+    Shortcut("player", ",", "take:-1", "Previous take of the shot"),
+    Shortcut("player", ".", "take:+1", "Next take of the shot"),
+    Shortcut("player", "S", "star", "Star / unstar the take shown"),
+    Shortcut("player", "C", "compare_add", "Add this take to the compare view"),
+    Shortcut("player", "F", "promote", "Promote the current frame to a new image take"),
+    Shortcut("player", "M", "mute", "Sound on / off"),
+    Shortcut("player", "Ctrl+0", "zoom:fit", "Fit the picture to the window"),
+    Shortcut("player", "Ctrl+1", "zoom:100", "Show the picture at 100 %"),
+    Shortcut("player", "Escape", "close", "Close the player"),
+    *_transport("compare"),
+    *(Shortcut("compare", str(i), f"solo:{i}", f"Show pane {i} alone (again: all panes)") for i in range(1, 5)),
+    Shortcut("compare", "W", "mode:wipe", "Wipe A/B (drag the divider)"),
+    Shortcut("compare", "D", "mode:difference", "Difference |A-B|"),
+    Shortcut("compare", "B", "mode:blend", "Overlay / blend A over B"),
+    Shortcut("compare", "N", "mode:side", "Panes side by side (again: stacked, grid)"),
+    Shortcut("compare", "Y", "sync", "Sync by frame number / by time"),
+    Shortcut("compare", "S", "star", "Star the take in the pane under the mouse (or A)"),
+    Shortcut("compare", "Escape", "close", "Close the compare view"),
+    *_transport("tournament"),
+    *(Shortcut("tournament", str(i), f"star:{i}", f"Star take {i}") for i in range(1, 10)),
+    Shortcut("tournament", "Tab", "shot:+1", "Next shot"),
+    Shortcut("tournament", "Shift+Tab", "shot:-1", "Previous shot"),
+    Shortcut("tournament", "Escape", "close", "Close the tournament"),
+    Shortcut("cutpoints", "Left", "move:-1", "Previous cut"),
+    Shortcut("cutpoints", "Right", "move:+1", "Next cut"),
+    Shortcut("cutpoints", "Enter", "open", "Open the pair in compare (tail of N, head of N+1)"),
+    Shortcut("cutpoints", "Escape", "close", "Close the cut points"),
 ]
 
 CONTEXT_TITLES = {"global": "Everywhere", "storyboard": "Images and Videos storyboards",
-                  "shots": "Shots page", "shot": "Shot window"}
+                  "shots": "Shots page", "shot": "Shot window", "player": "Player",
+                  "compare": "Compare view", "tournament": "Tournament", "cutpoints": "Cut points"}
+
+
+def chord_of(name: str, *, ctrl: bool = False, shift: bool = False, alt: bool = False) -> str:
+    """The chord a key press spells, modifiers in the table's order."""
+    return ("Ctrl+" if ctrl else "") + ("Shift+" if shift else "") + ("Alt+" if alt else "") + name
 
 
 def lookup(context: str, chord: str) -> str | None:

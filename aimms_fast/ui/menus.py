@@ -111,7 +111,7 @@ def do_action(app, action: str) -> None:
         if app._keymap_win is not None and dpg.does_item_exist(app._keymap_win):
             app.toggle_keymap()
         elif not app.dialogs.close_top():
-            w = app._focused_shot_window()
+            w = app.focused_window()
             if w is not None:
                 w.close()
     elif action == "fullscreen":
@@ -168,8 +168,9 @@ def _project_action(app, action: str) -> None:
         page = app.current_page
         if page is not None:
             page.refresh()
-        for w in app.shot_windows.values():
-            w.reload()
+        for w in app.windows:
+            if w.alive:
+                w.on_data_changed("all")
         app.toast("reloaded")
     elif action == "open_folder":
         app.opener(p.root)

@@ -10,25 +10,26 @@ from pathlib import Path
 import dearpygui.dearpygui as dpg
 
 from aimms_fast.errors import AimmsError
+from aimms_fast.ui.floating import FloatingWindow
 from aimms_fast.ui.storyboard import Card, CardGrid, card_status, file_state
 
 DETAILS_W = 440
 TAKE_CARD_W = 220
 
 
-class ShotWindow:
+class ShotWindow(FloatingWindow):
+    key_context = "shot"
     _count = 0
 
     def __init__(self, app, shot_id: int, storyboard: str = "image"):
         from aimms_fast.store.shots import get_shot
-        self.app = app
+        super().__init__(app)
         self.shot_id = int(shot_id)
         self.shot = get_shot(app.project.conn, self.shot_id)
         if self.shot is None:
             raise AimmsError(f"no shot with id {shot_id}", path=app.project.root)
         self.storyboard = storyboard
         self.takes = []
-        self.alive = True
         self.last_trash: int | None = None
         self._detail_for = None
         self._files: dict[str, str] = {}
@@ -468,24 +469,27 @@ class ShotWindow:
             self.delete()
         elif action.startswith("frame:"):
             self.grid.step_frame(int(action[6:]))
+        elif action == "close":
+            self.close()
+        elif action in ("play", "compare_add", "tournament"):
+            from aimms_fast.ui import review
+            t = self.selected_take
+            return review.dispatch(self.app, action, take_id=t.take_id if t else None,
+                                   shot_id=self.shot_id, storyboard=self.storyboard)
         else:
             return False
         return True
 
-    def focused(self) -> bool:
-        return self.alive and dpg.does_item_exist(self.win) and dpg.is_item_focused(self.win)
-
-    def focus(self) -> None:
-        dpg.focus_item(self.win)
+    def on_data_changed(self, what: str, shot_ids=None) -> None:
+        if what != "takes" or not shot_ids or self.shot_id in shot_ids:
+            self.reload()
 
     def close(self) -> None:
         if not self.alive:
             return
-        self.alive = False
         if self.grid is not None:
             self.grid.destroy()
-        if dpg.does_item_exist(self.win):
-            dpg.delete_item(self.win)
+        super().close()
 
 
 def _workflow_module():

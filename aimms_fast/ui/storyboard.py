@@ -748,7 +748,10 @@ class StoryboardPage(Page):
         elif action == "card:-":
             self.app.set_card_width(self.app.prefs.card_width - 40)
         else:
-            return False
+            from aimms_fast.ui import review
+            c = g.cards[g.selected] if 0 <= g.selected < len(g.cards) else None
+            return review.dispatch(self.app, action, take_id=c.take_id if c else None,
+                                   shot_id=c.key if c else None, storyboard=self.storyboard)
         return True
 
     def star_selected(self) -> None:
