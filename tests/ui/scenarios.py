@@ -629,8 +629,21 @@ def idle_loop(project, out, args):
     return res
 
 
+def _load_more() -> None:
+    """Scenario modules beside this one (tests/ui/scn_*.py, one per feature) register with
+    `@scenario` from `tests.ui.scenarios`; run as a script, that is a second copy of this module."""
+    import importlib
+    for f in sorted(Path(__file__).parent.glob("scn_*.py")):
+        importlib.import_module(f"tests.ui.{f.stem}")
+    copy = sys.modules.get("tests.ui.scenarios")
+    if copy is not None:
+        SCENARIOS.update(copy.SCENARIOS)
+
+
 def main() -> None:
     name, spec = sys.argv[1], json.loads(sys.argv[2])
+    if name not in SCENARIOS:
+        _load_more()
     out = Path(spec["out"])
     out.mkdir(parents=True, exist_ok=True)
     result = SCENARIOS[name](spec.get("project"), out, spec.get("args") or {})
