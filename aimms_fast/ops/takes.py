@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
 import orjson
 
 from aimms_fast.errors import AimmsError, NotFoundError
+from aimms_fast.ops import history as _history
 from aimms_fast.ops import trash
 from aimms_fast.project.recovery import STAGED_SUFFIX
 from aimms_fast.ops.files import IMAGE_EXTS, VIDEO_EXTS, check_source, copy_into, create_empty, move_file
 from aimms_fast.store import aimms_schema as A
+from aimms_fast.store import history as H
 from aimms_fast.store.db import transaction, utc_now, utc_stamp
 from aimms_fast.store.shots import get_shot
-from aimms_fast.store.takes import MAIN_TYPE, get_take, next_take_number
+from aimms_fast.store.takes import MAIN_TYPE, get_take, next_take_number, set_star, star_slots
 
 BATCH = 64  # files per transaction in bulk adds: progress survives a crash, rows stay consistent
 Progress = Callable[[int, int], None] | None
@@ -285,38 +288,93 @@ def _replace_companion(project, t, comp: Path | None, old_comp: str | None, back
         _after_import(project, [crel])
 
 
-def star_take(project, take_id: str, *, slot: int | None = None, on: bool | None = None) -> int:
-    """Star a take; returns its new `starred` value.
+SLOT_NAMES = {1: "first frame", 2: "middle frame", 3: "last frame"}
 
-    Videos: one starred take per shot (starred=1); starring another moves the star; starring the
-    starred take again clears it. Base images: reference slots 1/2/3 (first/middle/last frame)
-    that ComfyUI batch tools read; a slot belongs to one image per shot.
+
+@dataclass
+class StarResult:
+    """What `toggle_star` did. `label` is the toast line ("Starred take 03 of SHOT_020")."""
+    take_id: str
+    starred: int                  # the take's new value: 0, 1 (videos) or the slot 1/2/3 (images)
+    label: str
+    shot_id: int = 0
+    unstarred: list[str] = field(default_factory=list)  # takes of the shot that lost their star
+
+
+def _shot_name(project, shot_id: int) -> str:
+    s = get_shot(project.conn, shot_id)
+    return (s or {}).get("shot_name") or f"shot {shot_id}"
+
+
+def toggle_star(project, take_id: str, *, slot: int | None = None) -> StarResult:
+    """S on a take: an exact toggle of THAT take (any thread owning project's connection).
+
+    A starred take is unstarred (nothing else changes, so S twice on a starred take is no change).
+    An unstarred take is starred: a video becomes the shot's chosen take (starred=1; the star moves
+    from the shot's other video, as in AIMMS); a base image gets reference slot `slot`, or without
+    one the slot it had when last unstarred (from the history) if free, else the lowest free slot 1/2/3
+    (first/middle/last frame), refusing when all three are taken.
+    With `slot` given for an image starred in another slot, the image moves to that slot (the
+    shot window's slot picker); the slot's previous holder loses it.
     """
     project.require_writable()
     t = _require_take(project, take_id)
     conn = project.conn
-    if t.take_type == A.FINAL_VIDEO:
+    if t.take_type not in (A.FINAL_VIDEO, A.BASE_IMAGE):
+        raise AimmsError(f"takes of type {t.take_type} cannot be starred", field="take_type",
+                         hint="star the video or base image take instead")
+    if slot is not None and (t.take_type != A.BASE_IMAGE or slot not in (1, 2, 3)):
+        if t.take_type != A.BASE_IMAGE:
+            slot = None  # videos have one star value; a slot picked for an image does not apply
+        else:
+            raise AimmsError(f"image star slot must be 1, 2 or 3 (got {slot})", field="slot")
+    if t.starred and (slot is None or slot == t.starred):
+        value = 0
+    elif t.take_type == A.FINAL_VIDEO:
         value = 1
-    elif t.take_type == A.BASE_IMAGE:
-        value = slot or 1
-        if value not in (1, 2, 3):
-            raise AimmsError(f"image star slot must be 1, 2 or 3 (got {value})", field="slot")
+    elif slot is not None:
+        value = slot
     else:
-        raise AimmsError(f"takes of type {t.take_type} cannot be starred", field="take_type")
+        used = star_slots(conn, t.shot_id, t.take_type)
+        free = [s for s in (1, 2, 3) if s not in used]
+        last = H.last_unstarred_value(conn, take_id, t.shot_id)
+        if last in free:  # S on a starred image, then S again: back in the same slot
+            free = [last]
+        if not free:
+            raise AimmsError(f"all three reference slots of shot '{_shot_name(project, t.shot_id)}' are taken",
+                             field="slot", hint="unstar one of its images first, or pick a slot in the shot window")
+        value = free[0]
+    name = _shot_name(project, t.shot_id)
+    kind = "take" if t.take_type == A.FINAL_VIDEO else "image"
+    if value == 0:
+        label = f"Unstarred {kind} {t.take_number:02d} of {name}"
+    elif t.take_type == A.FINAL_VIDEO:
+        label = f"Starred take {t.take_number:02d} of {name}"
+    else:
+        label = f"Starred image {t.take_number:02d} of {name} as reference {value} ({SLOT_NAMES[value]})"
+    with _history.record(project, label, what="takes", shot_ids=[t.shot_id],
+                         scope=_history.shot_takes_scope([t.shot_id])):
+        with transaction(project.db):
+            lost = set_star(conn, t, value, one_per_shot=t.take_type == A.FINAL_VIDEO)
+            project.audit("star" if value else "unstar", f"{take_id} ({t.file_path}) = {value}"
+                          + (f"; unstarred {', '.join(lost)}" if lost else ""))
+    return StarResult(take_id=take_id, starred=value, label=label, shot_id=t.shot_id, unstarred=lost)
+
+
+def star_take(project, take_id: str, *, slot: int | None = None, on: bool | None = None) -> int:
+    """Older entry point (returns the new `starred` value). `on=None` is `toggle_star`; `on=True`
+    stars (slot or 1) whatever the current value, `on=False` unstars."""
     if on is None:
-        on = t.starred != value
-    new = value if on else 0
-    with transaction(project.db):
-        if on:
-            if t.take_type == A.FINAL_VIDEO:
-                conn.execute("UPDATE takes SET starred=0 WHERE shot_id=? AND take_type=? AND take_id!=?",
-                             (t.shot_id, t.take_type, take_id))
-            else:
-                conn.execute("UPDATE takes SET starred=0 WHERE shot_id=? AND take_type=? AND starred=? "
-                             "AND take_id!=?", (t.shot_id, t.take_type, value, take_id))
-        conn.execute("UPDATE takes SET starred=? WHERE take_id=?", (new, take_id))
-        project.audit("star" if on else "unstar", f"{take_id} ({t.file_path}) = {new}")
-    return new
+        return toggle_star(project, take_id, slot=slot).starred
+    t = _require_take(project, take_id)
+    if on and t.take_type == A.BASE_IMAGE and (slot or 1) not in (1, 2, 3):
+        raise AimmsError(f"image star slot must be 1, 2 or 3 (got {slot})", field="slot")
+    want = (slot or 1) if on and t.take_type == A.BASE_IMAGE else int(bool(on))
+    if t.starred == want:
+        return want
+    if want == 0:
+        return toggle_star(project, take_id).starred
+    return toggle_star(project, take_id, slot=want if t.take_type == A.BASE_IMAGE else None).starred
 
 
 def set_notes(project, take_id: str, *, notes: str | None = None, rating: int | None = None) -> None:

@@ -43,6 +43,7 @@ def recover(db, layout: Layout, log) -> dict:
         with transaction(db):
             conn.execute("DELETE FROM fast_pending_files")
     report["trash_rolled_back"] = _recover_trash(db, layout)
+    report["history_rolled_back"] = _recover_history(db, layout, log)
     if report["trashed"] or report["partials_removed"]:
         log.warning("recovered from an interrupted import: %d file(s) moved to %s, %d partial copies removed",
                     len(report["trashed"]), layout.trash, report["partials_removed"])
@@ -72,4 +73,24 @@ def _recover_trash(db, layout: Layout) -> int:
             else:
                 conn.execute("UPDATE fast_trash SET state='done' WHERE id=?", (tid,))
         n += 1
+    return n
+
+
+def _recover_history(db, layout: Layout, log) -> int:
+    """An undo/redo interrupted while moving files left its rows untouched (see ops/history.py):
+    move the files back to where those rows expect them and mark the entry done."""
+    from aimms_fast.store import history as H
+    n = 0
+    for entry_id, state, files in H.interrupted(db.conn):
+        # 'undoing': rows still at 'after' -> files to their after places; 'redoing': the mirror.
+        for src, dst in H.moves_to(files, 2 if state == "undoing" else 1):
+            s, d = layout.abs(src), layout.abs(dst)
+            if s.exists() and not d.exists():
+                d.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(s), str(d))
+        with transaction(db):
+            H.set_state(db.conn, entry_id, "done")
+        n += 1
+    if n:
+        log.warning("finished %d undo/redo step(s) a crash interrupted (files put back to match the database)", n)
     return n

@@ -156,3 +156,96 @@ def refresh_shot_order(conn, shot_ids=None) -> None:
         conn.execute(sql)
     else:
         conn.executemany(sql + " WHERE shot_id = ?", [(int(s),) for s in shot_ids])
+
+
+# -- writes (the one place take rows are written; ops/ and media/ call these) -------------------
+def insert_take(conn, *, take_id: str, shot_id: int, take_type: str, rel: str, storyboard: str,
+                number: int, order: int | None, companion_of: str | None = None,
+                placeholder: bool = False, created: str | None = None) -> None:
+    """One AIMMS `takes` row and its `fast_takes` companion row (caller holds the transaction)."""
+    from aimms_fast.store.db import utc_now
+    now = utc_now()
+    conn.execute("INSERT INTO takes(take_id, shot_id, take_type, file_path, starred, created_date) "
+                 "VALUES (?, ?, ?, ?, 0, ?)", (take_id, shot_id, take_type, rel, created or now))
+    conn.execute("INSERT INTO fast_takes(take_id, shot_id, storyboard, take_number, shot_order, "
+                 "companion_of, placeholder, updated_at) VALUES (?,?,?,?,?,?,?,?)",
+                 (take_id, shot_id, storyboard, number, order or 0, companion_of, int(placeholder), now))
+
+
+def insert_takes(conn, rows: list[dict]) -> None:
+    """Many `insert_take` rows at once (executemany; CSV import writes thousands)."""
+    from aimms_fast.store.db import utc_now
+    now = utc_now()
+    conn.executemany("INSERT INTO takes(take_id, shot_id, take_type, file_path, starred, created_date) "
+                     "VALUES (?, ?, ?, ?, 0, ?)",
+                     [(r["take_id"], r["shot_id"], r["take_type"], r["rel"], r.get("created") or now)
+                      for r in rows])
+    conn.executemany("INSERT INTO fast_takes(take_id, shot_id, storyboard, take_number, shot_order, "
+                     "companion_of, placeholder, updated_at) VALUES (?,?,?,?,?,?,?,?)",
+                     [(r["take_id"], r["shot_id"], r["storyboard"], r["number"], r.get("order") or 0,
+                       r.get("companion_of"), int(r.get("placeholder", False)), now) for r in rows])
+
+
+def set_take_file(conn, take_id: str, rel: str, *, placeholder: bool = False) -> None:
+    """Point a take at a new file (replace, regenerate); it stops (or starts) being a placeholder."""
+    from aimms_fast.store.db import utc_now
+    conn.execute("UPDATE takes SET file_path = ? WHERE take_id = ?", (rel, take_id))
+    conn.execute("UPDATE fast_takes SET placeholder = ?, updated_at = ? WHERE take_id = ?",
+                 (int(placeholder), utc_now(), take_id))
+
+
+def set_placeholder(conn, take_id: str, placeholder: bool) -> None:
+    from aimms_fast.store.db import utc_now
+    conn.execute("UPDATE fast_takes SET placeholder = ?, updated_at = ? WHERE take_id = ?",
+                 (int(placeholder), utc_now(), take_id))
+
+
+def delete_takes(conn, take_ids: list[str]) -> None:
+    """Remove takes and their fast_takes rows (companions are not followed: pass their ids too)."""
+    conn.executemany("DELETE FROM fast_takes WHERE take_id = ?", [(t,) for t in take_ids])
+    conn.executemany("DELETE FROM takes WHERE take_id = ?", [(t,) for t in take_ids])
+
+
+def companion_id(conn, take_id: str) -> str | None:
+    r = conn.execute("SELECT take_id FROM fast_takes WHERE companion_of = ?", (take_id,)).fetchone()
+    return r[0] if r else None
+
+
+def with_companions(conn, take_id: str) -> list[str]:
+    """The take and its companion workflow PNG take(s), the take first."""
+    return [take_id] + [r[0] for r in conn.execute("SELECT take_id FROM fast_takes WHERE companion_of = ?",
+                                                   (take_id,))]
+
+
+def set_notes(conn, take_id: str, *, notes: str | None = None, rating: int | None = None) -> None:
+    from aimms_fast.store.db import utc_now
+    if notes is not None:
+        conn.execute("UPDATE fast_takes SET notes = ?, updated_at = ? WHERE take_id = ?", (notes, utc_now(), take_id))
+    if rating is not None:
+        conn.execute("UPDATE fast_takes SET rating = ?, updated_at = ? WHERE take_id = ?", (rating, utc_now(), take_id))
+
+
+def star_slots(conn, shot_id: int, take_type: str) -> dict[int, str]:
+    """starred value -> take_id for one shot and take type (videos: {1: id}; images: slots 1/2/3)."""
+    return {r[0]: r[1] for r in conn.execute(
+        "SELECT starred, take_id FROM takes WHERE shot_id = ? AND take_type = ? AND starred > 0 "
+        "ORDER BY starred, take_id", (shot_id, take_type))}
+
+
+def set_star(conn, take: "Take", value: int, *, one_per_shot: bool) -> list[str]:
+    """Give `take` the starred value `value` (0 clears). Starring takes the value away from the
+    other take(s) of the shot holding it (videos: any star at all, `one_per_shot`). Returns the
+    ids of the takes that lost their star. Caller holds the transaction."""
+    lost: list[str] = []
+    if value:
+        if one_per_shot:
+            sql, args = ("SELECT take_id FROM takes WHERE shot_id = ? AND take_type = ? AND starred > 0 "
+                         "AND take_id != ?", (take.shot_id, take.take_type, take.take_id))
+        else:
+            sql, args = ("SELECT take_id FROM takes WHERE shot_id = ? AND take_type = ? AND starred = ? "
+                         "AND take_id != ?", (take.shot_id, take.take_type, value, take.take_id))
+        lost = [r[0] for r in conn.execute(sql, args)]
+        conn.executemany("UPDATE takes SET starred = 0 WHERE take_id = ?", [(t,) for t in lost])
+    conn.execute("UPDATE takes SET starred = ? WHERE take_id = ?", (value, take.take_id))
+    return lost
+

@@ -1,0 +1,192 @@
+"""One undo/redo stack for every change a user makes (Ctrl+Z / Ctrl+Shift+Z, `aimms undo|redo`).
+
+Each mutation in ops/ opens a `Recorder` before it changes anything and calls `finish()` inside its
+last transaction, so the history entry commits with the change or not at all. An entry holds the
+changed rows before/after (store/history.py) and the files the action moved, each as its place
+before and after (project-relative). Files are never deleted: a file an action created goes, on
+undo, to data/trash/history/<token>/ and comes back from there on redo; deleted files sit in
+data/trash/, replaced ones in data/backup/replaced/.
+
+Order of an undo (redo is the mirror image), recoverable at every step (project/recovery.py):
+  check rows and files are as the action left them -> state 'undoing' -> move files back ->
+  write the old rows + undone=1 + state 'done' (one transaction).
+A crash while files move leaves the rows as they were; recovery moves the files back to match.
+
+Thread: whichever thread owns the project's connection (the UI thread, or a job's own project).
+"""
+from __future__ import annotations
+
+import contextlib
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aimms_fast.errors import AimmsError
+from aimms_fast.ops.files import move_file
+from aimms_fast.store import history as H
+from aimms_fast.store.db import transaction, utc_stamp
+
+HISTORY_DIR = "history"  # under data/trash/
+
+
+@dataclass
+class HistoryEntry:
+    id: int
+    label: str            # "Starred take 03 of INT_OFFICE_DAWN_020"
+    what: str             # 'shots' | 'takes' | 'all': what the UI must reload
+    shot_ids: list[int] = field(default_factory=list)
+
+
+class Recorder:
+    """Collects one action's row images and file moves; `finish()` writes the entry (call it inside
+    the action's last transaction). Made by `begin` or `record`."""
+
+    def __init__(self, project, label: str, *, what: str, shot_ids, scope: H.Scope):
+        self.project = project
+        self.label = label
+        self.what = what
+        self.shot_ids = list(shot_ids or [])
+        self.scope = dict(scope)
+        self.files: list[dict] = []
+        self.token = f"{utc_stamp()}_{uuid.uuid4().hex[:8]}"
+        self.before = H.snapshot(project.conn, self.scope)
+        self.entry_id: int | None = None
+
+    def stash(self, rel: str) -> str:
+        """Where a file this action created waits while the action is undone."""
+        lay = self.project.layout
+        return f"{lay.trash.relative_to(lay.root).as_posix()}/{HISTORY_DIR}/{self.token}/{rel}"
+
+    def moved(self, before: str, after: str) -> None:
+        """A file went from `before` to `after` (project-relative), in the order the action did it."""
+        self.files.append({"before": before, "after": after})
+
+    def created(self, rel: str) -> None:
+        self.moved(self.stash(rel), rel)
+
+    def widen(self, scope: H.Scope) -> None:
+        """Track more rows (known only once the action has started); read their 'before' now."""
+        extra = {t: w for t, w in scope.items() if t not in self.scope}
+        self.scope.update(extra)
+        self.before.update(H.snapshot(self.project.conn, extra))
+
+    def finish(self, label: str | None = None, shot_ids=None) -> int | None:
+        """Write the entry (None when nothing changed). Caller holds the transaction."""
+        conn = self.project.conn
+        if not conn.in_transaction:
+            raise AimmsError("internal: history entries are written inside the change's transaction")
+        if label:
+            self.label = label
+        if shot_ids is not None:
+            self.shot_ids = list(shot_ids)
+        changes = H.diff(self.before, H.snapshot(conn, self.scope))
+        if not changes and not self.files:
+            return None
+        self.entry_id = H.add_entry(conn, label=self.label, what=self.what, shot_ids=self.shot_ids,
+                                    changes=changes, files=self.files)
+        return self.entry_id
+
+
+def begin(project, label: str, *, what: str = "takes", shot_ids=(), scope: H.Scope) -> Recorder:
+    """Start recording an action that spans several transactions (read 'before' now)."""
+    return Recorder(project, label, what=what, shot_ids=shot_ids, scope=scope)
+
+
+@contextlib.contextmanager
+def record(project, label: str, *, what: str = "takes", shot_ids=(), scope: H.Scope):
+    """One-transaction action: BEGIN, read 'before', run the body, write the entry, COMMIT."""
+    with transaction(project.db):
+        rec = Recorder(project, label, what=what, shot_ids=shot_ids, scope=scope)
+        yield rec
+        rec.finish()
+
+
+def shot_takes_scope(shot_ids) -> H.Scope:
+    return H.shot_scope(shot_ids, shots=False, takes=True)
+
+
+shot_scope = H.shot_scope
+ids_in = H.ids_in
+
+
+# -- undo / redo ----------------------------------------------------------------------------------
+def peek_undo(project) -> str | None:
+    """Label of what Ctrl+Z would undo (Edit menu), or None."""
+    return H.peek_label(project.conn, undone=0)
+
+
+def peek_redo(project) -> str | None:
+    return H.peek_label(project.conn, undone=1)
+
+
+def undo(project) -> HistoryEntry | None:
+    """Undo the newest action; None when there is nothing to undo."""
+    project.require_writable()
+    e = H.top_undo(project.conn)
+    if e is None:
+        return None
+    _apply(project, e, side=1)
+    return HistoryEntry(e.id, e.label, e.what, e.shot_ids)
+
+
+def redo(project) -> HistoryEntry | None:
+    """Redo the action undone last; None when there is nothing to redo (or a new change cleared it)."""
+    project.require_writable()
+    e = H.top_redo(project.conn)
+    if e is None:
+        return None
+    _apply(project, e, side=2)
+    return HistoryEntry(e.id, e.label, e.what, e.shot_ids)
+
+
+_moves = H.moves_to
+
+
+def _check_moves(project, moves: list[tuple[str, str]], verb: str, label: str) -> None:
+    lay = project.layout
+    there: dict[str, bool] = {}
+    exists = lambda rel: there[rel] if rel in there else lay.abs(rel).exists()  # noqa: E731
+    for src, dst in moves:
+        if not exists(src):
+            raise AimmsError(f"cannot {verb} '{label}': the file is no longer where the change left it",
+                             path=lay.abs(src), hint="put the file back (see data/trash and data/backup), then try again")
+        if exists(dst):
+            raise AimmsError(f"cannot {verb} '{label}': a file now stands where it has to go",
+                             path=lay.abs(dst), hint="move that file away, then try again")
+        there[src], there[dst] = False, True
+
+
+def _apply(project, e: H.EntryRow, side: int) -> None:
+    conn = project.conn
+    verb = "undo" if side == 1 else "redo"
+    bad = H.mismatches(conn, e.changes, 3 - side)
+    if bad:
+        raise AimmsError(f"cannot {verb} '{e.label}': the project changed outside the undo history since "
+                         f"({', '.join(bad[:3])}{' …' if len(bad) > 3 else ''})", path=project.root,
+                         hint="the change cannot be reverted exactly; edit the shot or take by hand")
+    moves = _moves(e.files, side)
+    _check_moves(project, moves, verb, e.label)
+    lay = project.layout
+    if moves:
+        with transaction(project.db):
+            H.set_state(conn, e.id, "undoing" if side == 1 else "redoing")
+    done: list[tuple[str, str]] = []
+    try:
+        for src, dst in moves:
+            move_file(lay.abs(src), lay.abs(dst))
+            done.append((src, dst))
+        with transaction(project.db):
+            H.write_side(conn, e.changes, side)
+            H.set_state(conn, e.id, "done", undone=1 if side == 1 else 0)
+            project.audit(verb, e.label)
+    except BaseException as exc:
+        for src, dst in reversed(done):  # put files back where the rows (unchanged) expect them
+            move_file(lay.abs(dst), lay.abs(src))
+        with transaction(project.db):
+            H.set_state(conn, e.id, "done")
+        if isinstance(exc, AimmsError) or not isinstance(exc, Exception):
+            raise
+        raise AimmsError(f"cannot {verb} '{e.label}' ({exc})", path=project.root,
+                         hint="nothing was changed") from exc
+    if "shots" in e.changes:
+        project.refresh_mapping()
