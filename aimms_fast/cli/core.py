@@ -32,21 +32,10 @@ def info(path, as_json):
     """Summary of a project: meta, counts, schema, read-only state."""
     from aimms_fast.project import Project
     with Project.open(path) as p:
-        c = p.conn
-        count = lambda sql, *a: c.execute(sql, a).fetchone()[0]
+        from aimms_fast.store.stats import project_counts
         data = {
             "path": str(p.root), "name": p.name, "readonly": p.readonly, "readonly_reason": p.readonly_reason,
-            "meta": p.meta(),
-            "shots": count("SELECT COUNT(*) FROM shots"),
-            "sections": count("SELECT COUNT(DISTINCT section) FROM shots WHERE section IS NOT NULL AND section != ''"),
-            "image_takes": count("SELECT COUNT(*) FROM takes WHERE take_type='base_image'"),
-            "video_takes": count("SELECT COUNT(*) FROM takes WHERE take_type='final_video'"),
-            "workflow_pngs": count("SELECT COUNT(*) FROM takes WHERE take_type='video_workflow'"),
-            "placeholders": count("SELECT COUNT(*) FROM fast_takes WHERE placeholder=1 AND companion_of IS NULL"),
-            "starred_videos": count("SELECT COUNT(*) FROM takes WHERE take_type='final_video' AND starred=1"),
-            "assets": count("SELECT COUNT(*) FROM assets"),
-            "deleted_shots": count("SELECT COUNT(*) FROM deleted_shots"),
-            "trash_entries": count("SELECT COUNT(*) FROM fast_trash WHERE restored_at IS NULL"),
+            "meta": p.meta(), **project_counts(p.conn).to_dict(),
         }
         lines = [f"{data['name']}  ({data['path']})"]
         if p.readonly:
