@@ -139,3 +139,157 @@ def test_a_new_change_after_undo_clears_redo(project, shot_with_videos):
     toggle_star(project, vids[1])
     assert history.peek_redo(project) is None and history.redo(project) is None
     assert history.peek_undo(project) == "Starred take 03 of INT_OFFICE_DAWN_020"
+
+
+# -- every undoable action: undo and redo restore rows and files exactly ---------------------------
+from aimms_fast.ops import trash as trash_ops  # noqa: E402
+from aimms_fast.ops.shots import delete_shots, edit_shots, move_shot, reorder  # noqa: E402
+from aimms_fast.ops.takes import add_placeholders, delete_take, replace_take, set_notes  # noqa: E402
+
+
+def test_undo_redo_add_shot(project):
+    add_shot(project, shot_name="first")
+    e = check_undo_redo(project, lambda: add_shot(project, shot_name="second", section="B"))
+    assert e.label == "Added shot second" and e.what == "shots"
+
+
+def test_undo_redo_add_takes_with_companions(project, shot_with_videos, media_dir):
+    sid, _, _ = shot_with_videos
+    make_image(media_dir / "new" / "n0.png", color=(5, 5, 5))
+    vids = [make_video(media_dir / "new" / f"n{i}.mp4", color_seed=7 + i) for i in range(2)]
+    e = check_undo_redo(project, lambda: add_takes(project, sid, vids, storyboard="video"))
+    assert e.label == "Added 2 video takes to INT_OFFICE_DAWN_020"
+    # the undone files waited in the trash, not deleted
+    history.undo(project)
+    stash = [p.name for p in (project.layout.trash / "history").rglob("*") if p.is_file()]
+    assert sorted(stash) == ["video_05.mp4", "video_05.png", "video_06.mp4"]
+
+
+def test_undo_redo_add_placeholders(project, shot_with_videos):
+    sid, _, _ = shot_with_videos
+    check_undo_redo(project, lambda: add_placeholders(project, sid, 2, storyboard="video"))
+
+
+def test_undo_redo_edit_one_and_many(project, shot_with_videos):
+    sid, _, _ = shot_with_videos
+    other = add_shot(project, shot_name="B")
+    check_undo_redo(project, lambda: edit_shots(project, [sid], shot_name="RENAMED", description="x"))
+    check_undo_redo(project, lambda: edit_shots(project, [sid, other], section="ACT 2", order_number=9))
+
+
+def test_undo_redo_reorder(project):
+    ids = [add_shot(project, shot_name=n) for n in "ABCD"]
+    check_undo_redo(project, lambda: reorder(project, list(reversed(ids))))
+    check_undo_redo(project, lambda: move_shot(project, ids[0], 2))
+
+
+def test_undo_redo_delete_take(project, shot_with_videos):
+    sid, vids, _ = shot_with_videos
+    toggle_star(project, vids[0])
+    e = check_undo_redo(project, lambda: delete_take(project, vids[0]))
+    assert e.label == "Deleted take 02 of INT_OFFICE_DAWN_020"
+
+
+def test_undo_redo_delete_shots(project, shot_with_videos):
+    sid, _, _ = shot_with_videos
+    other = add_shot(project, shot_name="B")
+    e = check_undo_redo(project, lambda: delete_shots(project, [sid, other]))
+    assert e.label == "Deleted 2 shots" and e.what == "shots"
+
+
+def test_undo_redo_replace_video_keeps_pair(project, shot_with_videos, media_dir):
+    sid, vids, _ = shot_with_videos
+    toggle_star(project, vids[0])
+    new = make_video(media_dir / "r" / "new.webm", codec="libvpx-vp9", color_seed=3)
+    make_image(media_dir / "r" / "new.png", color=(7, 70, 7))
+    check_undo_redo(project, lambda: replace_take(project, vids[0], new))
+    # without a PNG beside it: regenerated from the video; undo/redo still exact
+    bare = make_video(media_dir / "bare" / "b.mp4", color_seed=4)
+    check_undo_redo(project, lambda: replace_take(project, vids[1], bare))
+
+
+def test_undo_redo_notes(project, shot_with_videos):
+    sid, vids, _ = shot_with_videos
+    check_undo_redo(project, lambda: set_notes(project, vids[0], notes="good", rating=4))
+
+
+def test_trash_restore_is_a_step_too(project, shot_with_videos):
+    sid, vids, _ = shot_with_videos
+    tid = delete_take(project, vids[1])
+    check_undo_redo(project, lambda: trash_ops.undo(project, tid))
+    # and the whole chain unwinds: restore undone, then the delete undone
+    first = state(project)
+    history.undo(project)
+    history.undo(project)
+    assert get_take(project.conn, vids[1]) is not None
+    history.redo(project)
+    history.redo(project)
+    assert state(project) == first
+
+
+def test_undo_refuses_when_the_project_changed_outside_the_history(project, shot_with_videos):
+    sid, vids, _ = shot_with_videos
+    toggle_star(project, vids[0])
+    project.conn.execute("UPDATE takes SET starred = 0 WHERE take_id = ?", (vids[0],))  # another program
+    with pytest.raises(AimmsError, match="changed outside the undo history"):
+        history.undo(project)
+    project.conn.execute("UPDATE takes SET starred = 1 WHERE take_id = ?", (vids[0],))
+    delete_take(project, vids[1])
+    moved = next(p for p in project.layout.trash.rglob("video_03.mp4"))
+    moved.rename(moved.with_name("elsewhere.mp4"))
+    before = state(project)
+    with pytest.raises(AimmsError, match="no longer where the change left it"):
+        history.undo(project)
+    assert state(project) == before  # nothing half-done
+
+
+def test_an_undo_killed_while_moving_files_is_finished_at_open(tmp_path, media_dir):
+    """Simulates the crash window: state 'undoing' written, one of two files moved back."""
+    from aimms_fast.project import Project
+    from aimms_fast.store import history as H
+    root = tmp_path / "p"
+    with Project.create(root) as p:
+        sid = add_shot(p, shot_name="K")
+        make_image(media_dir / "k.png")
+        vid = add_takes(p, sid, [make_video(media_dir / "k.mp4")], storyboard="video")[0]
+        delete_take(p, vid)
+        after = state(p)
+        e = H.top_undo(p.conn)
+        with p.db.conn:
+            H.set_state(p.conn, e.id, "undoing")
+        src, dst = H.moves_to(e.files, 1)[0]
+        p.layout.abs(dst).parent.mkdir(parents=True, exist_ok=True)
+        p.layout.abs(src).rename(p.layout.abs(dst))
+    with Project.open(root) as p:
+        assert p.recovery_report["history_rolled_back"] == 1
+        assert state(p) == after  # files back where the (unchanged) rows expect them
+        assert history.undo(p) is not None and get_take(p.conn, vid) is not None
+
+
+# -- replace keeps the pair whole ----------------------------------------------------------------
+def test_replace_without_a_png_beside_regenerates_it_and_backs_up_the_old_pair(project, shot_with_videos, media_dir):
+    """Old replace_take dropped the companion row when the new video came without a PNG (NO PNG)."""
+    from aimms_fast.media import workflow_png as W
+    sid, vids, _ = shot_with_videos
+    old = get_take(project.conn, vids[0])
+    old_png = project.layout.abs(old.companion_path).read_bytes()
+    bare = make_video(media_dir / "bare" / "b.mp4", color_seed=4)
+    replace_take(project, vids[0], bare)
+    t = get_take(project.conn, vids[0])
+    assert t.companion_path == f"media/{sid}/video_02.png"
+    assert project.layout.abs(t.companion_path).stat().st_size > 0
+    assert W.validate_png(project.layout.abs(t.companion_path))[0]
+    [st] = W.check(project, [vids[0]])
+    assert st.status == W.PRESENT
+    [backup] = list(project.layout.replaced.iterdir())
+    assert (backup / "video_02.png").read_bytes() == old_png  # old PNG kept with the old video
+    assert (backup / "video_02.mp4").exists()
+
+
+def test_replace_picks_up_the_png_beside_the_new_video(project, shot_with_videos, media_dir):
+    sid, vids, _ = shot_with_videos
+    new = make_video(media_dir / "r" / "new.mp4", color_seed=3)
+    png = make_image(media_dir / "r" / "new.png", color=(7, 70, 7))
+    replace_take(project, vids[1], new)
+    t = get_take(project.conn, vids[1])
+    assert project.layout.abs(t.companion_path).read_bytes() == png.read_bytes()

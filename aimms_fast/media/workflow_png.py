@@ -29,8 +29,9 @@ from aimms_fast.errors import AimmsError, MediaError, NotFoundError
 from aimms_fast.media import png_chunks
 from aimms_fast.media.genmeta import loads_json, read_raw
 from aimms_fast.media.probe import sniff
-from aimms_fast.project.recovery import PARTIAL_SUFFIX
+from aimms_fast.store import takes as TS
 from aimms_fast.store.db import transaction, utc_now, utc_stamp
+from aimms_fast.store.pending import pending_files, write_atomic
 
 PRESENT, MISSING, INVALID, PLACEHOLDER = "present", "missing", "invalid", "placeholder"
 ICONS = {PRESENT: "✅", MISSING: "⚠️", INVALID: "❌", PLACEHOLDER: "·"}
@@ -153,23 +154,33 @@ def _require_all(rows, take_ids, project) -> None:
 
 # -- writing --------------------------------------------------------------------------------------
 
-def _write_png(dest: Path, pixels, text: dict[str, str]) -> None:
-    """Write pixels (a PIL image) + text chunks to dest atomically (temp name, fsync, rename)."""
+def png_writer(pixels, text: dict[str, str]):
+    """A `write(file object)` that saves pixels (a PIL image) + text chunks as PNG (for
+    store.pending's crash-safe writes)."""
     from PIL import PngImagePlugin
     info = PngImagePlugin.PngInfo()
     for k, v in text.items():
         info.add_text(k, v)  # Pillow writes iTXt when the text is not Latin-1
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + PARTIAL_SUFFIX)
-    try:
-        with open(tmp, "wb") as f:
-            pixels.save(f, format="PNG", pnginfo=info, compress_level=4)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+    def write(f):
+        pixels.save(f, format="PNG", pnginfo=info, compress_level=4)
+    return write
+
+
+def _write_png(dest: Path, pixels, text: dict[str, str]) -> None:
+    """Write pixels + text chunks to dest atomically (temp name, fsync, rename)."""
+    write_atomic(dest, png_writer(pixels, text))
+
+
+def png_writer_for_video(video: Path, *, source_label: str | None = None):
+    """The workflow PNG VideoHelperSuite would have saved beside `video`: its first decodable frame
+    plus the recipe its container tags carry. Returns a `write(file object)`; raises MediaError when
+    no frame decodes. Used by regenerate and by ops/takes.replace_take."""
+    image = first_frame(video)
+    raw, _warn = read_raw(video)
+    text = recipe_text(raw)
+    text["aimms_fast"] = f"regenerated from {source_label or video.name} (first frame) on {utc_now()}"
+    return png_writer(image, text)
 
 
 def _keep_original(project, rel: str, take_id: str) -> str | None:
@@ -285,35 +296,25 @@ def _regenerate_one(project, st: PngStatus) -> PngStatus:
         registered = validate_png(target)[0]
     kept = None if registered else _keep_original(project, rel, st.take_id)
     if new_row:
+        # A new file and its new rows: the crash-safe path (store/pending.py).
+        with pending_files(project.db, lay, [rel]) as pf:
+            if not registered:
+                pf.write(rel, png_writer(image, text), replace=target.exists())
+            with pf.commit() as c:
+                comp_id = str(uuid.uuid4())
+                vt = conn.execute("SELECT take_number, shot_order FROM fast_takes WHERE take_id = ?",
+                                  (st.take_id,)).fetchone() or (0, 0)
+                TS.insert_take(c, take_id=comp_id, shot_id=st.shot_id, take_type="video_workflow", rel=rel,
+                               storyboard="video", number=vt[0], order=vt[1], companion_of=st.take_id)
+                project.audit("register_workflow_png" if registered else "regenerate_workflow_png",
+                              f"{rel} from {st.video}" + (f" (old file kept in {kept})" if kept else ""))
+    else:
+        comp_id = st.companion_id
+        _write_png(target, image, text)  # the old one is in data/backup/replaced (kept above)
         with transaction(project.db):
-            conn.execute("INSERT OR REPLACE INTO fast_pending_files(path, started_at) VALUES (?, ?)",
-                         (rel, utc_now()))
-    try:
-        if not registered:
-            _write_png(target, image, text)
-    except BaseException:
-        if new_row:
-            with transaction(project.db):
-                conn.execute("DELETE FROM fast_pending_files WHERE path = ?", (rel,))
-        raise
-    comp_id = st.companion_id
-    with transaction(project.db):
-        if new_row:
-            comp_id = str(uuid.uuid4())
-            vt = conn.execute("SELECT take_number, shot_order FROM fast_takes WHERE take_id = ?",
-                              (st.take_id,)).fetchone() or (0, 0)
-            # Same two rows ops/takes.py writes for an imported companion (media may not import ops).
-            conn.execute("INSERT INTO takes(take_id, shot_id, take_type, file_path, starred, created_date) "
-                         "VALUES (?, ?, 'video_workflow', ?, 0, ?)", (comp_id, st.shot_id, rel, utc_now()))
-            conn.execute("INSERT INTO fast_takes(take_id, shot_id, storyboard, take_number, shot_order, "
-                         "companion_of, placeholder, updated_at) VALUES (?, ?, 'video', ?, ?, ?, 0, ?)",
-                         (comp_id, st.shot_id, vt[0], vt[1], st.take_id, utc_now()))
-            conn.execute("DELETE FROM fast_pending_files WHERE path = ?", (rel,))
-        else:
-            conn.execute("UPDATE fast_takes SET placeholder = 0, updated_at = ? WHERE take_id = ?",
-                         (utc_now(), comp_id))
-        project.audit("register_workflow_png" if registered else "regenerate_workflow_png",
-                      f"{rel} from {st.video}" + (f" (old file kept in {kept})" if kept else ""))
+            TS.set_placeholder(conn, comp_id, False)
+            project.audit("regenerate_workflow_png",
+                          f"{rel} from {st.video}" + (f" (old file kept in {kept})" if kept else ""))
     _after_write(project, rel)
     if registered:
         return PngStatus(take_id=st.take_id, shot_id=st.shot_id, video=st.video, png=rel, status=PRESENT,
@@ -359,8 +360,7 @@ def _repair_one(project, st: PngStatus) -> PngStatus:
     kept = _keep_original(project, st.png, st.take_id)
     _write_png(path, image, text)
     with transaction(project.db):
-        project.conn.execute("UPDATE fast_takes SET placeholder = 0, updated_at = ? WHERE take_id = ?",
-                             (utc_now(), st.companion_id))
+        TS.set_placeholder(project.conn, st.companion_id, False)
         project.audit("repair_workflow_png", f"{st.png}: {st.reason}" + (f" (original kept in {kept})" if kept else ""))
     _after_write(project, st.png)
     ok, reason = validate_png(path)

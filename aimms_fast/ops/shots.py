@@ -1,16 +1,18 @@
 """Shot use cases: add (with AIMMS's placeholder takes), edit one or many, delete (to the trash),
-reorder."""
+reorder. Each call is one step of the undo/redo stack (ops/history.py)."""
 from __future__ import annotations
 
 from typing import Iterable
 
 from aimms_fast.errors import AimmsError, NotFoundError
-from aimms_fast.ops import trash
-from aimms_fast.ops.takes import add_placeholders
+from aimms_fast.ops import history, trash
+from aimms_fast.ops.takes import placeholder_rows
 from aimms_fast.store import aimms_schema as A
+from aimms_fast.store import shots as S
 from aimms_fast.store.db import transaction, utc_now
+from aimms_fast.store.pending import pending_files
 from aimms_fast.store.shots import get_shot, next_order_number
-from aimms_fast.store.takes import refresh_shot_order
+from aimms_fast.store.takes import insert_takes, refresh_shot_order
 
 EDITABLE = set(A.SHOT_FIELDS)
 
@@ -30,27 +32,42 @@ def _clean(fields: dict) -> dict:
     return out
 
 
+def _name(shot: dict | None, sid) -> str:
+    return (shot or {}).get("shot_name") or f"shot {sid}"
+
+
 def add_shot(project, *, placeholders: bool = True, **fields) -> int:
-    """New shot; like AIMMS, it starts with one placeholder take in each storyboard."""
+    """New shot; like AIMMS, it starts with one placeholder take in each storyboard. One undo step."""
     project.require_writable()
     fields = _clean(fields)
     if not (fields.get("shot_name") or "").strip():
         raise AimmsError("shot_name is required", field="shot_name")
     conn = project.conn
-    with transaction(project.db):
-        if fields.get("order_number") in (None, ""):
-            fields["order_number"] = next_order_number(conn)
-        cols = list(fields)
-        cur = conn.execute(f"INSERT INTO shots ({', '.join(cols)}, created_date) VALUES "
-                           f"({', '.join('?' * len(cols))}, ?)", [fields[c] for c in cols] + [utc_now()])
-        shot_id = cur.lastrowid
-        project.layout.shot_dir(shot_id).mkdir(parents=True, exist_ok=True)
-        if placeholders:
-            add_placeholders(project, shot_id, 1, storyboard="image")
-            add_placeholders(project, shot_id, 1, storyboard="video")
-        project.audit("add_shot", f"{shot_id} {fields['shot_name']}")
+    lay = project.layout
+    top = S.top_shot_id(conn)
+    sid = S.plan_shot_ids(conn, lay, 1)[0]
+    if fields.get("order_number") in (None, ""):
+        fields["order_number"] = next_order_number(conn)
+    rows = []
+    if placeholders:
+        rows = placeholder_rows(sid, fields["order_number"], "image", 1, 1) + \
+            placeholder_rows(sid, fields["order_number"], "video", 1, 1)
+    newer = ("shot_id > ?", (top,))
+    rec = history.begin(project, f"Added shot {fields['shot_name']}", what="shots", shot_ids=[sid],
+                        scope={"shots": newer, "takes": newer, "fast_takes": newer})
+    with pending_files(project.db, lay, [r["rel"] for r in rows]) as pf:
+        for r in rows:
+            pf.create_empty(r["rel"])
+        with pf.commit() as c:
+            S.insert_shot(c, {**fields, "created_date": utc_now()}, shot_id=sid)
+            insert_takes(c, rows)
+            for r in rows:
+                rec.created(r["rel"])
+            project.audit("add_shot", f"{sid} {fields['shot_name']}")
+            rec.finish()
+    lay.shot_dir(sid).mkdir(parents=True, exist_ok=True)
     project.refresh_mapping()
-    return shot_id
+    return sid
 
 
 def duplicate_names(conn, name: str, exclude: int | None = None) -> list[int]:
@@ -60,7 +77,7 @@ def duplicate_names(conn, name: str, exclude: int | None = None) -> list[int]:
 
 
 def edit_shots(project, shot_ids: Iterable[int], **fields) -> int:
-    """Set the same fields on one or many shots in one transaction; returns rows changed."""
+    """Set the same fields on one or many shots in one transaction (one undo step); returns rows changed."""
     project.require_writable()
     fields = _clean(fields)
     ids = [int(i) for i in shot_ids]
@@ -69,12 +86,13 @@ def edit_shots(project, shot_ids: Iterable[int], **fields) -> int:
     if "shot_name" in fields and not (fields["shot_name"] or "").strip():
         raise AimmsError("shot_name cannot be empty", field="shot_name")
     conn = project.conn
-    with transaction(project.db):
-        missing = [i for i in ids if not get_shot(conn, i)]
-        if missing:
-            raise NotFoundError(f"no shot with id {missing[0]}", path=project.root)
-        sets = ", ".join(f"[{c}] = ?" for c in fields)
-        conn.executemany(f"UPDATE shots SET {sets} WHERE shot_id = ?", [[*fields.values(), i] for i in ids])
+    missing = [i for i in ids if not get_shot(conn, i)]
+    if missing:
+        raise NotFoundError(f"no shot with id {missing[0]}", path=project.root)
+    label = f"Edited {_name(get_shot(conn, ids[0]), ids[0])}" if len(ids) == 1 else f"Edited {len(ids)} shots"
+    scope = history.shot_scope(ids, takes="order_number" in fields)
+    with history.record(project, label, what="shots", shot_ids=ids, scope=scope):
+        S.update_shots(conn, ids, fields)
         if "order_number" in fields:
             refresh_shot_order(conn, ids)
         project.audit("edit_shots", f"{ids}: {sorted(fields)}")
@@ -84,26 +102,40 @@ def edit_shots(project, shot_ids: Iterable[int], **fields) -> int:
 
 
 def delete_shots(project, shot_ids: Iterable[int]) -> list[int]:
-    """Delete shots: recorded in deleted_shots, media/{id}/ moved to the trash (undo restores)."""
+    """Delete shots: recorded in deleted_shots, media/{id}/ moved to the trash. One undo step for
+    all of them (and `ops.trash.undo` still restores one trash entry)."""
     project.require_writable()
     conn = project.conn
-    trash_ids = []
-    for sid in [int(i) for i in shot_ids]:
+    sids = [int(i) for i in shot_ids]
+    shots = {}
+    for sid in sids:
         shot = get_shot(conn, sid)
         if not shot:
             raise NotFoundError(f"no shot with id {sid}", path=project.root)
+        shots[sid] = shot
+    if not sids:
+        return []
+    label = f"Deleted shot {_name(shots[sids[0]], sids[0])}" if len(sids) == 1 else f"Deleted {len(sids)} shots"
+    rec = history.begin(project, label, what="shots", shot_ids=sids,
+                        scope={**history.shot_scope(sids), **trash.new_entry_scope(conn)})
+    trash_ids = []
+    for k, sid in enumerate(sids):
+        shot = shots[sid]
         rows = {"shots": trash._rows(conn, "SELECT * FROM shots WHERE shot_id=?", (sid,)),
                 "takes": trash._rows(conn, "SELECT * FROM takes WHERE shot_id=?", (sid,)),
                 "fast_takes": trash._rows(conn, "SELECT * FROM fast_takes WHERE shot_id=?", (sid,))}
         shot_dir = project.layout.shot_dir(sid)
         files = [project.layout.rel(p) for p in sorted(shot_dir.rglob("*")) if p.is_file()] if shot_dir.exists() else []
-        trash_ids.append(trash.trash_files_and_rows(
-            project, kind="shot", label=f"{sid} {shot['shot_name']}", rows=rows, files=files,
-            delete_sql=[("DELETE FROM fast_takes WHERE shot_id=?", (sid,)),
-                        ("DELETE FROM takes WHERE shot_id=?", (sid,)),
-                        ("DELETE FROM shots WHERE shot_id=?", (sid,)),
-                        ("INSERT INTO deleted_shots(old_shot_id, shot_name, created_date) VALUES (?,?,?)",
-                         (sid, shot["shot_name"], utc_now()))]))
+        try:
+            trash_ids.append(trash.trash_files_and_rows(
+                project, kind="shot", label=f"{sid} {shot['shot_name']}", rows=rows, files=files,
+                delete=lambda c, sid=sid, shot=shot: S.delete_shot(c, sid, shot["shot_name"], utc_now()),
+                rec=rec, finish=k == len(sids) - 1))
+        except BaseException:
+            if trash_ids:  # the shots deleted so far stay deleted: still one undo step
+                with transaction(project.db):
+                    rec.finish(f"Deleted {len(trash_ids)} of {len(sids)} shots (stopped)")
+            raise
         if shot_dir.exists() and not any(shot_dir.iterdir()):
             shot_dir.rmdir()
     project.refresh_mapping()
@@ -111,16 +143,17 @@ def delete_shots(project, shot_ids: Iterable[int]) -> list[int]:
 
 
 def reorder(project, shot_ids_in_order: list[int]) -> None:
-    """Renumber order_number 1..N in the given order (all shots must be named once)."""
+    """Renumber order_number 1..N in the given order (all shots must be named once). One undo step."""
     project.require_writable()
     conn = project.conn
     ids = [int(i) for i in shot_ids_in_order]
-    have = {r[0] for r in conn.execute("SELECT shot_id FROM shots")}
+    have = set(S.shot_ids(conn))
     if set(ids) != have or len(ids) != len(have):
         raise AimmsError("reorder needs every shot exactly once", field="shot_ids")
-    with transaction(project.db):
-        conn.executemany("UPDATE shots SET order_number=? WHERE shot_id=?",
-                         [(n, sid) for n, sid in enumerate(ids, start=1)])
+    # Whole tables: only the rows whose order changes are kept in the entry.
+    with history.record(project, "Reordered shots", what="shots", shot_ids=[],
+                        scope={"shots": None, "fast_takes": None}):
+        S.set_order(conn, ids)
         refresh_shot_order(conn)
         project.audit("reorder", f"{len(ids)} shots")
     project.refresh_mapping()

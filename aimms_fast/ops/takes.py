@@ -1,4 +1,8 @@
-"""Take use cases for both storyboards: add, placeholders, replace, delete (trash + undo), star."""
+"""Take use cases for both storyboards: add, placeholders, replace, delete (trash), star, notes.
+
+Every change is one undo step (ops/history.py); new files come in through store/pending.py (the
+crash-safe copy). Row writes go through store/takes.py: no SQL here.
+"""
 from __future__ import annotations
 
 import uuid
@@ -8,14 +12,15 @@ from typing import Callable, Iterable
 
 import orjson
 
-from aimms_fast.errors import AimmsError, NotFoundError
+from aimms_fast.errors import AimmsError, MediaError, NotFoundError
 from aimms_fast.ops import history as _history
 from aimms_fast.ops import trash
-from aimms_fast.project.recovery import STAGED_SUFFIX
-from aimms_fast.ops.files import IMAGE_EXTS, VIDEO_EXTS, check_source, copy_into, create_empty, move_file
+from aimms_fast.ops.files import IMAGE_EXTS, VIDEO_EXTS, check_source, copy_into
 from aimms_fast.store import aimms_schema as A
 from aimms_fast.store import history as H
-from aimms_fast.store.db import transaction, utc_now, utc_stamp
+from aimms_fast.store import takes as TS
+from aimms_fast.store.db import transaction, utc_stamp
+from aimms_fast.store.pending import pending_files
 from aimms_fast.store.shots import get_shot
 from aimms_fast.store.takes import MAIN_TYPE, get_take, next_take_number, set_star, star_slots
 
@@ -46,13 +51,8 @@ def _require_shot(project, shot_id: int) -> dict:
     return shot
 
 
-def _insert_take(conn, *, take_id, shot_id, take_type, rel, storyboard, number, order,
-                 companion_of=None, placeholder=False, created=None):
-    conn.execute("INSERT INTO takes(take_id, shot_id, take_type, file_path, starred, created_date) "
-                 "VALUES (?, ?, ?, ?, 0, ?)", (take_id, shot_id, take_type, rel, created or utc_now()))
-    conn.execute("INSERT INTO fast_takes(take_id, shot_id, storyboard, take_number, shot_order, "
-                 "companion_of, placeholder, updated_at) VALUES (?,?,?,?,?,?,?,?)",
-                 (take_id, shot_id, storyboard, number, order or 0, companion_of, int(placeholder), utc_now()))
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def add_takes(project, shot_id: int, files: Iterable[str | Path], *, storyboard: str,
@@ -61,8 +61,9 @@ def add_takes(project, shot_id: int, files: Iterable[str | Path], *, storyboard:
 
     Videos take a companion workflow PNG from `companions[str(src)]`, or one with the same name
     beside the video; otherwise the take is recorded without one (status: missing).
-    All sources are checked before anything is copied. Files land under a temp name and are
-    registered in fast_pending_files first, so a crash leaves nothing half-imported.
+    All sources are checked before anything is copied. Batches of BATCH files each go through
+    store/pending (crash-safe); the whole call is one undo step (the batches that finished, if a
+    later one fails).
     """
     project.require_writable()
     if storyboard not in ("image", "video"):
@@ -82,7 +83,10 @@ def add_takes(project, shot_id: int, files: Iterable[str | Path], *, storyboard:
     if not plan:
         return []
     conn = project.conn
-    lay = project.layout
+    kind = "image take" if storyboard == "image" else "video take"
+    name = shot.get("shot_name") or f"shot {shot_id}"
+    rec = _history.begin(project, f"Added {_plural(len(plan), kind)} to {name}", what="takes",
+                         shot_ids=[shot_id], scope=_history.shot_takes_scope([shot_id]))
     done: list[str] = []
     for start in range(0, len(plan), BATCH):
         batch = plan[start:start + BATCH]
@@ -93,44 +97,39 @@ def add_takes(project, shot_id: int, files: Iterable[str | Path], *, storyboard:
             rel = f"media/{shot_id}/{_file_name(storyboard, n, src.suffix)}"
             crel = f"media/{shot_id}/{_file_name(storyboard, n, '.png')}" if comp else None
             items.append((src, comp, n, rel, crel))
-        pending = [p for it in items for p in (it[3], it[4]) if p]
-        with transaction(project.db):
-            conn.executemany("INSERT OR REPLACE INTO fast_pending_files(path, started_at) VALUES (?, ?)",
-                             [(p, utc_now()) for p in pending])
-        copied = []
+        last = start + BATCH >= len(plan)
         try:
-            for k, (src, comp, n, rel, crel) in enumerate(items):
-                for s, r in ((src, rel), (comp, crel)):
-                    if s is None:
-                        continue
-                    if lay.abs(r).exists():
-                        raise AimmsError("target file already exists and is not a take of this project",
-                                         path=lay.abs(r), hint="move it away (see the Unused page), then add again")
-                    copy_into(s, lay.abs(r))
-                    copied.append(r)
-                if progress:
-                    progress(start + k + 1, len(plan))
+            with pending_files(project.db, project.layout, [r for it in items for r in it[3:] if r],
+                               copier=copy_into) as pf:
+                for k, (src, comp, n, rel, crel) in enumerate(items):
+                    pf.copy(src, rel)
+                    if comp is not None:
+                        pf.copy(comp, crel)
+                    if progress:
+                        progress(start + k + 1, len(plan))
+                ids, rows = [], []
+                for src, comp, n, rel, crel in items:
+                    tid = str(uuid.uuid4())
+                    rows.append(dict(take_id=tid, shot_id=shot_id, take_type=MAIN_TYPE[storyboard], rel=rel,
+                                     storyboard=storyboard, number=n, order=shot["order_number"]))
+                    if crel:
+                        rows.append(dict(take_id=str(uuid.uuid4()), shot_id=shot_id, take_type=A.VIDEO_WORKFLOW,
+                                         rel=crel, storyboard="video", number=n, order=shot["order_number"],
+                                         companion_of=tid))
+                    ids.append(tid)
+                with pf.commit() as c:
+                    TS.insert_takes(c, rows)
+                    for r in pf.rels:
+                        rec.created(r)
+                    project.audit("add_takes", f"shot {shot_id} {storyboard}: {len(ids)} file(s)")
+                    if last:
+                        rec.finish()
         except BaseException:
-            for r in copied:
-                lay.abs(r).unlink(missing_ok=True)
-            with transaction(project.db):
-                conn.executemany("DELETE FROM fast_pending_files WHERE path=?", [(p,) for p in pending])
             if done:
                 project.log.warning("add takes to shot %s stopped after %d file(s)", shot_id, len(done))
+                with transaction(project.db):
+                    rec.finish(f"Added {_plural(len(done), kind)} to {name} (of {len(plan)}; stopped)")
             raise
-        ids = []
-        with transaction(project.db):
-            for src, comp, n, rel, crel in items:
-                tid = str(uuid.uuid4())
-                _insert_take(conn, take_id=tid, shot_id=shot_id, take_type=MAIN_TYPE[storyboard], rel=rel,
-                             storyboard=storyboard, number=n, order=shot["order_number"])
-                if crel:
-                    _insert_take(conn, take_id=str(uuid.uuid4()), shot_id=shot_id, take_type=A.VIDEO_WORKFLOW,
-                                 rel=crel, storyboard="video", number=n, order=shot["order_number"],
-                                 companion_of=tid)
-                ids.append(tid)
-            conn.executemany("DELETE FROM fast_pending_files WHERE path=?", [(p,) for p in pending])
-            project.audit("add_takes", f"shot {shot_id} {storyboard}: {len(ids)} file(s)")
         done += ids
         _after_import(project, [it[3] for it in items] + [it[4] for it in items if it[4]])
     return done
@@ -145,34 +144,47 @@ def _after_import(project, rel_paths: list[str]) -> None:
     ingest.after_import(project, rel_paths)
 
 
+def placeholder_rows(shot_id: int, order: int | None, storyboard: str, first: int, count: int
+                     ) -> list[dict]:
+    """Rows (for store.takes.insert_takes) of `count` zero-byte placeholder takes numbered from
+    `first`: base_NN.png, or video_NN.mp4 + its video_NN.png workflow companion."""
+    rows = []
+    for n in range(first, first + count):
+        ext = ".png" if storyboard == "image" else ".mp4"
+        tid = str(uuid.uuid4())
+        rows.append(dict(take_id=tid, shot_id=shot_id, take_type=MAIN_TYPE[storyboard], storyboard=storyboard,
+                         rel=f"media/{shot_id}/{_file_name(storyboard, n, ext)}", number=n, order=order,
+                         placeholder=True))
+        if storyboard == "video":
+            rows.append(dict(take_id=str(uuid.uuid4()), shot_id=shot_id, take_type=A.VIDEO_WORKFLOW,
+                             storyboard="video", rel=f"media/{shot_id}/{_file_name('video', n, '.png')}",
+                             number=n, order=order, companion_of=tid, placeholder=True))
+    return rows
+
+
 def add_placeholders(project, shot_id: int, count: int, *, storyboard: str) -> list[str]:
-    """N zero-byte placeholder takes (base_NN.png, or video_NN.mp4 + video_NN.png)."""
+    """N zero-byte placeholder takes (base_NN.png, or video_NN.mp4 + video_NN.png); one undo step."""
     project.require_writable()
     if count < 1:
         raise AimmsError("placeholder count must be at least 1", field="count")
+    if storyboard not in ("image", "video"):
+        raise AimmsError(f"unknown storyboard '{storyboard}'", hint="use image or video")
     shot = _require_shot(project, shot_id)
     conn = project.conn
-    lay = project.layout
-    with transaction(project.db):
-        number = next_take_number(conn, shot_id, storyboard)
-        ids = []
-        for i in range(count):
-            n = number + i
-            ext = ".png" if storyboard == "image" else ".mp4"
-            rel = f"media/{shot_id}/{_file_name(storyboard, n, ext)}"
-            create_empty(lay.abs(rel))
-            tid = str(uuid.uuid4())
-            _insert_take(conn, take_id=tid, shot_id=shot_id, take_type=MAIN_TYPE[storyboard], rel=rel,
-                         storyboard=storyboard, number=n, order=shot["order_number"], placeholder=True)
-            if storyboard == "video":
-                crel = f"media/{shot_id}/{_file_name('video', n, '.png')}"
-                create_empty(lay.abs(crel))
-                _insert_take(conn, take_id=str(uuid.uuid4()), shot_id=shot_id, take_type=A.VIDEO_WORKFLOW,
-                             rel=crel, storyboard="video", number=n, order=shot["order_number"],
-                             companion_of=tid, placeholder=True)
-            ids.append(tid)
-        project.audit("add_placeholders", f"shot {shot_id} {storyboard}: {count}")
-    return ids
+    rows = placeholder_rows(shot_id, shot["order_number"], storyboard,
+                            next_take_number(conn, shot_id, storyboard), count)
+    rec = _history.begin(project, f"Added {_plural(count, 'placeholder')} to {shot.get('shot_name') or shot_id}",
+                         what="takes", shot_ids=[shot_id], scope=_history.shot_takes_scope([shot_id]))
+    with pending_files(project.db, project.layout, [r["rel"] for r in rows]) as pf:
+        for r in rows:
+            pf.create_empty(r["rel"])
+        with pf.commit() as c:
+            TS.insert_takes(c, rows)
+            for r in rows:
+                rec.created(r["rel"])
+            project.audit("add_placeholders", f"shot {shot_id} {storyboard}: {count}")
+            rec.finish()
+    return [r["take_id"] for r in rows if not r.get("companion_of")]
 
 
 def _require_take(project, take_id: str):
@@ -188,104 +200,110 @@ def _take_rows(conn, take_ids: list[str]) -> dict[str, list[dict]]:
             "fast_takes": trash._rows(conn, f"SELECT * FROM fast_takes WHERE take_id IN ({q})", take_ids)}
 
 
-def _with_companion(conn, take_id: str) -> list[str]:
-    return [take_id] + [r[0] for r in conn.execute("SELECT take_id FROM fast_takes WHERE companion_of=?",
-                                                   (take_id,))]
+def _take_label(project, t) -> str:
+    kind = "image" if t.storyboard == "image" else "take"
+    return f"{kind} {t.take_number:02d} of {_shot_name(project, t.shot_id)}"
 
 
 def delete_take(project, take_id: str) -> int:
-    """Move a take (and its workflow PNG) to the project trash; returns the trash id for undo."""
+    """Move a take (and its workflow PNG) to the project trash; returns the trash id. One undo step."""
     project.require_writable()
     t = _require_take(project, take_id)
     conn = project.conn
-    ids = _with_companion(conn, take_id)
+    ids = TS.with_companions(conn, take_id)
     rows = _take_rows(conn, ids)
     files = [r["file_path"] for r in rows["takes"] if r["file_path"]]
-    q = ",".join("?" * len(ids))
+    rec = _history.begin(project, f"Deleted {_take_label(project, t)}", what="takes", shot_ids=[t.shot_id],
+                         scope={**_history.shot_takes_scope([t.shot_id]), **trash.new_entry_scope(conn)})
     return trash.trash_files_and_rows(
         project, kind="take", label=f"{t.file_path} (shot {t.shot_id})", rows=rows, files=files,
-        delete_sql=[(f"DELETE FROM fast_takes WHERE take_id IN ({q})", tuple(ids)),
-                    (f"DELETE FROM takes WHERE take_id IN ({q})", tuple(ids))])
+        delete=lambda c: TS.delete_takes(c, ids), rec=rec)
 
 
 def replace_take(project, take_id: str, new_file: str | Path, *, companion: str | Path | None = None) -> str:
-    """Replace a take's media. The old file (and its record) is kept in data/backup/replaced/;
-    the take keeps its id, number, star, notes and rating. Returns the new file_path."""
+    """Replace a take's media, keeping the pair whole; returns the new file_path. One undo step.
+
+    The take keeps its id, number, star, notes and rating. A video take gets the new video's workflow
+    PNG: `companion`, else the PNG beside the new file (as add-take does), else one regenerated from
+    the new video (media/workflow_png); only a video with no decodable frame is left without one.
+    The old file and its old PNG are kept together in data/backup/replaced/<stamp>_<take id>/ with
+    record.json (the old rows)."""
     project.require_writable()
     t = _require_take(project, take_id)
     allowed = IMAGE_EXTS if t.storyboard == "image" else VIDEO_EXTS
     src = check_source(Path(new_file), allowed, "image" if t.storyboard == "image" else "video")
     comp = None
-    if t.storyboard == "video":
+    if t.take_type == A.FINAL_VIDEO:
         comp = Path(companion) if companion else _companion_beside(src)
         if comp is not None:
             comp = check_source(comp, {".png"}, "workflow PNG")
     conn = project.conn
     lay = project.layout
     new_rel = f"media/{t.shot_id}/{_file_name(t.storyboard, t.take_number, src.suffix)}"
-    old_rel = t.file_path
+    new_crel = f"media/{t.shot_id}/{_file_name('video', t.take_number, '.png')}" \
+        if t.take_type == A.FINAL_VIDEO else None
+    old = [r for r in (t.file_path, t.companion_path) if r and lay.abs(r).exists()]
     backup_dir = lay.replaced / f"{utc_stamp()}_{take_id}"
     backup_dir.mkdir(parents=True, exist_ok=True)
-    ids = _with_companion(conn, take_id)
+    ids = TS.with_companions(conn, take_id)
     (backup_dir / "record.json").write_bytes(orjson.dumps(_take_rows(conn, ids), option=orjson.OPT_INDENT_2))
-    with transaction(project.db):
-        conn.execute("INSERT OR REPLACE INTO fast_pending_files(path, started_at) VALUES (?, ?)",
-                     (new_rel, utc_now()))
-    staged = lay.abs(new_rel).with_name(lay.abs(new_rel).name + STAGED_SUFFIX)
-    try:
-        copy_into(src, staged)
-    except BaseException:
-        with transaction(project.db):
-            conn.execute("DELETE FROM fast_pending_files WHERE path=?", (new_rel,))
-        raise
-    # Old file: copied (not moved) to the backup first, so the take never points at nothing.
-    old_abs = lay.abs(old_rel)
-    if old_abs.exists():
-        copy_into(old_abs, backup_dir / old_abs.name)
-    staged.replace(lay.abs(new_rel))
-    old_comp = t.companion_path
-    with transaction(project.db):
-        conn.execute("UPDATE takes SET file_path=? WHERE take_id=?", (new_rel, take_id))
-        conn.execute("UPDATE fast_takes SET placeholder=0, updated_at=? WHERE take_id=?", (utc_now(), take_id))
-        conn.execute("DELETE FROM fast_pending_files WHERE path=?", (new_rel,))
-        project.audit("replace_take", f"{take_id}: {old_rel} -> {new_rel} (old kept in {lay.rel(backup_dir)})")
-    if old_rel != new_rel and old_abs.exists():
-        old_abs.unlink()
-    if t.storyboard == "video":
-        _replace_companion(project, t, comp, old_comp, backup_dir)
-    _after_import(project, [new_rel])
+    rec = _history.begin(project, f"Replaced {_take_label(project, t)}", what="takes", shot_ids=[t.shot_id],
+                         scope=_history.shot_takes_scope([t.shot_id]))
+    png_note = None
+    with pending_files(project.db, lay, [r for r in (new_rel, new_crel) if r], copier=copy_into) as pf:
+        pf.copy(src, new_rel, staged=True)
+        has_png = False
+        if new_crel and comp is not None:
+            pf.copy(comp, new_crel, staged=True)
+            has_png = True
+        elif new_crel:
+            has_png, png_note = _regenerated_png(pf, src, new_crel)
+        # Old files: copied (not moved) to the backup first, so the take never points at nothing;
+        # the originals leave media/ only after the new rows committed (or are overwritten by the
+        # swap when the names are the same).
+        for r in old:
+            copy_into(lay.abs(r), backup_dir / Path(r).name)
+            rec.moved(r, lay.rel(backup_dir / Path(r).name))
+        pf.swap_in(new_rel)
+        rec.created(new_rel)
+        if has_png:
+            pf.swap_in(new_crel)
+            rec.created(new_crel)
+        with pf.commit() as c:
+            TS.set_take_file(c, take_id, new_rel)
+            existing = TS.companion_id(c, take_id)
+            if new_crel and has_png:
+                if existing:
+                    TS.set_take_file(c, existing, new_crel)
+                else:
+                    TS.insert_take(c, take_id=str(uuid.uuid4()), shot_id=t.shot_id, take_type=A.VIDEO_WORKFLOW,
+                                   rel=new_crel, storyboard="video", number=t.take_number, order=t.shot_order,
+                                   companion_of=take_id)
+            elif existing:
+                TS.delete_takes(c, [existing])  # the old PNG described the old video (kept in the backup)
+            project.audit("replace_take", f"{take_id}: {t.file_path} -> {new_rel} (old kept in {lay.rel(backup_dir)})"
+                          + (f"; workflow PNG: {png_note}" if png_note else ""))
+            rec.finish()
+    live = {new_rel, new_crel}
+    for r in old:
+        if r not in live:
+            lay.abs(r).unlink(missing_ok=True)  # its copy is in the backup folder
+    if png_note:
+        project.log.warning("replace %s: %s", take_id, png_note)
+    _after_import(project, [new_rel] + ([new_crel] if has_png else []))
     return new_rel
 
 
-def _replace_companion(project, t, comp: Path | None, old_comp: str | None, backup_dir: Path) -> None:
-    """The old workflow PNG described the old video: back it up; use the new one if given,
-    otherwise the take has none (status missing; the media engine can regenerate it)."""
-    conn = project.conn
-    lay = project.layout
-    crel = f"media/{t.shot_id}/{_file_name('video', t.take_number, '.png')}"
-    if old_comp and lay.abs(old_comp).exists():
-        move_file(lay.abs(old_comp), backup_dir / Path(old_comp).name)
-    if comp is not None:
-        with transaction(project.db):
-            conn.execute("INSERT OR REPLACE INTO fast_pending_files(path, started_at) VALUES (?, ?)",
-                         (crel, utc_now()))
-        copy_into(comp, lay.abs(crel))
-    with transaction(project.db):
-        conn.execute("DELETE FROM fast_pending_files WHERE path=?", (crel,))
-        existing = conn.execute("SELECT take_id FROM fast_takes WHERE companion_of=?", (t.take_id,)).fetchone()
-        if comp is None:
-            if existing:
-                conn.execute("DELETE FROM fast_takes WHERE take_id=?", (existing[0],))
-                conn.execute("DELETE FROM takes WHERE take_id=?", (existing[0],))
-        elif existing:
-            conn.execute("UPDATE takes SET file_path=? WHERE take_id=?", (crel, existing[0]))
-            conn.execute("UPDATE fast_takes SET placeholder=0 WHERE take_id=?", (existing[0],))
-        else:
-            _insert_take(conn, take_id=str(uuid.uuid4()), shot_id=t.shot_id, take_type=A.VIDEO_WORKFLOW,
-                         rel=crel, storyboard="video", number=t.take_number, order=t.shot_order,
-                         companion_of=t.take_id)
-    if comp is not None:
-        _after_import(project, [crel])
+def _regenerated_png(pf, src: Path, crel: str) -> tuple[bool, str | None]:
+    """Write a workflow PNG for a replacement video that came without one (staged beside `crel`).
+    (written, note): a video without a decodable frame gets none, and the note says why."""
+    from aimms_fast.media import workflow_png as W
+    try:
+        write = W.png_writer_for_video(src)
+    except (MediaError, AimmsError) as e:
+        return False, f"no workflow PNG: {e.message}"
+    pf.write(crel, write, staged=True)
+    return True, "regenerated from the new video (no PNG came with it)"
 
 
 SLOT_NAMES = {1: "first frame", 2: "middle frame", 3: "last frame"}
@@ -378,14 +396,12 @@ def star_take(project, take_id: str, *, slot: int | None = None, on: bool | None
 
 
 def set_notes(project, take_id: str, *, notes: str | None = None, rating: int | None = None) -> None:
+    """A take's notes and/or rating (0..5); one undo step."""
     project.require_writable()
-    _require_take(project, take_id)
+    t = _require_take(project, take_id)
     if rating is not None and not 0 <= rating <= 5:
         raise AimmsError(f"rating must be 0..5 (got {rating})", field="rating")
-    with transaction(project.db):
-        if notes is not None:
-            project.conn.execute("UPDATE fast_takes SET notes=?, updated_at=? WHERE take_id=?",
-                                 (notes, utc_now(), take_id))
-        if rating is not None:
-            project.conn.execute("UPDATE fast_takes SET rating=?, updated_at=? WHERE take_id=?",
-                                 (rating, utc_now(), take_id))
+    what = "notes" if rating is None else "rating" if notes is None else "notes and rating"
+    with _history.record(project, f"Edited {what} of {_take_label(project, t)}", what="takes",
+                         shot_ids=[t.shot_id], scope={"fast_takes": H.ids_in("take_id", [take_id])}):
+        TS.set_notes(project.conn, take_id, notes=notes, rating=rating)

@@ -1,5 +1,9 @@
 """Project trash (data/trash/): deleted takes and shots with their rows, so a delete can be undone.
 
+Deletes are also steps of the one undo/redo stack (ops/history.py: Ctrl+Z puts a delete back through
+that stack); `undo(project, trash_id)` here restores one chosen trash entry and is itself recorded
+as a step.
+
 Order of work (recoverable at every step, see project/recovery.py):
   delete: record state='moving' -> move files to trash -> delete rows + state='done' (one transaction)
   undo:   state='restoring' -> move files back -> insert rows + restored_at (one transaction)
@@ -19,11 +23,22 @@ def _rows(conn, sql, args) -> list[dict]:
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def trash_files_and_rows(project, *, kind: str, label: str, rows: dict[str, list[dict]],
-                         files: list[str], delete_sql: list[tuple[str, tuple]]) -> int:
-    """Move `files` (project-relative) to the trash and run `delete_sql`, recoverably.
+def new_entry_scope(conn) -> dict:
+    """History scope (store/history.py) covering trash entries made from now on, and the
+    deleted_shots rows (small) a shot delete adds."""
+    top = conn.execute("SELECT COALESCE(MAX(id), 0) FROM fast_trash").fetchone()[0]
+    return {"fast_trash": ("id > ?", (top,)), "deleted_shots": None}
 
-    `rows` maps table name -> row dicts to reinsert on undo. Returns the trash id.
+
+def trash_files_and_rows(project, *, kind: str, label: str, rows: dict[str, list[dict]],
+                         files: list[str], delete_sql: list[tuple[str, tuple]] = (),
+                         delete=None, rec=None, finish: bool = True) -> int:
+    """Move `files` (project-relative) to the trash and delete the rows (`delete(conn)` and/or
+    `delete_sql`), recoverably.
+
+    `rows` maps table name -> row dicts to reinsert on undo. Returns the trash id. With `rec` (an
+    ops/history Recorder) the moves are recorded, and with `finish` the history entry is written
+    in the transaction that deletes the rows.
     """
     lay = project.layout
     conn = project.conn
@@ -40,11 +55,19 @@ def trash_files_and_rows(project, *, kind: str, label: str, rows: dict[str, list
         trash_id = cur.lastrowid
     for m in moves:
         move_file(lay.abs(m["from"]), lay.trash / m["to"])
+    trash_rel = lay.trash.relative_to(lay.root).as_posix()
     with transaction(project.db):
+        if delete is not None:
+            delete(conn)
         for sql, args in delete_sql:
             conn.execute(sql, args)
         conn.execute("UPDATE fast_trash SET state='done' WHERE id=?", (trash_id,))
         project.audit(f"delete_{kind}", label)
+        if rec is not None:
+            for m in moves:
+                rec.moved(m["from"], f"{trash_rel}/{m['to']}")
+            if finish:
+                rec.finish()
     return trash_id
 
 
@@ -75,11 +98,17 @@ def undo(project, trash_id: int | None = None) -> dict:
         if lay.abs(m["from"]).exists():
             raise AimmsError("cannot restore: a file now stands where it was", path=lay.abs(m["from"]),
                              hint="move that file away, then undo again")
+    rows = orjson.loads(rows_json)
+    from aimms_fast.ops import history
+    shot_ids = sorted({r["shot_id"] for t in ("shots", "takes") for r in rows.get(t, []) if r.get("shot_id")})
+    hrec = history.begin(project, f"Restored {label} from the trash", what="shots" if kind == "shot" else "takes",
+                        shot_ids=shot_ids, scope={**history.shot_scope(shot_ids), "deleted_shots": None,
+                                                  "fast_trash": ("id = ?", (trash_id,))})
     with transaction(project.db):
         conn.execute("UPDATE fast_trash SET state='restoring' WHERE id=?", (trash_id,))
     for m in moves:
         move_file(lay.trash / m["to"], lay.abs(m["from"]))
-    rows = orjson.loads(rows_json)
+    trash_rel = lay.trash.relative_to(lay.root).as_posix()
     with transaction(project.db):
         for table in _INSERT_ORDER:
             for row in rows.get(table, []):
@@ -91,6 +120,9 @@ def undo(project, trash_id: int | None = None) -> dict:
             conn.executemany("DELETE FROM deleted_shots WHERE old_shot_id=?", [(i,) for i in ids])
         conn.execute("UPDATE fast_trash SET restored_at=?, state='done' WHERE id=?", (utc_now(), trash_id))
         project.audit(f"undo_delete_{kind}", label)
+        for m in moves:
+            hrec.moved(f"{trash_rel}/{m['to']}", m["from"])
+        hrec.finish()
     if kind == "shot":
         project.refresh_mapping()
     return {"trash_id": trash_id, "kind": kind, "label": label, "files": len(moves)}

@@ -12,8 +12,7 @@ import orjson
 from aimms_fast.project.layout import Layout
 from aimms_fast.store.db import transaction, utc_stamp
 
-PARTIAL_SUFFIX = ".aimms-partial"
-STAGED_SUFFIX = ".aimms-replacing"  # a replacement copied in, not yet swapped in
+from aimms_fast.store.pending import PARTIAL_SUFFIX, STAGED_SUFFIX  # noqa: F401 (re-exported)
 
 
 def recover(db, layout: Layout, log) -> dict:

@@ -74,3 +74,58 @@ def next_order_number(conn) -> int:
 
 
 FIELDS = A.SHOT_FIELDS
+
+
+# -- writes (caller holds the transaction) ------------------------------------------------------
+def plan_shot_ids(conn, layout, n: int) -> list[int]:
+    """Ids AUTOINCREMENT would hand out next, skipping any whose media folder already holds files
+    (left by another app): imports write placeholder files there before the rows exist."""
+    seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='shots'").fetchone()
+    top = max(seq[0] if seq else 0, conn.execute("SELECT COALESCE(MAX(shot_id), 0) FROM shots").fetchone()[0])
+    ids = []
+    sid = top
+    while len(ids) < n:
+        sid += 1
+        d = layout.shot_dir(sid)
+        if d.exists() and any(d.iterdir()):
+            continue
+        ids.append(sid)
+    return ids
+
+
+def top_shot_id(conn) -> int:
+    """The highest shot id ever handed out (rows or AUTOINCREMENT counter)."""
+    seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='shots'").fetchone()
+    return max(seq[0] if seq else 0, conn.execute("SELECT COALESCE(MAX(shot_id), 0) FROM shots").fetchone()[0])
+
+
+def insert_shot(conn, fields: dict, *, shot_id: int | None = None) -> int:
+    cols = (["shot_id"] if shot_id is not None else []) + list(fields)
+    vals = ([shot_id] if shot_id is not None else []) + list(fields.values())
+    cur = conn.execute(f"INSERT INTO shots ({', '.join(f'[{c}]' for c in cols)}) VALUES ({', '.join('?' * len(cols))})",
+                       vals)
+    return shot_id if shot_id is not None else cur.lastrowid
+
+
+def update_shots(conn, shot_ids, fields: dict) -> None:
+    sets = ", ".join(f"[{c}] = ?" for c in fields)
+    conn.executemany(f"UPDATE shots SET {sets} WHERE shot_id = ?", [[*fields.values(), int(i)] for i in shot_ids])
+
+
+def set_order(conn, shot_ids_in_order) -> None:
+    """order_number 1..N in the given order."""
+    conn.executemany("UPDATE shots SET order_number = ? WHERE shot_id = ?",
+                     [(n, int(sid)) for n, sid in enumerate(shot_ids_in_order, start=1)])
+
+
+def delete_shot(conn, shot_id: int, shot_name: str | None, deleted_at: str) -> None:
+    """Remove a shot with its takes and record it in AIMMS's deleted_shots."""
+    conn.execute("DELETE FROM fast_takes WHERE shot_id = ?", (shot_id,))
+    conn.execute("DELETE FROM takes WHERE shot_id = ?", (shot_id,))
+    conn.execute("DELETE FROM shots WHERE shot_id = ?", (shot_id,))
+    conn.execute("INSERT INTO deleted_shots(old_shot_id, shot_name, created_date) VALUES (?,?,?)",
+                 (shot_id, shot_name, deleted_at))
+
+
+def shot_ids(conn) -> list[int]:
+    return [r[0] for r in conn.execute("SELECT shot_id FROM shots ORDER BY order_number, shot_id")]
