@@ -51,3 +51,17 @@ class NotFoundError(AimmsError):
 
 class MediaError(AimmsError):
     """A media file cannot be read or decoded."""
+
+
+class Cancelled(AimmsError):
+    """A long operation stopped because its `cancel` event was set; its changes were rolled back."""
+
+    def __init__(self, message: str = "cancelled; nothing was changed", **kw):
+        super().__init__(message, **kw)
+
+
+def check_cancel(cancel, what: str = "operation") -> None:
+    """Raise Cancelled when `cancel` (a threading.Event or None) is set. Long ops call this between
+    batches, inside their transaction, so the rollback undoes everything."""
+    if cancel is not None and cancel.is_set():
+        raise Cancelled(f"{what} cancelled; nothing was changed")

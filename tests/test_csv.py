@@ -297,21 +297,22 @@ def test_bulk_import_of_1000_rows_is_one_transaction(project, tmp_path):
 
 
 def test_failure_while_writing_rolls_everything_back(project, tmp_path, monkeypatch):
-    real = csv_io.create_empty
+    from aimms_fast.store.pending import PendingFiles
+    real = PendingFiles.create_empty  # placeholders are written through store/pending.py
     calls = {"n": 0}
 
-    def flaky(dest):
+    def flaky(self, rel):
         calls["n"] += 1
         if calls["n"] == 10:
-            raise OSError(errno.ENOSPC, "No space left on device", str(dest))
-        real(dest)
-    monkeypatch.setattr(csv_io, "create_empty", flaky)
+            raise OSError(errno.ENOSPC, "No space left on device", rel)
+        return real(self, rel)
+    monkeypatch.setattr(PendingFiles, "create_empty", flaky)
     p = write(tmp_path, "s.csv", "shot_name\n" + "".join(f"s{i}\n" for i in range(6)))
     with pytest.raises(OSError):
         import_csv(project, p)
     assert_nothing_imported(project)
     assert [d for d in project.layout.media.iterdir() if d.name.isdigit()] == []
-    monkeypatch.setattr(csv_io, "create_empty", real)
+    monkeypatch.setattr(PendingFiles, "create_empty", real)
     rep = import_csv(project, p)  # the same ids are free again
     assert rep.ok and rep.imported == 6
 

@@ -293,3 +293,47 @@ def test_replace_picks_up_the_png_beside_the_new_video(project, shot_with_videos
     replace_take(project, vids[1], new)
     t = get_take(project.conn, vids[1])
     assert project.layout.abs(t.companion_path).read_bytes() == png.read_bytes()
+
+
+# -- CSV import and restore are steps too ---------------------------------------------------------
+def test_undo_redo_csv_import_new_and_updated_shots(project, shot_with_videos, tmp_path):
+    from aimms_fast.ops.csv_io import import_csv
+    sid, _, _ = shot_with_videos
+    f = tmp_path / "list.csv"
+    f.write_text(f"shot_id,shot_name,section,order_number\n{sid},RENAMED,ACT 1,5\n,NEW_A,ACT 2,\n,NEW_B,,\n")
+    e = check_undo_redo(project, lambda: import_csv(project, f, update=True))
+    assert e.label == "Imported 3 shots from list.csv" and e.what == "all"
+
+
+def test_undo_redo_restore_with_files_back_from_the_trash(project, shot_with_videos, tmp_path):
+    from aimms_fast.ops.backup import restore_project, save_project
+    sid, vids, _ = shot_with_videos
+    save = save_project(project)
+    delete_take(project, vids[0])          # its files go to the trash; the save still has it
+    edit_shots(project, [sid], description="changed after the save")
+    add_shot(project, shot_name="later")
+    e = check_undo_redo(project, lambda: restore_project(project, save))
+    assert e.what == "all" and e.label.startswith("Restored ")
+    assert get_take(project.conn, vids[0]) is not None
+
+
+def test_valid_only_imports_just_the_valid_rows_in_one_step(project, tmp_path):
+    from aimms_fast.ops.csv_io import import_csv
+    f = tmp_path / "mixed.csv"
+    f.write_text("shot_name,order_number\nGOOD_1,1\n,2\nGOOD_2,x\nGOOD_3,4\n")
+    rep = import_csv(project, f)
+    assert not rep.ok and rep.imported == 0 and rep.valid_rows == 2
+    dry = import_csv(project, f, valid_only=True, dry_run=True)
+    assert dry.ok and dry.skipped_lines == [3, 4] and dry.imported == 0
+    before = state(project)
+    rep = import_csv(project, f, valid_only=True)
+    assert rep.ok and rep.imported == 2 and rep.skipped_lines == [3, 4]
+    assert [i.column for i in rep.skipped] == ["shot_name", "order_number"]
+    assert sorted(r[0] for r in project.conn.execute("SELECT shot_name FROM shots")) == ["GOOD_1", "GOOD_3"]
+    assert history.peek_undo(project) == "Imported 2 shots from mixed.csv"
+    history.undo(project)
+    assert state(project) == before
+    # a problem of the whole file still blocks
+    bad = tmp_path / "bad.csv"
+    bad.write_text("shot_name,shot nmae\nA,b\n")
+    assert not import_csv(project, bad, valid_only=True).ok

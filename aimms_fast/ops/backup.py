@@ -26,7 +26,7 @@ from typing import Callable
 import orjson
 
 from aimms_fast import __version__
-from aimms_fast.errors import AimmsError
+from aimms_fast.errors import AimmsError, check_cancel
 from aimms_fast.ops.csv_io import unique_path, write_rows_csv
 from aimms_fast.ops.files import copy_into, move_file
 from aimms_fast.project.config import write_json_atomic
@@ -80,11 +80,12 @@ def _columns(conn, table: str) -> list[str]:
 
 
 # -- database backup --------------------------------------------------------------------------
-def backup_database(project, *, progress: Progress = None) -> Path:
-    """Consistent copy of shots.db (works while the app or another reader uses it)."""
+def backup_database(project, *, progress: Progress = None, cancel=None) -> Path:
+    """Consistent copy of shots.db (works while the app or another reader uses it). `cancel` stops
+    it (errors.Cancelled) leaving no file behind."""
     dest = unique_path(project.layout.backup / f"shots_{utc_stamp()}.db")
     try:
-        out = backup_to(project.db, dest, progress=progress)
+        out = backup_to(project.db, dest, progress=progress, cancel=cancel)
     except OSError as e:
         dest.with_name(dest.name + ".partial").unlink(missing_ok=True)
         raise _os_error(e, dest, "database backup") from e
@@ -116,13 +117,21 @@ def build_save(project) -> dict:
     }
 
 
-def save_project(project, dest: str | Path | None = None) -> Path:
-    """Write data/saves/<project>_<stamp>.aimms (or `dest`); returns its path."""
+def save_project(project, dest: str | Path | None = None, *, progress: Progress = None, cancel=None) -> Path:
+    """Write data/saves/<project>_<stamp>.aimms (or `dest`); returns its path. A cancel before the
+    file is renamed into place leaves nothing."""
+    if progress:
+        progress(0, 2)
     data = build_save(project)
+    check_cancel(cancel, "save")
+    if progress:
+        progress(1, 2)
     path = Path(dest) if dest else unique_path(
         project.layout.saves / f"{safe_filename(project.name, 'project')}_{utc_stamp()}.aimms")
     try:
         write_json_atomic(path, data)
+        if progress:
+            progress(2, 2)
     except OSError as e:
         raise _os_error(e, path, "save file") from e
     project.log.info("saved relationships of %d shots, %d takes, %d assets to %s",
@@ -234,12 +243,14 @@ def _size_fn(layout):
     return size_of
 
 
-def restore_project(project, save_path: str | Path) -> dict:
+def restore_project(project, save_path: str | Path, *, progress: Progress = None, cancel=None) -> dict:
     """Replace shots/takes/assets (and our take numbers/notes/ratings) with a .aimms save.
 
-    Order: check the save -> back up the current database -> one transaction that swaps the rows.
-    Files are not moved or deleted; the report lists takes whose file is missing and media files
-    the save does not reference (find them on the Unused page).
+    Order: check the save -> back up the current database -> one transaction that swaps the rows
+    (and records the undo step) -> files the save references that a delete had put in the trash
+    come back. Other files are not moved or deleted; the report lists takes whose file is missing
+    and media files the save does not reference (find them on the Unused page). `cancel` stops it
+    with errors.Cancelled before the swap commits: the project stays as it was.
     """
     project.require_writable()
     data = load_save(save_path)
@@ -267,20 +278,31 @@ def restore_project(project, save_path: str | Path) -> dict:
     before_names = dict(conn.execute("SELECT shot_id, shot_name FROM shots").fetchall())
     before = set(before_names)
     saved_ids = set(order)
-    backup = backup_database(project)
+    from aimms_fast.ops import history
+    steps = 7
+    tick = (lambda k: progress(k, steps)) if progress else (lambda k: None)
+    tick(0)
+    backup = backup_database(project, cancel=cancel)
+    tick(1)
 
     size_of = _size_fn(lay)
 
     now = utc_now()
+    # Whole tables (restore changes everything); only rows that differ are kept in the step.
+    rec = history.begin(project, f"Restored {Path(save_path).name}", what="all", shot_ids=[],
+                        scope={t: None for t in ("shots", "takes", "fast_takes", "assets", "deleted_shots",
+                                                 "fast_trash")})
     with transaction(project.db):
         conn.execute("DELETE FROM fast_takes")
         conn.execute("DELETE FROM takes")
         conn.execute("DELETE FROM shots")
         conn.execute("DELETE FROM assets")
-        _insert(conn, "shots", shots)
-        _insert(conn, "takes", takes)
-        _insert(conn, "fast_takes", fast)
-        _insert(conn, "assets", assets)
+        check_cancel(cancel, "restore")
+        for k, (table, rows) in enumerate((("shots", shots), ("takes", takes), ("fast_takes", fast),
+                                           ("assets", assets)), start=2):
+            _insert(conn, table, rows)
+            check_cancel(cancel, "restore")
+            tick(k)
         rebuilt = sync_fast_takes(conn, sizes=size_of)
         refresh_shot_order(conn)
         # Shots the save brings back are no longer deleted; shots it drops are now deleted.
@@ -290,10 +312,14 @@ def restore_project(project, save_path: str | Path) -> dict:
                          [(i, before_names.get(i), now) for i in removed])
         project.audit("restore", f"{save_path}: {len(shots)} shots, {len(takes)} takes, {len(assets)} assets "
                                  f"(previous database kept as {lay.rel(backup)})")
+        rec.finish()
+        check_cancel(cancel, "restore")  # last chance: the swap has not committed
+    tick(6)
     project.refresh_mapping()
     referenced = {r["file_path"] for r in [*takes, *assets] if r.get("file_path")}
     exists = lambda rel: size_of(rel) is not None  # noqa: E731
-    recovered = _take_back_from_trash(project, [fp for fp in referenced if not exists(fp)])
+    recovered = _take_back_from_trash(project, [fp for fp in referenced if not exists(fp)], rec)
+    tick(7)
     missing = [{"take_id": t["take_id"], "shot_id": t["shot_id"], "file_path": t.get("file_path")}
                for t in takes if not exists(t.get("file_path"))]
     missing_assets = [{"id_key": a["id_key"], "file_path": a.get("file_path")}
@@ -312,7 +338,7 @@ def restore_project(project, save_path: str | Path) -> dict:
     return report
 
 
-def _take_back_from_trash(project, missing: list[str]) -> list[str]:
+def _take_back_from_trash(project, missing: list[str], rec=None) -> list[str]:
     """Files the save references that a later delete moved to the project trash go back to their
     place (the rows referencing them were just restored). A trash entry whose files all came back
     is marked restored, so `undo` does not try it again. Runs after the row swap committed: a crash
@@ -323,6 +349,7 @@ def _take_back_from_trash(project, missing: list[str]) -> list[str]:
     conn = project.conn
     want = set(missing)
     back: list[str] = []
+    moved: list[dict] = []
     done_entries = []
     for tid, files_json in conn.execute("SELECT id, files_json FROM fast_trash WHERE restored_at IS NULL "
                                         "AND state = 'done' ORDER BY id DESC").fetchall():
@@ -333,15 +360,21 @@ def _take_back_from_trash(project, missing: list[str]) -> list[str]:
             if m["from"] in want and src.exists() and not lay.abs(m["from"]).exists():
                 move_file(src, lay.abs(m["from"]))
                 back.append(m["from"])
+                moved.append(m)
                 want.discard(m["from"])
                 took = True
         if took and all(not (lay.trash / m["to"]).exists() for m in moves):
             done_entries.append(tid)
     if back:
+        trash_rel = lay.trash.relative_to(lay.root).as_posix()
         with transaction(project.db):
             conn.executemany("UPDATE fast_trash SET restored_at = ? WHERE id = ?",
                              [(utc_now(), t) for t in done_entries])
             project.audit("restore_from_trash", f"{len(back)} file(s)")
+            if rec is not None and rec.entry_id is not None:  # the restore's undo step gains the moves
+                for m in moved:
+                    rec.moved(f"{trash_rel}/{m['to']}", m["from"])
+                rec.finish()
     return sorted(back)
 
 
@@ -370,7 +403,7 @@ def _zip_info(path: Path, arcname: str) -> zipfile.ZipInfo:
     return zi
 
 
-def archive_project(project, dest_dir: str | Path | None = None, *, progress: Progress = None) -> dict:
+def archive_project(project, dest_dir: str | Path | None = None, *, progress: Progress = None, cancel=None) -> dict:
     """Zip the whole project to `dest_dir` (default: beside the project folder).
 
     Leaves out the regenerable cache and the lock; the database goes in as an online-backup copy
@@ -386,7 +419,7 @@ def archive_project(project, dest_dir: str | Path | None = None, *, progress: Pr
     tmp = dest.with_name(f".{dest.name}.partial")
     skipped: list[str] = []
     with tempfile.TemporaryDirectory(prefix="aimms_archive_") as td:
-        db_copy = backup_to(project.db, Path(td) / "shots.db")
+        db_copy = backup_to(project.db, Path(td) / "shots.db", cancel=cancel)
         members = [(db_copy, f"{lay.root.resolve().name}/data/shots.db")]
         members += _archive_members(project, {tmp.resolve(), dest.resolve()})
         total = sum(p.stat().st_size for p, _ in members if p.exists()) or 1
@@ -398,6 +431,7 @@ def archive_project(project, dest_dir: str | Path | None = None, *, progress: Pr
                         zi = _zip_info(p, arc)
                         with open(p, "rb") as fi, zf.open(zi, "w", force_zip64=zi.file_size > 2**31) as fo:
                             while chunk := fi.read(_CHUNK):
+                                check_cancel(cancel, "archive")
                                 fo.write(chunk)
                                 done += len(chunk)
                                 if progress:
@@ -438,7 +472,7 @@ def starred_items(conn) -> list[dict]:
     return _rows(conn, sql, (A.FINAL_VIDEO, A.BASE_IMAGE, A.FINAL_VIDEO))
 
 
-def export_starred(project, dest: str | Path, *, images: bool = True, progress: Progress = None) -> dict:
+def export_starred(project, dest: str | Path, *, images: bool = True, progress: Progress = None, cancel=None) -> dict:
     """Copy starred media to `dest` as `{order:03d}_{shot}{ext}` (videos; the workflow PNG beside it
     with the same stem) and `{order:03d}_{shot}_slot{N}{ext}` (reference images), plus a manifest.
 
@@ -454,7 +488,25 @@ def export_starred(project, dest: str | Path, *, images: bool = True, progress: 
     used: set[str] = set()
     manifest = []
     counts = {"copied": 0, "placeholder": 0, "missing": 0}
+    written: list[Path] = []
+    try:
+        _export_items(lay, dest, items, used, manifest, counts, written, progress, cancel)
+    except BaseException:
+        for w in written:  # a cancelled or failed export takes back the copies it made
+            w.unlink(missing_ok=True)
+        raise
+    manifest_path = dest / MANIFEST_NAME
+    try:
+        write_rows_csv(manifest_path, MANIFEST_COLUMNS, manifest)
+    except OSError as e:
+        raise _os_error(e, manifest_path, "manifest") from e
+    project.log.info("exported starred takes to %s: %s", dest, counts)
+    return {"dest": str(dest), "manifest": str(manifest_path), "items": len(manifest), **counts}
+
+
+def _export_items(lay, dest: Path, items, used, manifest, counts, written, progress, cancel) -> None:
     for i, r in enumerate(items):
+        check_cancel(cancel, "export")
         order = r["order_number"] if isinstance(r["order_number"], int) else 0
         stem = f"{order:03d}_" + safe_filename(r["shot_name"], f"shot{r['shot_id']}")
         if r["take_type"] == A.BASE_IMAGE:
@@ -473,7 +525,10 @@ def export_starred(project, dest: str | Path, *, images: bool = True, progress: 
             size = src.stat().st_size if src is not None and src.exists() else None
             status = "missing" if size is None else "placeholder" if size == 0 else "copied"
             if status == "copied":
+                existed = (dest / name).exists()
                 copy_into(src, dest / name)
+                if not existed:
+                    written.append(dest / name)
             counts[status] += 1
             manifest.append([name if status == "copied" else "", what,
                              r["starred"] if kind == "image" else "", r["order_number"], r["shot_id"],
@@ -481,10 +536,3 @@ def export_starred(project, dest: str | Path, *, images: bool = True, progress: 
                              r["notes"] or "", r["rating"] or 0])
         if progress:
             progress(i + 1, len(items))
-    manifest_path = dest / MANIFEST_NAME
-    try:
-        write_rows_csv(manifest_path, MANIFEST_COLUMNS, manifest)
-    except OSError as e:
-        raise _os_error(e, manifest_path, "manifest") from e
-    project.log.info("exported starred takes to %s: %s", dest, counts)
-    return {"dest": str(dest), "manifest": str(manifest_path), "items": len(manifest), **counts}

@@ -19,9 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from aimms_fast.errors import AimmsError
-from aimms_fast.ops.files import create_empty
-from aimms_fast.ops.takes import _file_name
+from aimms_fast.errors import AimmsError, check_cancel
 from aimms_fast.store import aimms_schema as A
 from aimms_fast.store.db import transaction, utc_now, utc_stamp
 
@@ -77,6 +75,9 @@ class CsvReport:
     imported: int = 0
     updated: int = 0
     shot_ids: list[int] = field(default_factory=list)
+    # valid_only: the problems of rows left out (moved here from `errors`) and their lines
+    skipped: list[Issue] = field(default_factory=list)
+    skipped_lines: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -92,7 +93,16 @@ class CsvReport:
         return {"path": self.path, "ok": self.ok, "dry_run": self.dry_run, "encoding": self.encoding,
                 "delimiter": self.delimiter, "columns": self.columns, "rows": self.rows,
                 "imported": self.imported, "updated": self.updated, "shot_ids": self.shot_ids,
-                "errors": [i.to_dict() for i in self.errors], "warnings": [i.to_dict() for i in self.warnings]}
+                "errors": [i.to_dict() for i in self.errors], "warnings": [i.to_dict() for i in self.warnings],
+                "skipped": [i.to_dict() for i in self.skipped], "skipped_lines": self.skipped_lines}
+
+    @property
+    def valid_rows(self) -> int:
+        """Rows without a problem of their own (what `valid_only` would import)."""
+        bad = {i.line for i in self.errors if i.line in self._row_lines} | set(self.skipped_lines)
+        return self.rows - len(bad)
+
+    _row_lines: set = field(default_factory=set, repr=False)
 
     def raise_for_errors(self) -> None:
         if not self.errors:
@@ -394,125 +404,122 @@ def _check_against_project(conn, rows: list[_Row], report: CsvReport, update: bo
                                              f"{', '.join(map(str, in_db[name]))}; duplicates are allowed)")
 
 
-def _plan_shot_ids(conn, layout, n: int) -> list[int]:
-    """Ids AUTOINCREMENT would hand out next, skipping any whose media folder already holds files
-    (left by another app): the import writes placeholder files there before the rows exist."""
-    seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='shots'").fetchone()
-    top = max(seq[0] if seq else 0, conn.execute("SELECT COALESCE(MAX(shot_id), 0) FROM shots").fetchone()[0])
-    ids = []
-    sid = top
-    while len(ids) < n:
-        sid += 1
-        d = layout.shot_dir(sid)
-        if d.exists() and any(d.iterdir()):
-            continue
-        ids.append(sid)
-    return ids
+def _set_aside_bad_rows(report: CsvReport, rows: list[_Row]) -> list[_Row]:
+    """valid_only: rows with a problem of their own leave the import and their problems move from
+    `errors` to `skipped`; problems of the whole file (no line, or the header line) stay errors."""
+    row_lines = {r.line for r in rows}
+    bad = {i.line for i in report.errors if i.line in row_lines}
+    report.skipped += [i for i in report.errors if i.line in bad]
+    report.errors = [i for i in report.errors if i.line not in bad]
+    report.skipped_lines = sorted(set(report.skipped_lines) | bad)
+    return [r for r in rows if r.line not in bad]
 
 
 def import_csv(project, path: str | Path, *, dry_run: bool = False, update: bool = False,
-               ignore_unknown: bool = False, placeholders: bool = True, progress: Progress = None) -> CsvReport:
+               ignore_unknown: bool = False, placeholders: bool = True, progress: Progress = None,
+               cancel=None, valid_only: bool = False) -> CsvReport:
     """Validate `path`, then (unless dry_run or any error) add every row as a shot in one transaction.
 
     New shots get AIMMS's placeholder takes (base_01.png, video_01.mp4 + video_01.png, zero bytes).
-    With `update`, rows whose shot_id exists change that shot instead. Returns the report; callers
-    wanting an exception use `report.raise_for_errors()`.
+    With `update`, rows whose shot_id exists change that shot instead. With `valid_only`, rows that
+    have a problem of their own are left out (listed in `report.skipped`) and the rest is imported,
+    still in one transaction; problems of the whole file still block. `cancel` (threading.Event)
+    stops it between batches with errors.Cancelled, leaving the project as it was. One undo step.
+    Returns the report; callers wanting an exception use `report.raise_for_errors()`.
     """
     if not dry_run:
         project.require_writable()
     report, rows = read_csv(path, ignore_unknown=ignore_unknown)
+    report._row_lines = {r.line for r in rows}
     report.dry_run = dry_run
+    if valid_only and rows:
+        rows = _set_aside_bad_rows(report, rows)
     if report.errors:
         return report
     conn = project.conn
     _check_against_project(conn, rows, report, update)
+    if valid_only and report.errors:
+        rows = _set_aside_bad_rows(report, rows)
     if report.errors or dry_run:
+        return report
+    if not rows:
+        report.error(None, None, "no valid rows to import")
         return report
     existing = {r[0] for r in conn.execute("SELECT shot_id FROM shots")}
     updates = [r for r in rows if update and r.values.get("shot_id") in existing]
     inserts = [r for r in rows if r not in updates]
-    _write(project, inserts, updates, report, placeholders, progress)
+    _write(project, inserts, updates, report, placeholders, progress, cancel)
     return report
 
 
 def _write(project, inserts: list[_Row], updates: list[_Row], report: CsvReport, placeholders: bool,
-           progress: Progress) -> None:
+           progress: Progress, cancel=None) -> None:
+    from aimms_fast.ops import history
+    from aimms_fast.ops.takes import placeholder_rows
+    from aimms_fast.store.pending import pending_files
+    from aimms_fast.store.shots import insert_shot, plan_shot_ids, update_shots
+    from aimms_fast.store.takes import insert_takes, refresh_shot_order
     conn = project.conn
     lay = project.layout
     now = utc_now()
-    # Files first, registered as pending in their own small transaction: a crash before the rows
-    # commit leaves files that recovery moves to the trash (see project/recovery.py).
-    with transaction(project.db):
-        ids = _plan_shot_ids(conn, lay, len(inserts))
-        orders = [r.values["order_number"] for r in [*inserts, *updates] if r.values.get("order_number") is not None]
-        next_order = max([conn.execute("SELECT COALESCE(MAX(order_number), 0) FROM shots").fetchone()[0], *orders]) + 1
-        files = []  # (shot_id, take_type, storyboard, rel)
-        if placeholders:
-            for sid in ids:
-                files += [(sid, A.BASE_IMAGE, "image", f"media/{sid}/{_file_name('image', 1, '.png')}"),
-                          (sid, A.FINAL_VIDEO, "video", f"media/{sid}/{_file_name('video', 1, '.mp4')}"),
-                          (sid, A.VIDEO_WORKFLOW, "video", f"media/{sid}/{_file_name('video', 1, '.png')}")]
-        conn.executemany("INSERT OR REPLACE INTO fast_pending_files(path, started_at) VALUES (?, ?)",
-                         [(f[3], now) for f in files])
-    created: list[Path] = []
-    total = len(files) + 1
+    ids = plan_shot_ids(conn, lay, len(inserts))
+    orders = [r.values["order_number"] for r in [*inserts, *updates] if r.values.get("order_number") is not None]
+    next_order = max([conn.execute("SELECT COALESCE(MAX(order_number), 0) FROM shots").fetchone()[0], *orders]) + 1
+    shot_rows = []
+    for sid, r in zip(ids, inserts):
+        v = dict(r.values)
+        v.pop("shot_id", None)
+        if v.get("order_number") is None:
+            v["order_number"] = next_order
+            next_order += 1
+        v["created_date"] = v.get("created_date") or now
+        shot_rows.append((sid, v))
+    take_rows = []
+    if placeholders:
+        for sid, v in shot_rows:
+            take_rows += placeholder_rows(sid, v["order_number"], "image", 1, 1)
+            take_rows += placeholder_rows(sid, v["order_number"], "video", 1, 1)
+    upd_ids = [r.values["shot_id"] for r in updates]
+    n = len(inserts) + len(updates)
+    rec = history.begin(project, f"Imported {n} shot{'s' if n != 1 else ''} from {Path(report.path).name}",
+                        what="all", shot_ids=ids + upd_ids,
+                        scope={"shots": history.ids_in("shot_id", ids + upd_ids),
+                               "takes": history.ids_in("shot_id", ids),
+                               "fast_takes": history.ids_in("shot_id", ids + upd_ids)})
+    total = len(take_rows) + 1
+    # Files first, registered as pending: a crash before the rows commit leaves files that recovery
+    # moves to the trash (store/pending.py); a cancel or error removes them here.
     try:
-        for k, f in enumerate(files):
-            p = lay.abs(f[3])
-            create_empty(p)
-            created.append(p)
-            if progress and k % 64 == 0:
-                progress(k, total)
-        with transaction(project.db):
-            shot_rows = []
-            order_of = {}
-            for sid, r in zip(ids, inserts):
-                v = dict(r.values)
-                v.pop("shot_id", None)
-                if v.get("order_number") is None:
-                    v["order_number"] = next_order
-                    next_order += 1
-                v["created_date"] = v.get("created_date") or now
-                order_of[sid] = v["order_number"]
-                shot_rows.append((sid, v))
-            for sid, v in shot_rows:
-                cols = ["shot_id", *v]
-                conn.execute(f"INSERT INTO shots ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                             [sid, *v.values()])
-            for r in updates:
-                v = {k: val for k, val in r.values.items() if k not in ("shot_id", "created_date")}
-                if v.get("order_number") is None:
-                    v.pop("order_number", None)
-                if not v:
-                    continue
-                conn.execute(f"UPDATE shots SET {', '.join(f'[{c}] = ?' for c in v)} WHERE shot_id = ?",
-                             [*v.values(), r.values["shot_id"]])
-            take_ids = {}
-            take_rows, fast_rows = [], []
-            for sid, take_type, board, rel in files:
-                tid = str(uuid.uuid4())
-                take_ids[(sid, take_type)] = tid
-                companion = take_ids.get((sid, A.FINAL_VIDEO)) if take_type == A.VIDEO_WORKFLOW else None
-                take_rows.append((tid, sid, take_type, rel, now))
-                fast_rows.append((tid, sid, board, 1, order_of[sid], companion, now))
-            conn.executemany("INSERT INTO takes(take_id, shot_id, take_type, file_path, starred, created_date) "
-                             "VALUES (?, ?, ?, ?, 0, ?)", take_rows)
-            conn.executemany("INSERT INTO fast_takes(take_id, shot_id, storyboard, take_number, shot_order, "
-                             "companion_of, placeholder, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?)", fast_rows)
-            if updates:
-                from aimms_fast.store.takes import refresh_shot_order
-                refresh_shot_order(conn, [r.values["shot_id"] for r in updates])
-            conn.executemany("DELETE FROM fast_pending_files WHERE path = ?", [(f[3],) for f in files])
-            project.audit("import_csv", f"{report.path}: {len(inserts)} new, {len(updates)} updated")
+        with pending_files(project.db, lay, [t["rel"] for t in take_rows]) as pf:
+            for k, t in enumerate(take_rows):
+                pf.create_empty(t["rel"])
+                if k % 64 == 0:
+                    check_cancel(cancel, "CSV import")
+                    if progress:
+                        progress(k, total)
+            with pf.commit() as c:
+                for sid, v in shot_rows:
+                    insert_shot(c, v, shot_id=sid)
+                for r in updates:
+                    v = {k: val for k, val in r.values.items() if k not in ("shot_id", "created_date")}
+                    if v.get("order_number") is None:
+                        v.pop("order_number", None)
+                    if v:
+                        update_shots(c, [r.values["shot_id"]], v)
+                insert_takes(c, take_rows)
+                if updates:
+                    refresh_shot_order(c, upd_ids)
+                for t in take_rows:
+                    rec.created(t["rel"])
+                project.audit("import_csv", f"{report.path}: {len(inserts)} new, {len(updates)} updated"
+                              + (f", {len(report.skipped_lines)} invalid row(s) left out" if report.skipped_lines else ""))
+                rec.finish()
+                check_cancel(cancel, "CSV import")  # last chance: still inside the transaction
     except BaseException:
-        for p in created:
-            p.unlink(missing_ok=True)
         for sid in ids:
             d = lay.shot_dir(sid)
             if d.exists() and not any(d.iterdir()):
                 d.rmdir()
-        with transaction(project.db):
-            conn.executemany("DELETE FROM fast_pending_files WHERE path = ?", [(f[3],) for f in files])
         raise
     for sid in ids:  # AIMMS makes the folder with the shot even without placeholders
         lay.shot_dir(sid).mkdir(parents=True, exist_ok=True)
@@ -520,7 +527,7 @@ def _write(project, inserts: list[_Row], updates: list[_Row], report: CsvReport,
         progress(total, total)
     report.imported = len(inserts)
     report.updated = len(updates)
-    report.shot_ids = ids + [r.values["shot_id"] for r in updates]
+    report.shot_ids = ids + upd_ids
     project.refresh_mapping()
 
 

@@ -71,7 +71,9 @@ class Recorder:
         self.before.update(H.snapshot(self.project.conn, extra))
 
     def finish(self, label: str | None = None, shot_ids=None) -> int | None:
-        """Write the entry (None when nothing changed). Caller holds the transaction."""
+        """Write the entry (None when nothing changed). Caller holds the transaction. Called again
+        in a later transaction of the same action, it brings the entry up to date (rows read now,
+        files recorded since)."""
         conn = self.project.conn
         if not conn.in_transaction:
             raise AimmsError("internal: history entries are written inside the change's transaction")
@@ -80,6 +82,9 @@ class Recorder:
         if shot_ids is not None:
             self.shot_ids = list(shot_ids)
         changes = H.diff(self.before, H.snapshot(conn, self.scope))
+        if self.entry_id is not None:
+            H.update_entry(conn, self.entry_id, changes=changes, files=self.files)
+            return self.entry_id
         if not changes and not self.files:
             return None
         self.entry_id = H.add_entry(conn, label=self.label, what=self.what, shot_ids=self.shot_ids,

@@ -1,6 +1,7 @@
 """An open AIMMS project: folder layout, database, lock, log."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -34,6 +35,7 @@ class Project:
         self.schema_report = None
         self.recovery_report = None
         self._snapshot_dir: Path | None = None
+        self._job_of: "Project | None" = None   # set on projects made by for_job()
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
@@ -151,7 +153,35 @@ class Project:
         except OSError:
             return None
 
+    @contextlib.contextmanager
+    def for_job(self):
+        """A Project for one background job: same root, layout, log, lock and read-only state, but its
+        OWN sqlite connection (WAL: one writer at a time, readers never blocked), closed at exit.
+
+        Call it on the thread that runs the job: the connection belongs to the first thread that
+        opens a transaction on it, so the job's transaction can never be joined, committed or
+        rolled back by the UI thread, and the UI's by the job. No schema work or recovery runs (the
+        UI's open did it). A read-only project viewing a snapshot gives the job a connection to the
+        same snapshot file.
+        """
+        if self.db is None:
+            raise ProjectError("the project is closed", path=self.root)
+        db_path = self._snapshot_dir / "shots.db" if self._snapshot_dir is not None else self.layout.db
+        db = store_db.connect(db_path, readonly=self.readonly and self._snapshot_dir is None, owned=False)
+        job = Project(self.root, db, readonly=self.readonly, readonly_reason=self.readonly_reason,
+                      lock=self._lock, log=self.log)
+        job._job_of = self
+        try:
+            yield job
+        finally:
+            job.close()
+
     def close(self) -> None:
+        if self._job_of is not None:  # a job's project: only its connection is its own
+            if self.db is not None:
+                self.db.conn.close()
+                self.db = None
+            return
         try:
             if self.db is not None:
                 if not self.readonly:

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlite_utils
+
+from aimms_fast.errors import AimmsError
 
 
 def utc_now() -> str:
@@ -19,11 +22,13 @@ def utc_stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")[:-7] + "Z"
 
 
-def connect(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Database:
+def connect(path: str | Path, *, readonly: bool = False, owned: bool = True) -> sqlite_utils.Database:
     """Open a project database.
 
     Read-only uses a `mode=ro` URI so a second instance can never write, even by mistake.
     WAL lets the viewer read while a worker writes; busy_timeout rides out short write locks.
+    The connection belongs to the calling thread (`owned`), or, with owned=False, to the first
+    thread that opens a transaction on it: `transaction()` refuses every other thread.
     """
     path = Path(path)
     if readonly:
@@ -37,15 +42,36 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Databas
         if mode.lower() != "wal":
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-    return sqlite_utils.Database(conn)
+    db = sqlite_utils.Database(conn)
+    db._aimms_owner = threading.get_ident() if owned else None
+    return db
+
+
+def owner_thread(db) -> int | None:
+    return getattr(db, "_aimms_owner", None)
+
+
+def set_owner(db, thread_ident: int | None = None) -> None:
+    """Hand a connection to another thread (default: the calling one) — only while no thread is
+    using it, e.g. a job project opened on the UI thread and then run on a worker."""
+    db._aimms_owner = threading.get_ident() if thread_ident is None else thread_ident
 
 
 @contextlib.contextmanager
 def transaction(db: sqlite_utils.Database):
     """One write transaction (BEGIN IMMEDIATE so writers queue instead of failing mid-way).
 
-    Nested use joins the outer transaction.
+    Nested use joins the outer transaction. Only the thread that owns the connection may use it
+    (see connect): a worker thread must not join, commit or roll back what the UI thread has open,
+    so it gets an AimmsError pointing at Project.for_job().
     """
+    me = threading.get_ident()
+    owner = getattr(db, "_aimms_owner", None)
+    if owner is None:
+        db._aimms_owner = owner = me
+    if owner != me:
+        raise AimmsError("this project connection belongs to another thread; a background job must "
+                         "use its own connection", hint="run the job on Project.for_job()")
     conn = db.conn
     if conn.in_transaction:
         yield conn
@@ -60,21 +86,37 @@ def transaction(db: sqlite_utils.Database):
         conn.execute("COMMIT")
 
 
-def backup_to(db: sqlite_utils.Database, dest: str | Path, progress=None) -> Path:
+def backup_to(db: sqlite_utils.Database, dest: str | Path, progress=None, cancel=None) -> Path:
     """Copy the live database with SQLite's online backup API (consistent even while in use).
 
     Writes to a temporary name first and renames, so a half-written backup never looks complete.
+    `cancel` (threading.Event) is checked every 256 pages; a cancelled copy leaves nothing behind.
     """
+    from aimms_fast.errors import check_cancel
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".partial")
     target = sqlite3.connect(str(tmp))
+    stopped: list[BaseException] = []
     try:
         def _progress(status, remaining, total):
             if progress:
                 progress(total - remaining, total)
-        db.conn.backup(target, pages=256, progress=_progress)
-    finally:
+            try:
+                check_cancel(cancel, "database backup")
+            except BaseException as e:
+                stopped.append(e)
+                raise
+        try:
+            db.conn.backup(target, pages=256, progress=_progress)
+        except BaseException:
+            if stopped:
+                raise stopped[0] from None
+            raise
+    except BaseException:
         target.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    target.close()
     tmp.replace(dest)
     return dest
