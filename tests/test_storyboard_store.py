@@ -86,3 +86,14 @@ def test_order_and_counts_follow_the_shot_list(project, media_dir):
     rows = load_storyboard(project.conn, "image")
     assert [(r.shot_id, r.takes) for r in rows] == [(a, 1), (b, 2)]
     assert [r.name for r in rows] == ["A_010", "B_020"]
+
+
+def test_media_lines_for_the_shot_windows_takes(project, media_dir):
+    from aimms_fast.store.storyboard import media_lines
+    sid = add_shot(project, shot_name="INT_X_080", placeholders=False)
+    v = make_video(media_dir / "c.mp4", frames=24, size=(160, 90), fps=24)
+    (tid,) = add_takes(project, sid, [v], storyboard="video")
+    rel = f"media/{sid}/video_01.mp4"
+    got = media_lines(project.conn, [rel, "media/none.mp4"])
+    assert list(got) == [rel]
+    assert (got[rel].width, got[rel].height) == (160, 90) and abs(got[rel].duration - 1.0) < 0.05

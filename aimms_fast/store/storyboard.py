@@ -163,3 +163,37 @@ def project_exists(project) -> Callable[[str], bool]:
         except OSError:
             return False
     return exists
+
+
+@dataclass
+class MediaLine:
+    width: int | None
+    height: int | None
+    duration: float | None
+    prompt: str
+
+
+def media_lines(conn: sqlite3.Connection, rels: list[str]) -> dict[str, MediaLine]:
+    """What take cards show about their files (the shot window's takes): display size, duration,
+    embedded prompt. Files not probed yet are absent from the result."""
+    out: dict[str, MediaLine] = {}
+    if not rels:
+        return out
+    for path, w, h, rot, dur, pos in conn.execute(
+            "SELECT m.path, m.width, m.height, m.rotation, m.duration, g.positive FROM fast_media m "
+            "LEFT JOIN fast_gen g ON g.path = m.path WHERE m.path IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(rels)),)):
+        if rot in (90, 270, -90, -270) and w and h:
+            w, h = h, w
+        out[path] = MediaLine(w, h, dur, pos or "")
+    return out
+
+
+def take_counts(conn: sqlite3.Connection) -> dict[int, dict[str, int]]:
+    """{shot_id: {"images": n, "videos": n}} for the Shots table's count columns."""
+    out: dict[int, dict[str, int]] = {}
+    for sid, tt, n in conn.execute("SELECT shot_id, take_type, COUNT(*) FROM takes "
+                                   "WHERE take_type IN (?, ?) GROUP BY shot_id, take_type",
+                                   (MAIN_TYPE["image"], MAIN_TYPE["video"])):
+        out.setdefault(sid, {})["images" if tt == MAIN_TYPE["image"] else "videos"] = n
+    return out

@@ -131,39 +131,12 @@ class Dialogs:
 
     # -- files ---------------------------------------------------------------------------------
     def pick_files(self, title: str, exts: list[str], on_files: Callable[[list[Path]], None], *,
-                   multiple: bool = True, start: Path | None = None) -> int:
-        def done(sender, app_data):
-            self._forget(sender)
-            sel = (app_data or {}).get("selections") or {}
-            files = [Path(p) for p in sel.values()]
-            if not files and app_data and app_data.get("file_path_name"):
-                files = [Path(app_data["file_path_name"])]
-            files = [f for f in files if f.is_file()]
-            if files:
-                on_files(files)
-        show = self._show_now()
-        dlg = dpg.add_file_dialog(label=title, width=820, height=520, modal=True, callback=done, show=show,
-                                  cancel_callback=lambda s, a: self._forget(s), file_count=0 if multiple else 1,
-                                  default_path=str(start or Path.home()))
-        if not show:
-            self._pending.append(dlg)
-        dpg.add_file_extension("Media {" + ",".join(exts) + "}" if len(exts) > 1 else exts[0],
-                               parent=dlg, color=(150, 220, 150, 255))
-        dpg.add_file_extension(".*", parent=dlg)
-        self.open.append(dlg)
-        return dlg
+                   multiple: bool = True, start: Path | None = None, kind: str | None = None):
+        """The desktop's file chooser, else ours (ui/file_dialog.py); `on_files` gets the picked
+        files on the UI thread, never on cancel."""
+        from aimms_fast.ui import file_dialog
+        return file_dialog.pick_files(self.app, title, exts, on_files, multiple=multiple, start=start, kind=kind)
 
-    def pick_folder(self, title: str, on_folder: Callable[[Path], None], *, start: Path | None = None) -> int:
-        def done(sender, app_data):
-            self._forget(sender)
-            p = (app_data or {}).get("file_path_name")
-            if p:
-                on_folder(Path(p))
-        show = self._show_now()
-        dlg = dpg.add_file_dialog(label=title, width=820, height=520, modal=True, directory_selector=True,
-                                  callback=done, cancel_callback=lambda s, a: self._forget(s), show=show,
-                                  default_path=str(start or Path.home()))
-        if not show:
-            self._pending.append(dlg)
-        self.open.append(dlg)
-        return dlg
+    def pick_folder(self, title: str, on_folder: Callable[[Path], None], *, start: Path | None = None):
+        from aimms_fast.ui import file_dialog
+        return file_dialog.pick_folder(self.app, title, on_folder, start=start)

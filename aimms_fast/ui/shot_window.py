@@ -11,7 +11,9 @@ import dearpygui.dearpygui as dpg
 
 from aimms_fast.errors import AimmsError
 from aimms_fast.ui.floating import FloatingWindow
-from aimms_fast.ui.storyboard import Card, CardGrid, card_status, file_state
+from aimms_fast.store.storyboard import file_state, media_lines
+from aimms_fast.ui.card_grid import Card, CardGrid, card_status
+from aimms_fast.ui.storyboard import take_detail
 
 DETAILS_W = 440
 TAKE_CARD_W = 220
@@ -80,12 +82,14 @@ class ShotWindow(FloatingWindow):
             self.grid.destroy()
         self.grid = CardGrid(self.app, self.grid_box, video=self.storyboard == "video",
                              on_open=lambda i: None, on_select=lambda i: self._show_details(),
-                             status_of=lambda c: card_status(self.app, c), card_width=lambda: TAKE_CARD_W)
+                             status_of=lambda c: card_status(self.app, c), card_width=lambda: TAKE_CARD_W,
+                             on_context=self._context)
         dpg.configure_item(self.slot_combo, show=self.storyboard == "image")
 
     def _build_details(self) -> None:
         d = self.details
-        self.d_head = dpg.add_text("", parent=d, color=(120, 180, 255), wrap=DETAILS_W - 20)
+        from aimms_fast.ui import theme as T
+        self.d_head = T.text(self.app, d, "", "heading", wrap=DETAILS_W - 20)
         self.d_state = dpg.add_text("", parent=d, wrap=DETAILS_W - 20)
         with dpg.group(parent=d, horizontal=True):
             dpg.add_button(label="Copy prompt", callback=lambda: self.copy_prompt())
@@ -124,6 +128,7 @@ class ShotWindow(FloatingWindow):
             for rel in (t.file_path, t.companion_path):
                 if rel:
                     self._files[rel] = file_state(p.layout, rel)
+        self._media = media_lines(p.conn, [t.file_path for t in self.takes if t.file_path])
         self.grid.set_cards([self._card(t) for t in self.takes])
         if self.grid.selected < 0 and self.takes:
             self.grid.select(0, scroll=False)
@@ -143,8 +148,23 @@ class ShotWindow(FloatingWindow):
         star = ""
         if t.starred and t.storyboard == "image":
             star = f"  slot {t.starred}"
+        m = getattr(self, "_media", {}).get(t.file_path)
+        detail = take_detail(None, m.duration, m.width, m.height) if m else ""
+        if t.placeholder or fstate == "empty":
+            detail = "placeholder"
+        elif fstate == "missing":
+            detail = "file missing"
+        sub = Path(t.file_path).name + (f"  ·  {'★' * t.rating}" if t.rating else "")
+        tip = [f"Take {t.take_number:02d} of {self.shot['shot_name']}", detail]
+        if t.starred:
+            tip.append("★ chosen take" if t.storyboard == "video" else f"★ reference slot {t.starred}")
+        if m and m.prompt:
+            tip.append(f"Prompt: {m.prompt[:600]}")
+        tip.append(f"File: {t.file_path}")
+        if t.notes:
+            tip.append(f"Notes: {t.notes[:300]}")
         return Card(key=t.take_id, rel=t.file_path, title=f"Take {t.take_number:02d}{star}",
-                    subtitle=Path(t.file_path).name + (f"  ·  {'★' * t.rating}" if t.rating else ""),
+                    subtitle=sub, detail=detail, tooltip="\n".join(x for x in tip if x),
                     starred=bool(t.starred), badges=badges,
                     placeholder=bool(t.placeholder) or fstate != "ok", take_id=t.take_id,
                     video=self.storyboard == "video")
@@ -357,6 +377,7 @@ class ShotWindow(FloatingWindow):
             self.app.toast(f"replaced take {t.take_number:02d}")
 
     def star(self) -> None:
+        """The Star button: images take the slot picked beside it (moving the image there)."""
         from aimms_fast.ops.takes import star_take
         t = self.selected_take
         if t is None:
@@ -364,6 +385,25 @@ class ShotWindow(FloatingWindow):
         slot = int(dpg.get_value(self.slot_combo)[-1]) if self.storyboard == "image" else None
         if self.app.run_op(lambda: star_take(self.app.project, t.take_id, slot=slot), title="Could not star") is not None:
             self._changed()
+
+    def toggle_star(self) -> str | None:
+        """S: an exact toggle of the selected take (S twice = no change); the toast says what."""
+        from aimms_fast.ui.context_menu import toggle_star
+        t = self.selected_take
+        if t is None:
+            return None
+        keep = t.take_id
+        label = toggle_star(self.app, t.take_id, self.shot_id)
+        self.select_take(keep)
+        return label
+
+    def _context(self, i: int) -> None:
+        from aimms_fast.ui import context_menu as cm
+        if not (0 <= i < len(self.takes)):
+            return
+        t = self.takes[i]
+        cm.menu(self.app).show(cm.take_entries(self.app, t.take_id, shot_id=self.shot_id,
+                                               storyboard=self.storyboard, open_shot=False))
 
     def delete(self) -> None:
         t = self.selected_take
@@ -464,7 +504,7 @@ class ShotWindow(FloatingWindow):
         if action.startswith("move:"):
             self.grid.move(action[5:])
         elif action == "star":
-            self.star()
+            self.toggle_star()
         elif action == "delete":
             self.delete()
         elif action.startswith("frame:"):

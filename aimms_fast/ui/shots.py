@@ -1,17 +1,40 @@
 """Shots page: the shot list as a virtualised table (Dear PyGui's clipper draws only visible rows),
-a column picker, search over chosen columns, the shared section filter, add/edit (one or many),
-reorder, delete with confirmation, CSV import/export."""
+a column picker, search over chosen columns (Esc clears it), the shared section filter, add/edit (one
+or many, in labelled fields), reorder, delete with confirmation, CSV import/export, and a right-click
+menu on rows (ui/context_menu.py). UI thread only."""
 from __future__ import annotations
 
 import dearpygui.dearpygui as dpg
 
 from aimms_fast.store import aimms_schema as A
+from aimms_fast.ui import theme as T
 from aimms_fast.ui.page import Page
 
 COUNT_COLUMNS = ["images", "videos"]
 ALL_COLUMNS = ["shot_id", *A.SHOT_FIELDS, "created_date", *COUNT_COLUMNS]
 LONG_FIELDS = {"description", "image_prompt", "video_prompt", "dialogue", "image_negative", "video_negative"}
 CELL_CHARS = 90
+# What users read for each column (the AIMMS column names stay in the CSV and the database).
+FIELD_LABELS = {
+    "shot_id": "ID", "order_number": "Order", "shot_name": "Shot name", "section": "Section",
+    "description": "Description", "image_prompt": "Image prompt", "colour_scheme_image": "Colour scheme",
+    "time_of_day": "Time of day", "location": "Location", "country": "Country", "year": "Year",
+    "video_prompt": "Video prompt", "dialogue": "Dialogue", "image_negative": "Image negative prompt",
+    "video_negative": "Video negative prompt", "lora_1": "LoRA 1", "lora_2": "LoRA 2", "lora_3": "LoRA 3",
+    "created_date": "Created", "images": "Images", "videos": "Videos",
+}
+FIELD_HINTS = {
+    "order_number": "position in the shot list (1, 2, 3…; empty = at the end)",
+    "shot_name": "e.g. INT_OFFICE_DAWN_020",
+    "colour_scheme_image": "e.g. teal and orange, muted",
+    "lora_1": "LoRA file name, optionally with :strength",
+}
+
+
+def label_of(col: str) -> str:
+    return FIELD_LABELS.get(col, col.replace("_", " ").capitalize())
+
+
 WIDE = {"description": 3.0, "image_prompt": 3.0, "video_prompt": 3.0, "dialogue": 2.5, "shot_name": 1.6,
         "image_negative": 2.0, "video_negative": 2.0}
 
@@ -42,12 +65,14 @@ class ShotsPage(Page):
         self.parent = parent
         prefs = self.app.prefs
         with dpg.group(parent=parent, horizontal=True):
-            self.search = dpg.add_input_text(hint="search shots…", width=260, callback=lambda: self._refilter())
+            # Esc in the box clears it (ImGui's EscapeClearsAll), then leaves the box.
+            self.search = dpg.add_input_text(hint="search shots…  (Esc clears)", width=260,
+                                             escape_clears_all=True, callback=lambda: self._refilter())
             self.app.register_text_input(self.search)
             dpg.add_button(label="in columns ▾")
             with dpg.popup(dpg.last_item(), mousebutton=dpg.mvMouseButton_Left):
                 dpg.add_text("Search in")
-                self._search_checks = {c: dpg.add_checkbox(label=c, default_value=c in prefs.search_columns,
+                self._search_checks = {c: dpg.add_checkbox(label=label_of(c), default_value=c in prefs.search_columns,
                                                            callback=lambda: self._search_columns_changed())
                                        for c in A.SHOT_FIELDS}
             dpg.add_text("Section")
@@ -57,7 +82,7 @@ class ShotsPage(Page):
             dpg.add_button(label="Columns ▾")
             with dpg.popup(dpg.last_item(), mousebutton=dpg.mvMouseButton_Left):
                 dpg.add_text("Show columns")
-                self._col_checks = {c: dpg.add_checkbox(label=c, default_value=c in prefs.shot_columns,
+                self._col_checks = {c: dpg.add_checkbox(label=label_of(c), default_value=c in prefs.shot_columns,
                                                         callback=lambda: self._columns_changed())
                                     for c in ALL_COLUMNS}
             self.count_text = dpg.add_text("")
@@ -72,9 +97,11 @@ class ShotsPage(Page):
             self.b_import = dpg.add_button(label="Import CSV…", callback=lambda: self.app.action("import_csv"))
             dpg.add_button(label="Export CSV", callback=lambda: self.app.action("export_csv"))
             dpg.add_spacer(width=20)
-            self.sel_text = dpg.add_text("", color=(160, 165, 175))
+            self.sel_text = T.text(self.app, None, "", "dim")
         self.table_parent = dpg.add_group(parent=parent)
         self.table = None
+        with dpg.item_handler_registry() as self._row_handlers:
+            dpg.add_item_clicked_handler(button=dpg.mvMouseButton_Right, callback=lambda s, a: self._right_click(a[1]))
         self._build_table()
 
     def _columns(self) -> list[str]:
@@ -91,7 +118,7 @@ class ShotsPage(Page):
                                    policy=dpg.mvTable_SizingStretchProp)
         dpg.bind_item_theme(self.table, self.app.themes["table"])
         for c in self._columns():
-            dpg.add_table_column(label=c, parent=self.table, init_width_or_weight=WIDE.get(c, 1.0))
+            dpg.add_table_column(label=label_of(c), parent=self.table, init_width_or_weight=WIDE.get(c, 1.0))
         self._fill_rows()
 
     def _fill_rows(self) -> None:
@@ -107,6 +134,7 @@ class ShotsPage(Page):
                         self._selectables[sid] = dpg.add_selectable(
                             label=_cell(r.get(c)) or " ", span_columns=True, default_value=sid in self.selected,
                             callback=self._on_row, user_data=sid)
+                        dpg.bind_item_handler_registry(self._selectables[sid], self._row_handlers)
                         first = False
                     else:
                         dpg.add_text(_cell(r.get(c)))
@@ -140,12 +168,10 @@ class ShotsPage(Page):
 
     def _load(self) -> None:
         from aimms_fast.store.shots import list_shots
+        from aimms_fast.store.storyboard import take_counts
         conn = self.project.conn
         self.rows = list_shots(conn)
-        counts: dict[int, dict] = {}
-        for sid, tt, n in conn.execute("SELECT shot_id, take_type, COUNT(*) FROM takes "
-                                       "WHERE take_type IN ('base_image','final_video') GROUP BY shot_id, take_type"):
-            counts.setdefault(sid, {})["images" if tt == A.BASE_IMAGE else "videos"] = n
+        counts = take_counts(conn)
         for r in self.rows:
             c = counts.get(r["shot_id"], {})
             r["images"] = c.get("images", 0)
@@ -250,6 +276,18 @@ class ShotsPage(Page):
             return False
         return True
 
+    def _right_click(self, item) -> None:
+        """Right click on a row: select it (unless it is already among the selected) and open the
+        row menu."""
+        from aimms_fast.ui import context_menu as cm
+        sid = dpg.get_item_user_data(item)
+        if self.project is None or sid is None:
+            return
+        if sid not in self.selected:
+            self.click(sid)
+        cm.menu(self.app).show(cm.shot_entries(self.app, sid, on_edit=self.edit_selected,
+                                               on_delete=self.delete_selected))
+
     def _selected_in_order(self) -> list[int]:
         return [r["shot_id"] for r in self.shown if r["shot_id"] in self.selected]
 
@@ -303,24 +341,33 @@ def edit_dialog(app, shot_ids: list[int]) -> int | None:
     d = app.dialogs
     win = d._window(title, 820, 680)
     if multi:
-        dpg.add_text("Tick the fields to set on every selected shot; the others stay as they are.",
-                     parent=win, color=(160, 165, 175))
+        T.text(app, win, "Tick the fields to set on every selected shot; the others stay as they are.", "dim")
     inputs: dict[str, int] = {}
     ticks: dict[str, int] = {}
+    labels: dict[str, int] = {}
+    form = dpg.add_table(parent=win, header_row=False, policy=dpg.mvTable_SizingFixedFit, borders_innerV=False)
+    if multi:
+        dpg.add_table_column(parent=form, width_fixed=True, init_width_or_weight=30)
+    dpg.add_table_column(parent=form, width_fixed=True, init_width_or_weight=190)
+    dpg.add_table_column(parent=form, width_stretch=True, init_width_or_weight=1.0)
     for f in A.SHOT_FIELDS:
-        with dpg.group(parent=win, horizontal=True):
+        with dpg.table_row(parent=form):
             if multi:
                 ticks[f] = dpg.add_checkbox(label="")
+                with dpg.tooltip(ticks[f]):
+                    dpg.add_text(f"Set {label_of(f)} on every selected shot")
+            labels[f] = dpg.add_text(label_of(f))
             value = "" if shot is None or shot.get(f) is None else str(shot.get(f))
+            kw = {"hint": FIELD_HINTS[f]} if f in FIELD_HINTS else {}
             if f in LONG_FIELDS:
-                inputs[f] = dpg.add_input_text(label=f, default_value=value, multiline=True, width=600, height=54)
+                inputs[f] = dpg.add_input_text(default_value=value, multiline=True, width=-1, height=54, **kw)
             else:
-                inputs[f] = dpg.add_input_text(label=f, default_value=value, width=600)
+                inputs[f] = dpg.add_input_text(default_value=value, width=-1, **kw)
             app.register_text_input(inputs[f])
             if multi:
                 dpg.set_item_callback(inputs[f], lambda s, a, u: dpg.set_value(u, True))
                 dpg.set_item_user_data(inputs[f], ticks[f])
-    msg = dpg.add_text("", parent=win, color=(255, 120, 100))
+    msg = T.text(app, win, "", "error", wrap=780)
 
     def save():
         from aimms_fast.errors import AimmsError
@@ -353,4 +400,5 @@ def edit_dialog(app, shot_ids: list[int]) -> int | None:
         dpg.add_button(label="Add" if not shot_ids else "Save", width=120, callback=save)
         dpg.add_button(label="Cancel", width=120, callback=lambda: d.close(win))
     app._last_edit_dialog = (win, inputs, ticks, save)  # tests fill and save the dialog through this
+    app._last_edit_labels = labels
     return win

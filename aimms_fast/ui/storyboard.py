@@ -1,580 +1,41 @@
-"""Card grids: the Image and Video storyboards (one card per shot) and the shot window's takes.
-
-Virtualised: the grid is one Dear PyGui drawlist as tall as all rows, inside a scrolling child window,
-and a fixed pool of card "slots" (a draw_node each: background, poster, badges, star image, two text lines)
-is moved with a translation transform to whichever cards are on screen. Scrolling never creates
-widgets; a card entering the screen costs ~15 configure calls (~40 µs). Posters come from
-textures.TextureBank (static atlas pages, LRU); until a tile is resident the card shows a neutral
-striped texture. Video cards scrub their filmstrip under the mouse (x position -> frame).
+"""Image and Video storyboards: one card per shot, showing its representative take (the rule and
+the query live in store/storyboard.py), filtered by the shared section filter and by star
+(all / starred only / unstarred only). The grid widget is ui/card_grid.py. UI thread only.
 """
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
-from typing import Callable
-
 import dearpygui.dearpygui as dpg
 
+from aimms_fast.store.storyboard import ShotCardRow, file_state, load_storyboard, project_exists
 from aimms_fast.ui import theme as T
+from aimms_fast.ui.card_grid import Card, CardGrid, card_status  # noqa: F401  (re-exported: shot window, tests)
 from aimms_fast.ui.page import Page
 
-GAP = 12
-PAD = 6
-OVERSCAN_ROWS = 1       # rows kept assigned above/below the screen (no blank edge while scrolling)
-PREFETCH_ROWS = 2       # rows whose tiles are built ahead of the scroll direction
-SCRUB_AFTER_SCROLL_FRAMES = 10   # no hover scrub until the grid has been still this long
+STAR_FILTERS = ("All shots", "Starred only", "Unstarred only")
 
 
-@dataclass
-class Card:
-    key: object                      # shot_id (storyboards) or take_id (shot window)
-    rel: str | None                  # media shown (project-relative), None = nothing to show
-    title: str
-    subtitle: str
-    starred: bool = False
-    badges: list[str] = field(default_factory=list)   # keys of theme.BADGE
-    placeholder: bool = False
-    take_id: str | None = None
-    video: bool = False
-    extra: dict = field(default_factory=dict)
+def fmt_duration(seconds: float | None) -> str:
+    """0:04 / 1:02:03 for cards (a take is seconds long; tenths below ten seconds)."""
+    if seconds is None or seconds <= 0:
+        return ""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
 
 
-def card_status(app, card: Card) -> tuple[str, str]:
-    """What a card's picture area shows: ('tile', '') for its poster, or a stand-in and its words.
-    Shared by the storyboards and the shot window."""
-    if not card.rel:
-        return "empty", "no takes"
-    if "placeholder" in card.badges:
-        return "empty", "placeholder"
-    if "missing" in card.badges:
-        return "failed", "file missing"
-    st = app.services.state(card.rel) if app.services else "missing"
-    if st == "failed":
-        return "failed", "no preview"
-    if st == "placeholder":
-        return "empty", "placeholder"
-    return "tile", ""
-
-
-class _Slot:
-    __slots__ = ("node", "bg", "img", "status", "star", "badges", "bar", "title", "sub", "sel",
-                 "index", "region", "frame", "status_text")
-
-    def __init__(self):
-        self.index = -1
-        self.region = None
-        self.frame = None
-        self.status_text = None
-
-
-def _ellipsize(text: str, max_chars: int) -> str:
-    text = (text or "").replace("\n", " ")
-    if len(text) <= max_chars:
-        return text
-    return text[:max(1, max_chars - 1)] + "…"
-
-
-class CardGrid:
-    """A scrolling grid of cards with a recycled pool of draw slots."""
-
-    def __init__(self, app, parent, *, video: bool, on_open: Callable[[int], None] | None = None,
-                 on_select: Callable[[int], None] | None = None, height: int = -1, width: int = -1,
-                 status_of: Callable[[Card], tuple] | None = None,
-                 card_width: Callable[[], int] | None = None):
-        self.app = app
-        self.card_width = card_width or (lambda: app.prefs.card_width)
-        self.bank = app.textures
-        self.video = video
-        self.on_open = on_open
-        self.on_select = on_select
-        self.status_of = status_of or (lambda c: ("tile", ""))
-        self.cards: list[Card] = []
-        self.selected = -1
-        self.cols = 1
-        self._slots: list[_Slot] = []
-        self._by_index: dict[int, _Slot] = {}
-        self._range = (0, 0)
-        self._size = (0, 0)
-        self._layout_key = None
-        self._hover = None           # (index, frame) while the mouse scrubs a video card
-        self._kbd_frame: dict[int, int] = {}
-        self._pending_scroll: float | None = None
-        self._last_y = 0.0
-        self._dir = 1
-        self._m = self._metrics()
-        self._ticks = 0
-        self._scrolled_at = -100
-        self.scroll = dpg.add_child_window(parent=parent, border=False, width=width, height=height,
-                                           no_scrollbar=False)
-        self.dl = dpg.add_drawlist(parent=self.scroll, width=10, height=10)
-        with dpg.item_handler_registry() as h:
-            dpg.add_item_clicked_handler(button=dpg.mvMouseButton_Left, callback=self._on_click)
-            dpg.add_item_double_clicked_handler(button=dpg.mvMouseButton_Left, callback=self._on_double)
-        dpg.bind_item_handler_registry(self.dl, h)
-        self.bank.on_evict(self._on_evict)
-
-    def destroy(self) -> None:
-        self.bank.off_evict(self._on_evict)
-        if dpg.does_item_exist(self.scroll):
-            dpg.delete_item(self.scroll)
-        self._slots = []
-        self._by_index = {}
-
-    # -- geometry -----------------------------------------------------------------------------
-    def _metrics(self):
-        prefs = self.app.prefs
-        cw = int(self.card_width())
-        pw = cw - 2 * PAD
-        tw, th = self.bank.poster_size
-        ph = int(round(pw * th / max(1, tw)))
-        fs = int(round(T.BASE_FONT_PX * prefs.font_scale))
-        line = fs + 4
-        ch = PAD + ph + PAD + 2 * line + PAD
-        return cw, ch, pw, ph, fs, line
-
-    def card_origin(self, i: int) -> tuple[float, float]:
-        cw, ch = self._m[0], self._m[1]
-        r, c = divmod(i, self.cols)
-        return GAP + c * (cw + GAP), GAP + r * (ch + GAP)
-
-    def poster_rect(self, i: int) -> tuple[float, float, float, float]:
-        """The poster of card i in viewport pixels (for screenshots and tests)."""
-        x, y = self.card_origin(i)
-        x0, y0 = dpg.get_item_rect_min(self.dl)
-        pw, ph = self._m[2], self._m[3]
-        return x0 + x + PAD, y0 + y + PAD, x0 + x + PAD + pw, y0 + y + PAD + ph
-
-    def card_rect(self, i: int) -> tuple[float, float, float, float]:
-        x, y = self.card_origin(i)
-        x0, y0 = dpg.get_item_rect_min(self.dl)
-        return x0 + x, y0 + y, x0 + x + self._m[0], y0 + y + self._m[1]
-
-    def index_at(self, lx: float, ly: float) -> tuple[int, float] | None:
-        """Card under a drawlist-local point and the x fraction across its poster."""
-        cw, ch, pw, ph = self._m[:4]
-        c = int((lx - GAP) // (cw + GAP))
-        r = int((ly - GAP) // (ch + GAP))
-        if c < 0 or c >= self.cols or r < 0:
-            return None
-        x, y = GAP + c * (cw + GAP), GAP + r * (ch + GAP)
-        if not (x <= lx <= x + cw and y <= ly <= y + ch):
-            return None
-        i = r * self.cols + c
-        if i >= len(self.cards):
-            return None
-        return i, min(0.999, max(0.0, (lx - x - PAD) / max(1, pw)))
-
-    @property
-    def row_height(self) -> int:
-        return self._m[1] + GAP
-
-    # -- slots ----------------------------------------------------------------------------------
-    def _make_slot(self) -> _Slot:
-        cw, ch, pw, ph, fs, line = self._m
-        pal = T.PALETTES[self.app.prefs.theme]
-        s = _Slot()
-        with dpg.draw_node(parent=self.dl, show=False) as s.node:
-            # Outlined, not filled: with software GL every filled pixel counts (see theme.py).
-            s.bg = dpg.draw_rectangle((0, 0), (cw, ch), color=pal["card_border"], rounding=5)
-            n = self.bank.neutral
-            s.img = dpg.draw_image(n.tag, (PAD, PAD), (PAD + pw, PAD + ph), uv_min=n.uv_min, uv_max=n.uv_max)
-            s.status = dpg.draw_text((PAD + 8, PAD + ph / 2 - fs / 2), "", size=fs, color=(235, 235, 240, 255))
-            r = max(8, min(18, pw // 14))
-            star = self.bank.icon(("star", r), lambda: T.star_image(r))
-            # Whole-pixel corners: the image is sampled 1:1, as crisp as the triangles were.
-            side = T.star_box(r)
-            x0, y0 = round(PAD + pw - r - 6 - side / 2), round(PAD + r + 6 - side / 2)
-            s.star = dpg.draw_image(star.tag, (x0, y0), (x0 + side, y0 + side),
-                                    uv_min=star.uv_min, uv_max=star.uv_max, show=False)
-            s.badges = []
-            for k in range(3):
-                with dpg.draw_node(show=False) as bnode:
-                    rect = dpg.draw_rectangle((0, 0), (10, 10), fill=(0, 0, 0, 0), color=(0, 0, 0, 0), rounding=3)
-                    txt = dpg.draw_text((0, 0), "", size=max(9, fs - 3), color=(255, 255, 255, 255))
-                s.badges.append((bnode, rect, txt))
-            s.bar = dpg.draw_rectangle((PAD, PAD + ph - 4), (PAD + 10, PAD + ph), fill=pal["accent"],
-                                       color=pal["accent"], show=False)
-            s.title = dpg.draw_text((PAD, PAD + ph + PAD), "", size=fs, color=pal["text"])
-            s.sub = dpg.draw_text((PAD, PAD + ph + PAD + line), "", size=max(9, fs - 2), color=pal["dim"])
-            s.sel = dpg.draw_rectangle((-3, -3), (cw + 3, ch + 3), color=pal["accent"], thickness=3,
-                                       rounding=6, show=False)
-        return s
-
-    def _rebuild_slots(self) -> None:
-        for s in self._slots:
-            dpg.delete_item(s.node)
-        self._slots = []
-        self._by_index = {}
-        self._range = (0, 0)
-
-    def _ensure_pool(self, n: int) -> None:
-        while len(self._slots) < n:
-            self._slots.append(self._make_slot())
-
-    def _free(self, s: _Slot) -> None:
-        if s.index >= 0:
-            self._by_index.pop(s.index, None)
-        s.index = -1
-        s.frame = None
-        dpg.configure_item(s.node, show=False)
-        n = self.bank.neutral
-        if s.region is not n:
-            dpg.configure_item(s.img, texture_tag=n.tag, uv_min=n.uv_min, uv_max=n.uv_max)
-            s.region = n
-
-    def _assign(self, s: _Slot, i: int) -> None:
-        cw, ch, pw, ph, fs, line = self._m
-        card = self.cards[i]
-        s.index = i
-        self._by_index[i] = s
-        x, y = self.card_origin(i)
-        dpg.apply_transform(s.node, dpg.create_translation_matrix([x, y]))
-        chars = max(4, int(pw / (fs * 0.56)))
-        dpg.configure_item(s.title, text=_ellipsize(card.title, chars))
-        dpg.configure_item(s.sub, text=_ellipsize(card.subtitle, int(chars * 1.1)))
-        dpg.configure_item(s.star, show=bool(card.starred))
-        bx = PAD + 4
-        bfs = max(9, fs - 3)
-        for k, (bnode, rect, txt) in enumerate(s.badges):
-            if k < len(card.badges) and card.badges[k] in T.BADGE:
-                colour, label = T.BADGE[card.badges[k]]
-                bw = int(len(label) * bfs * 0.62) + 8
-                by = PAD + ph - bfs - 10
-                dpg.configure_item(rect, pmin=(bx, by), pmax=(bx + bw, by + bfs + 6), fill=colour, color=colour)
-                dpg.configure_item(txt, pos=(bx + 4, by + 2), text=label)
-                dpg.configure_item(bnode, show=True)
-                bx += bw + 4
-            else:
-                dpg.configure_item(bnode, show=False)
-        dpg.configure_item(s.sel, show=(i == self.selected))
-        s.frame = None
-        s.status_text = None
-        self._update_status(s, card)
-        dpg.configure_item(s.node, show=True)
-
-    def _update_status(self, s: _Slot, card: Card) -> None:
-        kind, text = self.status_of(card)
-        if text != s.status_text:
-            dpg.configure_item(s.status, text=text)
-            s.status_text = text
-
-    def _set_region(self, s: _Slot, region) -> None:
-        if region is not s.region:
-            if s.region is None or region.tag != s.region.tag or region.uv_min != s.region.uv_min:
-                dpg.configure_item(s.img, texture_tag=region.tag, uv_min=region.uv_min, uv_max=region.uv_max)
-            s.region = region
-
-    def _on_evict(self, tags: set) -> None:
-        n = self.bank.neutral
-        for s in self._slots:
-            if s.region is not None and s.region.tag in tags:
-                dpg.configure_item(s.img, texture_tag=n.tag, uv_min=n.uv_min, uv_max=n.uv_max)
-                s.region = n
-
-    # -- data -----------------------------------------------------------------------------------
-    def set_cards(self, cards: list[Card], keep_selection: bool = True) -> None:
-        key = self.cards[self.selected].key if keep_selection and 0 <= self.selected < len(self.cards) else None
-        self.cards = cards
-        self.selected = -1
-        if key is not None:
-            for i, c in enumerate(cards):
-                if c.key == key:
-                    self.selected = i
-                    break
-        self._kbd_frame.clear()
-        self._hover = None
-        for s in list(self._by_index.values()):
-            self._free(s)
-        self._range = (0, 0)
-        self._layout_key = None
-
-    def update_card(self, i: int, card: Card) -> None:
-        self.cards[i] = card
-        s = self._by_index.get(i)
-        if s is not None:
-            self._assign(s, i)
-
-    def refresh_status(self, rels: set[str]) -> None:
-        for i, s in self._by_index.items():
-            c = self.cards[i]
-            if c.rel in rels:
-                self._update_status(s, c)
-
-    def relayout(self) -> None:
-        """Card size, font or theme changed: rebuild the slot pool."""
-        self._rebuild_slots()
-        self._layout_key = None
-
-    # -- per frame ------------------------------------------------------------------------------
-    def tick(self) -> tuple[list[str], list[str]]:
-        """Place slots for what is on screen; returns (visible rels, prefetch rels)."""
-        w, h = dpg.get_item_rect_size(self.scroll)
-        if w <= 0 or h <= 0:
-            return [], []
-        m = self._metrics()
-        key = (m, int(w), len(self.cards))
-        if key != self._layout_key:
-            if self._layout_key is None or m != self._layout_key[0]:
-                self._m = m
-                self._rebuild_slots()
-            self._m = m
-            self._layout_key = key
-            cw, ch = m[0], m[1]
-            self.cols = max(1, int((w - 14 - GAP) // (cw + GAP)))
-            rows = (len(self.cards) + self.cols - 1) // self.cols
-            dpg.configure_item(self.dl, width=int(self.cols * (cw + GAP) + GAP),
-                               height=int(max(1, rows * (ch + GAP) + GAP)))
-            for s in list(self._by_index.values()):
-                self._free(s)
-            self._range = (0, 0)
-        if self._pending_scroll is not None:
-            dpg.set_y_scroll(self.scroll, self._pending_scroll)
-            self._pending_scroll = None
-        y = dpg.get_y_scroll(self.scroll)
-        self._ticks += 1
-        if y != self._last_y:
-            self._dir = 1 if y > self._last_y else -1
-            self._last_y = y
-            self._scrolled_at = self._ticks
-        rh = self.row_height
-        rows = (len(self.cards) + self.cols - 1) // self.cols
-        first = max(0, int((y - GAP) // rh) - OVERSCAN_ROWS)
-        last = min(rows - 1, int((y + h) // rh) + OVERSCAN_ROWS)
-        rng = (first * self.cols, min(len(self.cards), (last + 1) * self.cols))
-        if rng != self._range:
-            # Pool sized by the view, not by this scroll position: it never grows while scrolling.
-            self._ensure_pool((int(h // rh) + 2 + 2 * OVERSCAN_ROWS) * self.cols)
-            lo, hi = rng
-            for i, s in list(self._by_index.items()):
-                if not lo <= i < hi:
-                    self._free(s)
-            free = [s for s in self._slots if s.index < 0]
-            for i in range(lo, hi):
-                if i not in self._by_index and free:
-                    self._assign(free.pop(), i)
-            self._range = rng
-        self._track_hover()
-        # Pictures: filmstrip frame while scrubbing / stepping, else the poster, else neutral.
-        hov = self._hover
-        for i, s in self._by_index.items():
-            c = self.cards[i]
-            region = None
-            k = hov[1] if hov is not None and hov[0] == i else self._kbd_frame.get(i)
-            if k is not None and c.rel:
-                st = self.bank.strip(c.rel)
-                if st is not None and st.regions:
-                    region = st.regions[min(k, len(st.regions) - 1)]
-                    self._show_bar(s, (k + 1) / len(st.regions))
-            elif s.frame == "bar":
-                self._show_bar(s, None)
-            if region is None and c.rel and not c.placeholder:
-                region = self.bank.get(c.rel)
-            if region is None:
-                kind = self.status_of(c)[0]
-                region = self.bank.failed if kind == "failed" else (
-                    self.bank.empty if kind == "empty" else self.bank.neutral)
-            self._set_region(s, region)
-        # Tiles wanted: the screen (without overscan) first, then the rows ahead.
-        vis_lo = max(0, int((y - GAP) // rh)) * self.cols
-        vis_hi = min(len(self.cards), (int((y + h) // rh) + 1) * self.cols)
-        visible = [self.cards[i].rel for i in range(vis_lo, vis_hi)
-                   if self.cards[i].rel and not self.cards[i].placeholder]
-        if self._dir > 0:
-            a_lo, a_hi = vis_hi, min(len(self.cards), vis_hi + PREFETCH_ROWS * self.cols)
-        else:
-            a_lo, a_hi = max(0, vis_lo - PREFETCH_ROWS * self.cols), vis_lo
-        ahead = [self.cards[i].rel for i in range(a_lo, a_hi) if self.cards[i].rel and not self.cards[i].placeholder]
-        return visible, ahead
-
-    def _show_bar(self, s: _Slot, frac: float | None) -> None:
-        if frac is None:
-            dpg.configure_item(s.bar, show=False)
-            s.frame = None
-            return
-        pw, ph = self._m[2], self._m[3]
-        dpg.configure_item(s.bar, pmin=(PAD, PAD + ph - 4), pmax=(PAD + max(2, pw * frac), PAD + ph), show=True)
-        s.frame = "bar"
-
-    def _track_hover(self) -> None:
-        if not self.video:
-            return
-        if self._ticks - self._scrolled_at < SCRUB_AFTER_SCROLL_FRAMES:
-            # Cards sliding under a still mouse during a wheel scroll are not a scrub request (and
-            # loading each one's filmstrip would cost ~5 ms a card).
-            self._hover = None
-            return
-        hit = None
-        if dpg.is_item_hovered(self.dl):
-            mx, my = dpg.get_mouse_pos(local=False)
-            x0, y0 = dpg.get_item_rect_min(self.dl)
-            hit = self.index_at(mx - x0, my - y0)
-        if hit is None:
-            self._hover = None
-            return
-        i, frac = hit
-        c = self.cards[i]
-        if not c.rel or c.placeholder:
-            self._hover = None
-            return
-        st = self.bank.strip(c.rel)
-        n = len(st.regions) if st is not None else 0
-        self._hover = (i, int(frac * n)) if n else None
-
-    @property
-    def hover(self):
-        return self._hover
-
-    # -- selection and keys ----------------------------------------------------------------------
-    def select(self, i: int, *, scroll: bool = True) -> None:
-        if not self.cards:
-            self.selected = -1
-            return
-        i = max(0, min(len(self.cards) - 1, i))
-        old = self._by_index.get(self.selected)
-        if old is not None:
-            dpg.configure_item(old.sel, show=False)
-        if self.selected != i:
-            self._kbd_frame.pop(self.selected, None)
-        self.selected = i
-        s = self._by_index.get(i)
-        if s is not None:
-            dpg.configure_item(s.sel, show=True)
-        if scroll:
-            self.ensure_visible(i)
-        if self.on_select:
-            self.on_select(i)
-
-    def ensure_visible(self, i: int) -> None:
-        h = dpg.get_item_rect_size(self.scroll)[1]
-        y = dpg.get_y_scroll(self.scroll) if self._pending_scroll is None else self._pending_scroll
-        _, top = self.card_origin(i)
-        bottom = top + self._m[1]
-        if top - GAP < y:
-            self._pending_scroll = max(0, top - GAP)
-        elif bottom + GAP > y + h:
-            self._pending_scroll = bottom + GAP - h
-
-    def scroll_to(self, y: float) -> None:
-        self._pending_scroll = max(0.0, y)
-
-    def scroll_y(self) -> float:
-        return dpg.get_y_scroll(self.scroll)
-
-    def scroll_max(self) -> float:
-        return dpg.get_y_scroll_max(self.scroll)
-
-    def move(self, how: str) -> None:
-        if not self.cards:
-            return
-        cur = self.selected if self.selected >= 0 else 0
-        h = dpg.get_item_rect_size(self.scroll)[1]
-        page_rows = max(1, int(h // max(1, self.row_height)))
-        step = {"-1": -1, "+1": 1, "-row": -self.cols, "+row": self.cols,
-                "-page": -self.cols * page_rows, "+page": self.cols * page_rows}
-        if how == "first":
-            nxt = 0
-        elif how == "last":
-            nxt = len(self.cards) - 1
-        elif self.selected < 0:
-            nxt = 0
-        else:
-            nxt = cur + step.get(how, 0)
-        self.select(nxt)
-
-    def step_frame(self, delta: int) -> int | None:
-        """`,` / `.`: step the selected video card through its filmstrip; returns the frame."""
-        i = self.selected
-        if not (0 <= i < len(self.cards)) or not self.cards[i].rel or self.cards[i].placeholder:
-            return None
-        st = self.bank.strip(self.cards[i].rel)
-        if st is None or not st.regions:
-            return None
-        k = self._kbd_frame.get(i, -1 if delta > 0 else 0) + delta
-        k %= len(st.regions)
-        self._kbd_frame[i] = k
-        return k
-
-    def _hit_mouse(self):
-        mx, my = dpg.get_mouse_pos(local=False)
-        x0, y0 = dpg.get_item_rect_min(self.dl)
-        return self.index_at(mx - x0, my - y0)
-
-    def _on_click(self, *_):
-        hit = self._hit_mouse()
-        if hit is not None:
-            self.select(hit[0], scroll=False)
-
-    def _on_double(self, *_):
-        hit = self._hit_mouse()
-        if hit is not None and self.on_open:
-            self.select(hit[0], scroll=False)
-            self.on_open(hit[0])
-
-
-# -- storyboard model ------------------------------------------------------------------------------
-
-@dataclass
-class ShotCardRow:
-    shot_id: int
-    order: int
-    name: str
-    section: str
-    takes: int
-    take_id: str | None
-    rel: str | None
-    starred: int
-    placeholder: int
-    companion: str | None
-    companion_placeholder: int
-
-
-_MODEL_SQL = """
-WITH ranked AS (
-  SELECT t.shot_id, t.take_id, t.file_path, t.starred, f.placeholder,
-         ROW_NUMBER() OVER (PARTITION BY t.shot_id ORDER BY (t.starred > 0) DESC,
-             CASE WHEN t.starred > 0 THEN t.starred ELSE 99 END, f.placeholder, f.take_number,
-             t.created_date) AS rn,
-         COUNT(*) OVER (PARTITION BY t.shot_id) AS n
-  FROM takes t JOIN fast_takes f USING (take_id)
-  WHERE t.take_type = ? {take_filter})
-SELECT s.shot_id, s.order_number, s.shot_name, s.section, COALESCE(r.n, 0), r.take_id, r.file_path,
-       COALESCE(r.starred, 0), COALESCE(r.placeholder, 0), ct.file_path, COALESCE(cf.placeholder, 0)
-FROM shots s
-LEFT JOIN ranked r ON r.shot_id = s.shot_id AND r.rn = 1
-LEFT JOIN fast_takes cf ON cf.companion_of = r.take_id
-LEFT JOIN takes ct ON ct.take_id = cf.take_id
-{shot_filter}
-ORDER BY s.order_number, s.shot_id
-"""
-
-
-def load_storyboard(conn, storyboard: str, shot_id: int | None = None) -> list[ShotCardRow]:
-    """One row per shot: the take its card shows (starred first, else the first real take), the
-    number of takes and the companion workflow PNG (videos)."""
-    from aimms_fast.store.takes import MAIN_TYPE
-    args: list = [MAIN_TYPE[storyboard]]
-    take_filter = shot_filter = ""
-    if shot_id is not None:
-        take_filter = "AND t.shot_id = ?"
-        shot_filter = "WHERE s.shot_id = ?"
-        args += [shot_id, shot_id]
-    sql = _MODEL_SQL.format(take_filter=take_filter, shot_filter=shot_filter)
-    return [ShotCardRow(r[0], r[1] or 0, r[2] or "", r[3] or "", r[4], r[5], r[6], r[7], r[8], r[9], r[10])
-            for r in conn.execute(sql, args)]
-
-
-def file_state(layout, rel: str | None) -> str:
-    """'ok' | 'empty' (zero bytes) | 'missing'."""
-    if not rel:
-        return "missing"
-    try:
-        return "empty" if os.stat(layout.abs(rel)).st_size == 0 else "ok"
-    except OSError:
-        return "missing"
+def take_detail(number: int | None, duration: float | None, width: int | None, height: int | None) -> str:
+    """The card line that says which take it shows: 'Take 03 · 2.0 s · 1920×1080'."""
+    parts = [f"Take {number:02d}" if number else ""]
+    parts.append(fmt_duration(duration))
+    parts.append(f"{width}×{height}" if width and height else "")
+    return " · ".join(p for p in parts if p)
 
 
 class StoryboardPage(Page):
-    """Images or Videos: one card per shot, filtered by the shared section filter."""
+    """Images or Videos: one card per shot, filtered by the shared section filter and by star."""
 
     storyboard = "image"
     key_context = "storyboard"
@@ -585,6 +46,7 @@ class StoryboardPage(Page):
         self.grid: CardGrid | None = None
         self._files: dict[str, str] = {}
         self._stale = False
+        self.star_filter = STAR_FILTERS[0]
 
     # -- build ------------------------------------------------------------------------------
     def build(self, parent) -> None:
@@ -594,6 +56,10 @@ class StoryboardPage(Page):
                                                callback=lambda s, a: self.app.set_section_filter(
                                                    None if a == "All sections" else a))
             dpg.add_spacer(width=12)
+            dpg.add_text("Show")
+            self.star_combo = dpg.add_combo(list(STAR_FILTERS), default_value=STAR_FILTERS[0], width=150,
+                                            callback=lambda s, a: self.set_star_filter(a))
+            dpg.add_spacer(width=12)
             dpg.add_text("Card size")
             self.size_slider = dpg.add_slider_int(default_value=self.app.prefs.card_width, min_value=120,
                                                   max_value=520, width=160,
@@ -601,9 +67,9 @@ class StoryboardPage(Page):
             dpg.add_spacer(width=12)
             self.count_text = dpg.add_text("")
             dpg.add_spacer(width=12)
-            self.hint_text = dpg.add_text("", color=(160, 165, 175))
+            self.hint_text = T.text(self.app, None, "", "dim")
         self.grid = CardGrid(self.app, parent, video=self.storyboard == "video", on_open=self._open,
-                             height=-1, status_of=self._status_of)
+                             height=-1, status_of=self._status_of, on_context=self._context)
 
     # -- data -------------------------------------------------------------------------------
     def on_project(self, project) -> None:
@@ -625,21 +91,49 @@ class StoryboardPage(Page):
     def _load(self) -> None:
         project = self.project
         self._stale = False
-        self.rows = load_storyboard(project.conn, self.storyboard)
         self._files = {}
+        self.rows = load_storyboard(project.conn, self.storyboard, exists=self._exists)
         for r in self.rows:
             for rel in (r.rel, r.companion):
-                if rel:
+                if rel and rel not in self._files:
                     self._files[rel] = file_state(project.layout, rel)
+        self.apply_filter()
+
+    def _exists(self, rel: str) -> bool:
+        """load_storyboard's file check, remembering what it saw (one stat per file)."""
+        st = self._files.get(rel)
+        if st is None:
+            st = self._files[rel] = file_state(self.project.layout, rel)
+        return st != "missing"
+
+    def _wanted(self, r: ShotCardRow) -> bool:
+        sec = self.app.section_filter
+        if sec is not None and r.section != sec:
+            return False
+        if self.star_filter == STAR_FILTERS[1]:
+            return bool(r.starred)
+        if self.star_filter == STAR_FILTERS[2]:
+            return not r.starred
+        return True
+
+    def set_star_filter(self, value: str) -> None:
+        """'All shots' | 'Starred only' | 'Unstarred only' (by the shot's shown take)."""
+        if value not in STAR_FILTERS:
+            raise ValueError(f"star filter must be one of {STAR_FILTERS}")
+        self.star_filter = value
+        dpg.set_value(self.star_combo, value)
         self.apply_filter()
 
     def apply_filter(self) -> None:
         if getattr(self, "_stale", False):
             return            # loads (filtered) when shown
-        sec = self.app.section_filter
-        rows = [r for r in self.rows if sec is None or r.section == sec]
+        rows = [r for r in self.rows if self._wanted(r)]
         self.grid.set_cards([self._card(r) for r in rows])
         self._update_sections()
+        self._update_count()
+
+    def _update_count(self) -> None:
+        rows = [r for r in self.rows if self._wanted(r)]
         total = sum(r.takes for r in rows)
         dpg.set_value(self.count_text, f"{len(rows)} shots · {total} takes")
 
@@ -662,7 +156,20 @@ class StoryboardPage(Page):
                 badges.append("nopng")
         n = r.takes
         sub = " · ".join(x for x in (r.section, f"{n} take{'s' if n != 1 else ''}") if x)
-        return Card(key=r.shot_id, rel=r.rel, title=f"{r.order}. {r.name}", subtitle=sub,
+        detail = take_detail(r.take_number, r.duration, r.width, r.height) if r.take_id else "no takes yet"
+        if r.take_id and r.placeholder:
+            detail = f"Take {r.take_number:02d} · placeholder" if r.take_number else "placeholder"
+        title = f"{r.order}. {r.name}"
+        tip = [title, detail]
+        if r.starred:
+            tip.append("★ chosen take" if self.storyboard == "video" else f"★ reference slot {r.starred}")
+        if r.prompt:
+            tip.append(f"Prompt: {r.prompt[:600]}")
+        if r.rel:
+            tip.append(f"File: {r.rel}" + ("  (missing)" if fstate == "missing" else ""))
+        tip.append(sub)
+        return Card(key=r.shot_id, rel=r.rel, title=title, subtitle=sub, detail=detail,
+                    tooltip="\n".join(t for t in tip if t),
                     starred=bool(r.starred), badges=badges,
                     placeholder=bool(r.placeholder) or fstate in ("empty", "missing"),
                     take_id=r.take_id, video=self.storyboard == "video")
@@ -676,8 +183,9 @@ class StoryboardPage(Page):
         if p is None:
             return
         by_id = {r.shot_id: k for k, r in enumerate(self.rows)}
+        refilter = False
         for sid in shot_ids:
-            got = load_storyboard(p.conn, self.storyboard, shot_id=sid)
+            got = load_storyboard(p.conn, self.storyboard, shot_id=sid, exists=project_exists(p))
             if not got or sid not in by_id:
                 self.on_project(p)
                 return
@@ -685,13 +193,19 @@ class StoryboardPage(Page):
             for rel in (row.rel, row.companion):
                 if rel:
                     self._files[rel] = file_state(p.layout, rel)
+            old = self.rows[by_id[sid]]
             self.rows[by_id[sid]] = row
+            if self._wanted(old) != self._wanted(row):
+                refilter = True      # e.g. unstarred under "Starred only": the card leaves
+                continue
             for i, c in enumerate(self.grid.cards):
                 if c.key == sid:
                     self.grid.update_card(i, self._card(row))
                     break
-        dpg.set_value(self.count_text, f"{len(self.grid.cards)} shots · "
-                                       f"{sum(r.takes for r in self.rows if self.app.section_filter in (None, r.section))} takes")
+        if refilter:
+            self.apply_filter()
+        else:
+            self._update_count()
 
     def on_data_changed(self, what: str, shot_ids=None) -> None:
         if getattr(self, "_stale", False):
@@ -754,16 +268,25 @@ class StoryboardPage(Page):
                                    shot_id=c.key if c else None, storyboard=self.storyboard)
         return True
 
-    def star_selected(self) -> None:
+    def star_selected(self) -> str | None:
+        """S: toggle the star of the take the selected card shows; the toast says what happened."""
+        from aimms_fast.ui.context_menu import toggle_star
         g = self.grid
         if not (0 <= g.selected < len(g.cards)):
-            return
+            return None
         c = g.cards[g.selected]
         if not c.take_id:
             self.app.toast("this shot has no take to star")
+            return None
+        return toggle_star(self.app, c.take_id, c.key)
+
+    def _context(self, i: int) -> None:
+        """Right click on card i (already selected by the grid)."""
+        from aimms_fast.ui import context_menu as cm
+        if self.project is None or not (0 <= i < len(self.grid.cards)):
             return
-        from aimms_fast.ops.takes import star_take
-        self.app.run_op(lambda: star_take(self.project, c.take_id), changed=("takes", [c.key]))
+        c = self.grid.cards[i]
+        cm.menu(self.app).show(cm.take_entries(self.app, c.take_id, shot_id=c.key, storyboard=self.storyboard))
 
     def set_card_width(self, w: int) -> None:
         dpg.set_value(self.size_slider, w)
@@ -771,3 +294,4 @@ class StoryboardPage(Page):
 
     def apply_theme(self) -> None:
         self.grid.relayout()
+        T.retint(self.app)

@@ -15,20 +15,30 @@ _FONT_CANDIDATES = [
     "C:/Windows/Fonts/segoeui.ttf",
 ]
 
-# Card colours per theme (RGBA 0..255). Badges keep their meaning colours in both themes.
+# Card and text colours per theme (RGBA 0..255). Badges keep their meaning colours in both themes.
+# Text roles (text, dim, heading, warning, error) are checked against window_bg for WCAG AA body
+# text (4.5:1) by tests/ui/test_pages.py: the light theme's headings were pale blue on white (1.9:1).
 PALETTES = {
     "dark": {"card_bg": (38, 40, 46, 255), "card_border": (70, 74, 84, 255), "text": (230, 232, 236, 255),
              "dim": (150, 155, 165, 255), "accent": (80, 160, 255, 255), "hover": (120, 130, 150, 255),
-             "banner": (120, 70, 20, 255), "banner_text": (255, 230, 190, 255), "window_bg": (30, 31, 35, 255)},
+             "banner": (120, 70, 20, 255), "banner_text": (255, 230, 190, 255), "window_bg": (30, 31, 35, 255),
+             "heading": (120, 180, 255, 255), "warning": (255, 200, 90, 255), "error": (255, 120, 100, 255)},
     "light": {"card_bg": (250, 250, 252, 255), "card_border": (190, 194, 204, 255), "text": (25, 27, 32, 255),
-              "dim": (95, 100, 110, 255), "accent": (20, 110, 230, 255), "hover": (150, 160, 180, 255),
-              "banner": (255, 220, 160, 255), "banner_text": (80, 40, 0, 255), "window_bg": (238, 239, 242, 255)},
+              "dim": (88, 93, 103, 255), "accent": (20, 110, 230, 255), "hover": (150, 160, 180, 255),
+              "banner": (255, 220, 160, 255), "banner_text": (80, 40, 0, 255), "window_bg": (238, 239, 242, 255),
+              "heading": (15, 80, 170, 255), "warning": (140, 80, 0, 255), "error": (175, 35, 25, 255)},
 }
+TEXT_ROLES = ("text", "dim", "heading", "warning", "error")
+# Widget colours of the light theme (build_themes) whose text must stay readable on them.
+LIGHT_TEXT = (20, 22, 28)
+LIGHT_SURFACES = {"window": (238, 239, 242), "frame": (255, 255, 255), "button": (215, 222, 235),
+                  "header": (205, 220, 245), "tab": (215, 220, 230), "table header": (220, 224, 232),
+                  "popup": (250, 250, 252)}
 STAR = (255, 200, 40, 255)
 STAR_EDGE = (90, 60, 0, 255)
 BADGE = {"placeholder": ((110, 110, 120, 235), "PLACEHOLDER"),
          "missing": ((200, 50, 50, 235), "MISSING FILE"),
-         "nopng": ((215, 130, 20, 235), "NO PNG"),
+         "nopng": ((170, 90, 0, 235), "NO PNG"),
          "badpng": ((200, 60, 140, 235), "BAD PNG"),
          "failed": ((150, 40, 40, 235), "NO PREVIEW")}
 
@@ -65,14 +75,14 @@ def build_themes() -> dict[str, int]:
             _common_style()
             p = PALETTES["light"]
             for col, val in [
-                (dpg.mvThemeCol_Text, (20, 22, 28)), (dpg.mvThemeCol_TextDisabled, (130, 134, 142)),
+                (dpg.mvThemeCol_Text, LIGHT_TEXT), (dpg.mvThemeCol_TextDisabled, (105, 109, 117)),
                 (dpg.mvThemeCol_WindowBg, p["window_bg"]), (dpg.mvThemeCol_ChildBg, (0, 0, 0, 0)),
                 (dpg.mvThemeCol_PopupBg, (250, 250, 252)), (dpg.mvThemeCol_Border, (180, 184, 194)),
                 (dpg.mvThemeCol_FrameBg, (255, 255, 255)), (dpg.mvThemeCol_FrameBgHovered, (225, 235, 250)),
                 (dpg.mvThemeCol_FrameBgActive, (205, 222, 248)), (dpg.mvThemeCol_TitleBg, (220, 222, 228)),
                 (dpg.mvThemeCol_TitleBgActive, (200, 210, 230)), (dpg.mvThemeCol_MenuBarBg, (228, 230, 236)),
                 (dpg.mvThemeCol_ScrollbarBg, (232, 233, 237)), (dpg.mvThemeCol_ScrollbarGrab, (185, 189, 198)),
-                (dpg.mvThemeCol_Button, (215, 222, 235)), (dpg.mvThemeCol_ButtonHovered, (190, 210, 240)),
+                (dpg.mvThemeCol_Button, LIGHT_SURFACES["button"]), (dpg.mvThemeCol_ButtonHovered, (190, 210, 240)),
                 (dpg.mvThemeCol_ButtonActive, (160, 190, 235)), (dpg.mvThemeCol_Header, (205, 220, 245)),
                 (dpg.mvThemeCol_HeaderHovered, (185, 205, 240)), (dpg.mvThemeCol_HeaderActive, (165, 195, 240)),
                 (dpg.mvThemeCol_Tab, (215, 220, 230)), (dpg.mvThemeCol_TabHovered, (190, 210, 240)),
@@ -158,3 +168,62 @@ def star_image(r: float, supersample: int = 4):
     alpha = a[..., 3:4]
     a[..., :3] = np.where(alpha > 0, a[..., :3] * 255.0 / np.maximum(alpha, 1e-6), 0)
     return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+
+
+# -- text colours that follow the theme ------------------------------------------------------------
+
+_tracked: list[tuple[int, str]] = []
+
+
+def colour(app, role: str) -> tuple:
+    """The current theme's colour for a text role (TEXT_ROLES) or palette key."""
+    return PALETTES[app.prefs.theme][role]
+
+
+def text(app, parent, value: str = "", role: str = "dim", **kw):
+    """A text item coloured by role that follows theme switches (see retint). UI thread."""
+    item = dpg.add_text(value, parent=parent or 0, color=colour(app, role), **kw)
+    _tracked.append((item, role))
+    return item
+
+
+def retint(app) -> None:
+    """Recolour every live role-coloured text for the current theme (pages call it from
+    apply_theme, which the app runs on a theme switch)."""
+    alive = []
+    for item, role in _tracked:
+        if dpg.does_item_exist(item):
+            dpg.configure_item(item, color=colour(app, role))
+            alive.append((item, role))
+    _tracked[:] = alive
+
+
+def luminance(c) -> float:
+    """WCAG relative luminance of an sRGB colour (0..255)."""
+    def ch(v: float) -> float:
+        v /= 255.0
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = c[:3]
+    return 0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b)
+
+
+def contrast(fg, bg) -> float:
+    """WCAG contrast ratio (1..21); AA asks 4.5 for body text."""
+    a, b = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def contrast_pairs() -> list[tuple[str, tuple, tuple]]:
+    """(what, text colour, background) for every text colour a theme draws with."""
+    out = []
+    for theme, pal in PALETTES.items():
+        for role in TEXT_ROLES:
+            out.append((f"{theme} {role} on window", pal[role], pal["window_bg"]))
+        out.append((f"{theme} banner", pal["banner_text"], pal["banner"]))
+    for name, surface in LIGHT_SURFACES.items():
+        out.append((f"light text on {name}", LIGHT_TEXT, surface))
+    out.append(("light disabled text", (105, 109, 117), LIGHT_SURFACES["window"]))
+    for key, (col, _) in BADGE.items():
+        out.append((f"badge {key}", (255, 255, 255), col))
+    out.append(("danger button", (255, 255, 255), (150, 45, 45)))
+    return out
