@@ -139,7 +139,7 @@ def test_all_core_and_data_commands_json(tmp_path):
     d = run_json("delete-shot", proj, "5")
     assert d["shot_ids"] == [5]
     u = run_json("undo", proj)
-    assert u["kind"] == "shot"
+    assert u["done"]["what"] == "shots" and u["done"]["label"].startswith("Deleted shot")
     run_json("delete-shot", proj, "5")
     r = run_json("restore", proj, s["path"])
     assert r["shots"] == 5 and r["missing_files"] == [] and Path(r["backup"]).exists()

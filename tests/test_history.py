@@ -337,3 +337,42 @@ def test_valid_only_imports_just_the_valid_rows_in_one_step(project, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("shot_name,shot nmae\nA,b\n")
     assert not import_csv(project, bad, valid_only=True).ok
+
+
+# -- the CLI -------------------------------------------------------------------------------------
+def test_cli_undo_redo_replace_and_valid_only(tmp_path, media_dir):
+    import orjson
+    from click.testing import CliRunner
+    from aimms_fast.cli import cli
+    from aimms_fast.project import Project
+
+    def run(*args, code=0):
+        r = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+        assert r.exit_code == code, r.output
+        return r
+
+    proj = tmp_path / "p"
+    run("new", proj)
+    assert "nothing to undo" in run("undo", proj).output
+    assert orjson.loads(run("redo", proj, "--json").stdout) == {"done": None, "next_undo": None, "next_redo": None}
+    csv = tmp_path / "l.csv"
+    csv.write_text("shot_name,order_number\nA,1\nB,zz\n")
+    out = run("import-csv", proj, csv, code=1).output
+    assert "1 row(s) have no problem: import just those with --valid-only" in out
+    rep = orjson.loads(run("import-csv", proj, csv, "--valid-only", "--json").stdout)
+    assert rep["imported"] == 1 and rep["skipped_lines"] == [3]
+    with Project.open(proj) as p:
+        vid = add_takes(p, 1, [make_video(media_dir / "v.mp4")], storyboard="video")[0]
+        before = state(p)
+    new = make_video(media_dir / "n" / "n.mp4", color_seed=2)
+    png = make_image(media_dir / "other.png", color=(3, 3, 3))
+    t = orjson.loads(run("replace", proj, vid, new, "--png", png, "--json").stdout)
+    assert t["file_path"] == "media/1/video_02.mp4" and t["companion_path"] == "media/1/video_02.png"
+    u = orjson.loads(run("undo", proj, "--json").stdout)
+    assert u["done"]["label"] == "Replaced take 02 of A" and u["next_redo"] == "Replaced take 02 of A"
+    with Project.open(proj) as p:
+        assert state(p) == before
+    assert "redone: Replaced take 02 of A" in run("redo", proj).output
+    s = orjson.loads(run("star", proj, vid, "--json").stdout)
+    assert s == {"take_id": vid, "starred": 1, "label": "Starred take 02 of A"}
+    run("replace", proj, "no-such-take", new, code=1)

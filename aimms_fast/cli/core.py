@@ -130,22 +130,83 @@ def add_take(path, shot_ref, images, videos, pngs, placeholders, kind, as_json):
 @json_option
 @handle_errors
 def star(path, take_id, slot, off, as_json):
-    """Star a take (toggle). Videos: one per shot. Base images: slots 1/2/3."""
-    from aimms_fast.ops.takes import star_take
+    """Star a take (toggle, like S in the viewer). Videos: one per shot. Base images: slots 1/2/3.
+
+    Toggling a starred take unstars it; an unstarred image takes --slot, else the slot it had last,
+    else the lowest free one. Each change is one step for `aimms undo`.
+    """
+    from aimms_fast.ops.takes import star_take, toggle_star
     with open_project(path) as p:
-        value = star_take(p, take_id, slot=slot, on=False if off else None)
-        emit({"take_id": take_id, "starred": value}, as_json,
-             f"{take_id}: {'starred ' + str(value) if value else 'not starred'}")
+        if off:
+            value = star_take(p, take_id, on=False)
+            label = f"{take_id}: not starred"
+        else:
+            r = toggle_star(p, take_id, slot=slot)
+            value, label = r.starred, r.label
+        emit({"take_id": take_id, "starred": value, "label": label}, as_json, label)
+
+
+def _entry_json(p, e) -> dict:
+    from aimms_fast.ops import history
+    return {"done": None if e is None else {"id": e.id, "label": e.label, "what": e.what, "shot_ids": e.shot_ids},
+            "next_undo": history.peek_undo(p), "next_redo": history.peek_redo(p)}
 
 
 @cli.command()
 @project_arg
-@click.option("--id", "trash_id", type=int, help="Trash entry to restore (default: the newest).")
+@click.option("--id", "trash_id", type=int,
+              help="Instead: restore this entry of the project trash (see the Trash page); that is itself a step.")
 @json_option
 @handle_errors
 def undo(path, trash_id, as_json):
-    """Undo the last delete (restores the take or shot and its files from the project trash)."""
-    from aimms_fast.ops.trash import undo as do_undo
+    """Undo the last change (star, edit, reorder, delete, replace, add takes, CSV import, restore...).
+
+    Rows and files come back exactly as they were (files never deleted: undone additions wait in
+    data/trash/history/). Nothing to undo prints so and exits 0; a change that cannot be undone
+    exactly (the project was changed by another program since) exits 1 and changes nothing.
+    `aimms redo PATH` redoes it, until a new change is made.
+    """
+    from aimms_fast.ops import history
     with open_project(path) as p:
-        r = do_undo(p, trash_id)
-        emit(r, as_json, f"restored {r['kind']} {r['label']}")
+        if trash_id is not None:
+            from aimms_fast.ops.trash import undo as restore_trash
+            r = restore_trash(p, trash_id)
+            emit(r, as_json, f"restored {r['kind']} {r['label']}")
+            return
+        e = history.undo(p)
+        emit(_entry_json(p, e), as_json, "nothing to undo" if e is None else f"undone: {e.label}")
+
+
+@cli.command()
+@project_arg
+@json_option
+@handle_errors
+def redo(path, as_json):
+    """Redo the change `aimms undo` undid last (exits 0 with "nothing to redo" when there is none)."""
+    from aimms_fast.ops import history
+    with open_project(path) as p:
+        e = history.redo(p)
+        emit(_entry_json(p, e), as_json, "nothing to redo" if e is None else f"redone: {e.label}")
+
+
+@cli.command()
+@project_arg
+@click.argument("take_id")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path),
+              help="Workflow PNG of the new video (default: the same-named PNG beside it, else one "
+                   "regenerated from the video).")
+@json_option
+@handle_errors
+def replace(path, take_id, file, png, as_json):
+    """Replace a take's file with FILE, keeping its id, number, star, notes and rating.
+
+    A video keeps its workflow PNG pair whole; the old file and its old PNG are kept in
+    data/backup/replaced/. One step for `aimms undo`.
+    """
+    from aimms_fast.ops.takes import replace_take
+    from aimms_fast.store.takes import get_take
+    with open_project(path) as p:
+        replace_take(p, take_id, file, companion=png)
+        t = get_take(p.conn, take_id)
+        emit(vars(t), as_json, f"{t.take_id}  {t.file_path}" + (f"  (+ {t.companion_path})" if t.companion_path else ""))

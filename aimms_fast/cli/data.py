@@ -19,16 +19,23 @@ def _report_text(rep) -> str:
     lines = []
     for i in rep.errors:
         lines.append(f"error: {rep.path}, {i}")
+    for i in rep.skipped:
+        lines.append(f"left out: {rep.path}, {i}")
     for i in rep.warnings:
         lines.append(f"warning: {rep.path}, {i}")
     if rep.errors:
-        lines.append(f"{len(rep.errors)} problem(s) found; nothing was imported.")
+        lines.append(f"{len(rep.errors)} problem(s) found; nothing was imported."
+                     + (f" {rep.valid_rows} row(s) have no problem: import just those with --valid-only."
+                        if 0 < rep.valid_rows < rep.rows else ""))
     elif rep.dry_run:
-        lines.append(f"{rep.rows} row(s) OK ({rep.encoding}, delimiter {rep.delimiter!r}); "
-                     "dry run, nothing imported.")
+        ok_rows = rep.rows - len(rep.skipped_lines)
+        lines.append(f"{ok_rows} row(s) OK ({rep.encoding}, delimiter {rep.delimiter!r})"
+                     + (f", {len(rep.skipped_lines)} left out" if rep.skipped_lines else "")
+                     + "; dry run, nothing imported.")
     else:
         lines.append(f"imported {rep.imported} new shot(s)" + (f", updated {rep.updated}" if rep.updated else "")
-                     + f" from {rep.path}")
+                     + f" from {rep.path}"
+                     + (f"; {len(rep.skipped_lines)} row(s) with problems left out" if rep.skipped_lines else ""))
     return "\n".join(lines)
 
 
@@ -39,20 +46,24 @@ def _report_text(rep) -> str:
 @click.option("--update", is_flag=True, help="Rows whose shot_id exists change that shot instead of adding one.")
 @click.option("--ignore-unknown", is_flag=True, help="Skip unknown columns (default: they are an error).")
 @click.option("--no-placeholders", is_flag=True, help="Do not give new shots AIMMS's placeholder takes.")
+@click.option("--valid-only", is_flag=True,
+              help="Import just the rows without problems (still one transaction); rows with problems "
+                   "are listed and left out. Problems of the whole file still stop the import.")
 @json_option
 @handle_errors
-def import_csv(path, file, dry_run, update, ignore_unknown, no_placeholders, as_json):
+def import_csv(path, file, dry_run, update, ignore_unknown, no_placeholders, valid_only, as_json):
     """Import a shot list CSV (AIMMS columns) into the project at PATH.
 
     The whole file is checked first; problems are listed by line and column and then nothing is
-    imported. A clean file is imported in one transaction. Accepts UTF-8 (with or without BOM),
-    UTF-16 and Windows-1252, delimiters , ; tab |, and headers like "Shot Name".
+    imported (or, with --valid-only, only the rows without problems are). A clean file is imported
+    in one transaction, one step for `aimms undo`. Accepts UTF-8 (with or without BOM), UTF-16 and
+    Windows-1252, delimiters , ; tab |, and headers like "Shot Name".
     """
     from aimms_fast.ops.csv_io import import_csv as do_import
     with open_project(path, write=not dry_run) as p:
         with progress_bar("importing", 1, enabled=not as_json and not dry_run) as bar:
             rep = do_import(p, file, dry_run=dry_run, update=update, ignore_unknown=ignore_unknown,
-                            placeholders=not no_placeholders, progress=bar)
+                            placeholders=not no_placeholders, progress=bar, valid_only=valid_only)
     if as_json:
         emit(rep.to_dict(), True)
     else:
