@@ -18,7 +18,6 @@ data/backup/replaced/. Files are written under a temporary name and renamed (cra
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from dataclasses import asdict, dataclass

@@ -13,7 +13,6 @@ import csv
 import io
 import re
 import unicodedata
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Callable
 
 from aimms_fast.errors import AimmsError, check_cancel
 from aimms_fast.store import aimms_schema as A
-from aimms_fast.store.db import transaction, utc_now, utc_stamp
+from aimms_fast.store.db import utc_now, utc_stamp
 
 DELIMITERS = [",", ";", "\t", "|"]
 # Columns an import may carry: the user fields plus the two the store manages.

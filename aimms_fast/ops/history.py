@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from aimms_fast.errors import AimmsError
 from aimms_fast.ops.files import move_file

@@ -12,7 +12,7 @@ from aimms_fast.store import shots as S
 from aimms_fast.store.db import transaction, utc_now
 from aimms_fast.store.pending import pending_files
 from aimms_fast.store.shots import get_shot, next_order_number
-from aimms_fast.store.takes import insert_takes, refresh_shot_order
+from aimms_fast.store.takes import insert_takes, refresh_shot_order, shot_rows
 
 EDITABLE = set(A.SHOT_FIELDS)
 
@@ -72,8 +72,7 @@ def add_shot(project, *, placeholders: bool = True, **fields) -> int:
 
 def duplicate_names(conn, name: str, exclude: int | None = None) -> list[int]:
     """Shot ids already using `name` (AIMMS allows duplicates; we warn)."""
-    return [r[0] for r in conn.execute("SELECT shot_id FROM shots WHERE shot_name = ? AND shot_id IS NOT ?",
-                                       (name, exclude))]
+    return S.ids_named(conn, name, exclude)
 
 
 def edit_shots(project, shot_ids: Iterable[int], **fields) -> int:
@@ -121,9 +120,7 @@ def delete_shots(project, shot_ids: Iterable[int]) -> list[int]:
     trash_ids = []
     for k, sid in enumerate(sids):
         shot = shots[sid]
-        rows = {"shots": trash._rows(conn, "SELECT * FROM shots WHERE shot_id=?", (sid,)),
-                "takes": trash._rows(conn, "SELECT * FROM takes WHERE shot_id=?", (sid,)),
-                "fast_takes": trash._rows(conn, "SELECT * FROM fast_takes WHERE shot_id=?", (sid,))}
+        rows = shot_rows(conn, sid)
         shot_dir = project.layout.shot_dir(sid)
         files = [project.layout.rel(p) for p in sorted(shot_dir.rglob("*")) if p.is_file()] if shot_dir.exists() else []
         try:
@@ -161,7 +158,7 @@ def reorder(project, shot_ids_in_order: list[int]) -> None:
 
 def move_shot(project, shot_id: int, new_index: int) -> None:
     """Move one shot to position `new_index` (0-based) in story order."""
-    ids = [r[0] for r in project.conn.execute("SELECT shot_id FROM shots ORDER BY order_number, shot_id")]
+    ids = S.shot_ids(project.conn)
     if shot_id not in ids:
         raise NotFoundError(f"no shot with id {shot_id}", path=project.root)
     ids.remove(shot_id)

@@ -194,12 +194,6 @@ def _require_take(project, take_id: str):
     return t
 
 
-def _take_rows(conn, take_ids: list[str]) -> dict[str, list[dict]]:
-    q = ",".join("?" * len(take_ids))
-    return {"takes": trash._rows(conn, f"SELECT * FROM takes WHERE take_id IN ({q})", take_ids),
-            "fast_takes": trash._rows(conn, f"SELECT * FROM fast_takes WHERE take_id IN ({q})", take_ids)}
-
-
 def _take_label(project, t) -> str:
     kind = "image" if t.storyboard == "image" else "take"
     return f"{kind} {t.take_number:02d} of {_shot_name(project, t.shot_id)}"
@@ -211,7 +205,7 @@ def delete_take(project, take_id: str) -> int:
     t = _require_take(project, take_id)
     conn = project.conn
     ids = TS.with_companions(conn, take_id)
-    rows = _take_rows(conn, ids)
+    rows = TS.take_rows(conn, ids)
     files = [r["file_path"] for r in rows["takes"] if r["file_path"]]
     rec = _history.begin(project, f"Deleted {_take_label(project, t)}", what="takes", shot_ids=[t.shot_id],
                          scope={**_history.shot_takes_scope([t.shot_id]), **trash.new_entry_scope(conn)})
@@ -246,7 +240,7 @@ def replace_take(project, take_id: str, new_file: str | Path, *, companion: str 
     backup_dir = lay.replaced / f"{utc_stamp()}_{take_id}"
     backup_dir.mkdir(parents=True, exist_ok=True)
     ids = TS.with_companions(conn, take_id)
-    (backup_dir / "record.json").write_bytes(orjson.dumps(_take_rows(conn, ids), option=orjson.OPT_INDENT_2))
+    (backup_dir / "record.json").write_bytes(orjson.dumps(TS.take_rows(conn, ids), option=orjson.OPT_INDENT_2))
     rec = _history.begin(project, f"Replaced {_take_label(project, t)}", what="takes", shot_ids=[t.shot_id],
                          scope=_history.shot_takes_scope([t.shot_id]))
     png_note = None

@@ -129,3 +129,8 @@ def delete_shot(conn, shot_id: int, shot_name: str | None, deleted_at: str) -> N
 
 def shot_ids(conn) -> list[int]:
     return [r[0] for r in conn.execute("SELECT shot_id FROM shots ORDER BY order_number, shot_id")]
+
+
+def ids_named(conn, name: str, exclude: int | None = None) -> list[int]:
+    return [r[0] for r in conn.execute("SELECT shot_id FROM shots WHERE shot_name = ? AND shot_id IS NOT ?",
+                                       (name, exclude))]

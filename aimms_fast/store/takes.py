@@ -249,3 +249,25 @@ def set_star(conn, take: "Take", value: int, *, one_per_shot: bool) -> list[str]
     conn.execute("UPDATE takes SET starred = ? WHERE take_id = ?", (value, take.take_id))
     return lost
 
+
+
+def _dict_rows(conn, sql: str, args) -> list[dict]:
+    cur = conn.execute(sql, args)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def take_rows(conn, take_ids: list[str]) -> dict[str, list[dict]]:
+    """The full `takes` and `fast_takes` rows of some takes (what the trash and backups keep)."""
+    import orjson
+    arg = (orjson.dumps(list(take_ids)).decode(),)
+    where = "WHERE take_id IN (SELECT value FROM json_each(?))"
+    return {"takes": _dict_rows(conn, f"SELECT * FROM takes {where}", arg),
+            "fast_takes": _dict_rows(conn, f"SELECT * FROM fast_takes {where}", arg)}
+
+
+def shot_rows(conn, shot_id: int) -> dict[str, list[dict]]:
+    """The full rows of one shot and its takes (what the trash keeps of a deleted shot)."""
+    return {"shots": _dict_rows(conn, "SELECT * FROM shots WHERE shot_id = ?", (shot_id,)),
+            "takes": _dict_rows(conn, "SELECT * FROM takes WHERE shot_id = ?", (shot_id,)),
+            "fast_takes": _dict_rows(conn, "SELECT * FROM fast_takes WHERE shot_id = ?", (shot_id,))}

@@ -1,9 +1,12 @@
-"""Small dialogs: confirm, message/report, text prompt, file and folder pickers.
+"""Small dialogs: confirm, message/report, formatted text (the user guide), job progress, text
+prompt, file and folder pickers.
 
 All are non-blocking: they call back when the user answers (Dear PyGui has no modal loop, and the
 render loop must keep running)."""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -29,6 +32,7 @@ class Dialogs:
         self.open: list[int] = []
         self._closed_at = -1
         self._pending: list[int] = []
+        self._sticky: set[int] = set()   # progress dialogs: closed only by their job ending
 
     def _show_now(self) -> bool:
         # Measured: a modal opened in the same frame as another modal closed is closed at once by
@@ -54,6 +58,7 @@ class Dialogs:
             self._pending = []
 
     def _forget(self, win) -> None:
+        self._sticky.discard(win)
         if win in self.open:
             self.open.remove(win)
         if win in self._pending:
@@ -67,8 +72,11 @@ class Dialogs:
         self._forget(win)
 
     def close_top(self) -> bool:
+        """Escape: close the newest dialog. A job's progress dialog stays (only its Cancel button
+        stops the job); True means the key was used either way."""
         if self.open:
-            self._forget(self.open[-1])
+            if self.open[-1] not in self._sticky:
+                self._forget(self.open[-1])
             return True
         return False
 
@@ -97,14 +105,22 @@ class Dialogs:
         dpg.add_button(label="OK", parent=win, width=100, callback=lambda: self._forget(win))
         return win
 
-    def progress(self, title: str, label: str) -> tuple[int, int]:
-        """A modal progress window (no close button: it closes when its job ends). Being modal, it
-        also keeps the user from changing the project while the job runs."""
-        win = self._window(title, 480, 120)
+    def progress(self, title: str, label: str, on_cancel: Callable[[], None] | None = None
+                 ) -> tuple[int, int, int, int | None]:
+        """A modal progress window: no title-bar close button, Escape leaves it open; it closes when
+        its job ends (the app calls close). Its Cancel button (when `on_cancel` is given) is the one
+        way to stop the job. Being modal, it also keeps the mouse off the project while the job
+        runs. Returns (window, bar, label text, cancel button)."""
+        win = self._window(title, 480, 150 if on_cancel else 120)
         dpg.configure_item(win, no_close=True)
-        dpg.add_text(label, parent=win, wrap=450)
+        self._sticky.add(win)
+        text = dpg.add_text(label, parent=win, wrap=450)
         bar = dpg.add_progress_bar(parent=win, width=-1, default_value=0.0, overlay="starting…")
-        return win, bar
+        button = None
+        if on_cancel is not None:
+            dpg.add_spacer(parent=win, height=4)
+            button = dpg.add_button(parent=win, label="Cancel", width=120, callback=lambda: on_cancel())
+        return win, bar, text, button
 
     def report(self, title: str, text: str, *, width: int = 760, height: int = 480) -> int:
         """Long text (validation reports): read-only, scrollable, copyable."""
@@ -114,6 +130,53 @@ class Dialogs:
         with dpg.group(parent=win, horizontal=True):
             dpg.add_button(label="Copy", width=100, callback=lambda: dpg.set_clipboard_text(text))
             dpg.add_button(label="Close", width=100, callback=lambda: self._forget(win))
+        return win
+
+    def markdown(self, title: str, text: str, *, on_browser: Callable[[], None] | None = None,
+                 width: int = 900, height: int = 660) -> int:
+        """Markdown shown as formatted text (the user guide): headings larger and coloured,
+        bullets, wrapped paragraphs, tables as tables; no raw '#' or '**'. Not modal (it is read
+        beside the app), but Escape closes it like the other dialogs."""
+        vw = dpg.get_viewport_client_width() or 1280
+        vh = dpg.get_viewport_client_height() or 800
+        width, height = min(width, vw - 40), min(height, vh - 60)
+        win = self._window(title, width, height, modal=False)
+        fonts = getattr(self.app, "heading_fonts", {}) or {}
+        accent = (110, 175, 255) if self.app.prefs.theme == "dark" else (20, 90, 200)
+        dim = (160, 165, 175) if self.app.prefs.theme == "dark" else (90, 95, 105)
+        wrap = width - 50
+        with dpg.group(parent=win, horizontal=True):
+            dpg.add_button(label="Close", width=100, callback=lambda: self._forget(win))
+            if on_browser is not None:
+                dpg.add_button(label="Open in the browser", callback=lambda: on_browser())
+        body = dpg.add_child_window(parent=win, border=False, width=-1, height=-1)
+        for b in markdown_blocks(text):
+            if b.kind == "heading":
+                dpg.add_spacer(parent=body, height=10 if b.level > 1 else 2)
+                t = dpg.add_text(b.text, parent=body, color=accent, wrap=wrap)
+                if b.level in fonts:
+                    dpg.bind_item_font(t, fonts[b.level])
+                if b.level <= 2:
+                    dpg.add_separator(parent=body)
+            elif b.kind == "bullet":
+                with dpg.group(parent=body, horizontal=True, horizontal_spacing=4):
+                    dpg.add_spacer(width=12 + 18 * b.level)
+                    dpg.add_text("•", color=accent)
+                    dpg.add_text(b.text, wrap=wrap - 40 - 18 * b.level)
+            elif b.kind == "code":
+                dpg.add_text(b.text, parent=body, color=dim, indent=16)
+            elif b.kind == "table":
+                with dpg.table(parent=body, header_row=True, borders_innerH=True, borders_outerH=True,
+                               borders_innerV=True, borders_outerV=True, policy=dpg.mvTable_SizingStretchProp):
+                    for k, h in enumerate(b.rows[0]):
+                        dpg.add_table_column(label=h, init_width_or_weight=1.0 if k == 0 else 4.0)
+                    for row in b.rows[1:]:
+                        with dpg.table_row():
+                            for cell in row:
+                                dpg.add_text(cell, wrap=0)
+            else:
+                dpg.add_text(b.text, parent=body, wrap=wrap)
+            dpg.add_spacer(parent=body, height=4)
         return win
 
     def prompt(self, title: str, label: str, on_ok: Callable[[str], None], *, default: str = "",
@@ -140,3 +203,84 @@ class Dialogs:
     def pick_folder(self, title: str, on_folder: Callable[[Path], None], *, start: Path | None = None):
         from aimms_fast.ui import file_dialog
         return file_dialog.pick_folder(self.app, title, on_folder, start=start)
+
+# -- markdown (the user guide) ---------------------------------------------------------------------
+
+@dataclass
+class Block:
+    kind: str                       # heading | para | bullet | code | table
+    text: str = ""
+    level: int = 0                  # heading 1..6; bullet nesting 0..
+    rows: list[list[str]] = field(default_factory=list)   # table: header row first
+
+
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
+_EM = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
+_CODE = re.compile(r"`([^`]+)`")
+_BULLET = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$")
+
+
+def inline(text: str) -> str:
+    """Markdown inline markup to plain text: links keep their words, **bold**, *em* and `code`
+    lose their markers (Dear PyGui draws one style per text item)."""
+    text = _LINK.sub(r"\1", text)
+    text = _CODE.sub(r"\1", text)
+    text = _BOLD.sub(lambda m: m.group(1) or m.group(2), text)
+    text = _EM.sub(r"\1", text)
+    return text.replace("\\|", "|")
+
+
+def markdown_blocks(md: str) -> list[Block]:
+    """The block structure of a markdown document (the subset the user guide uses: ATX headings,
+    paragraphs, bullets, fenced code, pipe tables)."""
+    out: list[Block] = []
+    para: list[str] = []
+    lines = md.splitlines()
+
+    def flush():
+        if para:
+            out.append(Block("para", inline(" ".join(p.strip() for p in para))))
+            para.clear()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        s = line.strip()
+        if s.startswith("```"):
+            flush()
+            code = []
+            i += 1
+            while i < len(lines) and not lines[i].strip().startswith("```"):
+                code.append(lines[i])
+                i += 1
+            out.append(Block("code", "\n".join(code)))
+        elif not s:
+            flush()
+        elif s.startswith("#") and s.lstrip("#").startswith(" "):
+            flush()
+            level = len(s) - len(s.lstrip("#"))
+            out.append(Block("heading", inline(s.lstrip("#").strip()), level=min(level, 6)))
+        elif s.startswith("|"):
+            flush()
+            rows = []
+            while i < len(lines) and lines[i].strip().startswith("|"):
+                cells = [c.strip() for c in re.split(r"(?<!\\)\|", lines[i].strip().strip("|"))]
+                if not all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+                    rows.append([inline(c) for c in cells])
+                i += 1
+            out.append(Block("table", rows=rows))
+            continue
+        elif _BULLET.match(line):
+            flush()
+            m = _BULLET.match(line)
+            item = [m.group(2)]
+            while i + 1 < len(lines) and lines[i + 1].strip() and not _BULLET.match(lines[i + 1]) \
+                    and lines[i + 1].startswith("  "):
+                i += 1
+                item.append(lines[i].strip())
+            out.append(Block("bullet", inline(" ".join(item)), level=len(m.group(1)) // 2))
+        else:
+            para.append(line)
+        i += 1
+    flush()
+    return out
