@@ -28,6 +28,8 @@ SEQUENCES = ("shots", "deleted_shots", "fast_trash")
 
 Scope = dict  # table -> (where_sql, args) | None (all rows)
 Changes = dict  # table -> list[[key, before_row | None, after_row | None]]
+# Oldest steps beyond this are forgotten (their files are where the rows say, nothing to clean up).
+KEEP = 1000
 
 
 def ids_in(column: str, ids) -> tuple[str, tuple]:
@@ -110,16 +112,21 @@ def write_side(conn, changes: Changes, side: int) -> None:
             continue
         key = KEYS[table]
         have = current(conn, table, [c[0] for c in rows])
-        for k, *images in rows:
-            row = images[side - 1]
-            cols = list(row)
-            if have.get(k) is not None:
-                sets = ", ".join(f"[{c}] = ?" for c in cols if c != key)
-                conn.execute(f"UPDATE [{table}] SET {sets} WHERE [{key}] = ?",
-                             [row[c] for c in cols if c != key] + [k])
+        updates: dict[tuple, list] = {}
+        inserts: dict[tuple, list] = {}
+        for c in rows:
+            row = c[side]
+            cols = tuple(row)
+            if have.get(c[0]) is not None:
+                updates.setdefault(cols, []).append([row[k] for k in cols if k != key] + [c[0]])
             else:
-                conn.execute(f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) "
-                             f"VALUES ({', '.join('?' * len(cols))})", [row[c] for c in cols])
+                inserts.setdefault(cols, []).append([row[k] for k in cols])
+        for cols, vals in updates.items():  # executemany: a reorder undo rewrites ~20K rows
+            sets = ", ".join(f"[{k}] = ?" for k in cols if k != key)
+            conn.executemany(f"UPDATE [{table}] SET {sets} WHERE [{key}] = ?", vals)
+        for cols, vals in inserts.items():
+            conn.executemany(f"INSERT INTO [{table}] ({', '.join(f'[{k}]' for k in cols)}) "
+                             f"VALUES ({', '.join('?' * len(cols))})", vals)
 
 
 def mismatches(conn, changes: Changes, side: int) -> list[str]:
@@ -155,11 +162,13 @@ def decode(blob: bytes) -> Changes:
 
 
 def add_entry(conn, *, label: str, what: str, shot_ids, changes: Changes, files: list[dict]) -> int:
-    """A new undoable action; the redo part (undone entries) is dropped. Caller's transaction."""
+    """A new undoable action; the redo part (undone entries) is dropped, and steps older than the
+    newest KEEP. Caller's transaction."""
     conn.execute("DELETE FROM fast_history WHERE undone = 1")
     cur = conn.execute("INSERT INTO fast_history(at, label, what, shot_ids, changes, files) VALUES (?,?,?,?,?,?)",
                        (utc_now(), label, what, orjson.dumps(sorted({int(s) for s in shot_ids})).decode(),
                         encode(changes), orjson.dumps(files).decode()))
+    conn.execute("DELETE FROM fast_history WHERE id <= ?", (cur.lastrowid - KEEP,))
     return cur.lastrowid
 
 
