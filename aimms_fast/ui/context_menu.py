@@ -96,9 +96,8 @@ def toggle_star(app, take_id: str, shot_id: int | None = None) -> str | None:
     ops.takes.toggle_star where it exists (its label is the toast), else star_take."""
     from aimms_fast.ops import takes as ops_takes
     from aimms_fast.store.takes import get_take
-    if app.project is None or app.readonly:
-        app.toast("the project is read-only")
-        return None
+    if app.project is None:
+        return None      # read-only projects: the op refuses with a message that says why
     fn = getattr(ops_takes, "toggle_star", None)
     if fn is not None:
         res = app.run_op(lambda: fn(app.project, take_id), title="Could not star")
@@ -120,7 +119,7 @@ def toggle_star(app, take_id: str, shot_id: int | None = None) -> str | None:
         t = get_take(app.project.conn, take_id)
         sid = t.shot_id if t else None
     app.notify("takes", [sid] if sid is not None else None)
-    app.toast(label)
+    # app.run_op has already said it: "<label> · Ctrl+Z to undo"
     return label
 
 
