@@ -5,6 +5,11 @@ Loop discipline (see ../shared/DESIGN.md, Dear PyGui):
 - workers (thumbnail processes) never call Dear PyGui: their events are drained once per frame
   within a time budget, and textures are built within another;
 - the window paints first (a frame is rendered before the project is opened);
+- no callback can end the app: every callback Dear PyGui queues, every key, deferred call and page
+  or window tick runs under `guard`, which logs the traceback (the project's logs/aimms.log, or
+  stderr without a project), shows the error and lets the next frame render;
+- a long job runs on its own thread and its own project connection (ui/background.py Job); while
+  a job that changes the project runs, every other change is refused with a message;
 - when nothing is pending and nobody touches mouse or keyboard, the loop blocks in GLFW's
   glfwWaitEventsTimeout (Dear PyGui's bundled GLFW, called through ctypes) and renders ~2 frames/s;
   the first input event wakes it at once and it runs at up to 60 frames/s again. Measured: an idle
@@ -12,8 +17,9 @@ Loop discipline (see ../shared/DESIGN.md, Dear PyGui):
 """
 from __future__ import annotations
 
+import inspect
+import logging
 import statistics
-import subprocess
 import sys
 import time
 import traceback
@@ -39,6 +45,26 @@ URGENT_BUILD_BUDGET_S = 0.008  # cards on screen without their picture
 SWEEP_DELAY_S = 1.5            # after opening: the first screen's thumbnails are asked for first
 STATUS_H = 26
 
+log = logging.getLogger(__name__)
+
+
+class _ProjectLogBridge(logging.Handler):
+    """Records of the `aimms_fast` loggers go to the open project's log file (logs/), or to stderr
+    while no project is open: what the UI swallows is always written down somewhere."""
+
+    def __init__(self, app: "App"):
+        super().__init__(logging.INFO)
+        self.app = app
+        self._stderr = logging.StreamHandler(sys.stderr)
+        self._stderr.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        p = self.app.project
+        if p is not None:
+            p.log.handle(record)
+        if p is None or record.levelno >= logging.ERROR:
+            self._stderr.handle(record)
+
 
 def _event_waiter() -> Callable[[float], None] | None:
     """glfwWaitEventsTimeout from the GLFW inside Dear PyGui's extension (its symbols are exported;
@@ -53,6 +79,19 @@ def _event_waiter() -> Callable[[float], None] | None:
     fn.argtypes = [ctypes.c_double]
     fn.restype = None
     return fn
+
+
+def _heading_fonts() -> dict[int, int]:
+    """Larger sizes of the UI font for headings (Help > User guide), level -> font. Made at start:
+    fonts join Dear PyGui's atlas before the first frame."""
+    path = T.find_font()
+    if path is None:
+        return {}
+    out = {}
+    with dpg.font_registry():
+        for level, scale in ((1, 1.6), (2, 1.3), (3, 1.12)):
+            out[level] = dpg.add_font(str(path), round(T.BASE_FONT_PX * scale))
+    return out
 
 
 def _key_names() -> dict[int, str]:
@@ -102,13 +141,18 @@ class App:
         self._started = False
         self._current = None
         self._deferred: list[Callable[[], None]] = []
-        self._jobs: list[_Job] = []
+        self._jobs: list = []                # ui/background.py Job, oldest first
         self._sweep_at: float | None = None
         self._status_at = 0.0
         self._toast_until = 0.0
+        self._note = ""                      # quiet status line ("Nothing to undo"), until _note_until
+        self._note_until = 0.0
+        self.counts = None                   # store/stats.py ProjectCounts for the status bar
+        self._log_bridge = _ProjectLogBridge(self)
+        self._sigs: dict = {}                # callback -> number of arguments it takes
         self._keymap_win = None
         self._key_names: dict[int, str] = {}
-        self.opener: Callable[[Path], None] = _open_in_file_manager
+        self.opener: Callable[[Path], None] = self.open_folder
         self.wait_events: Callable[[float], None] | None = None
         self.idle = False
         self._frame_times: deque[float] = deque(maxlen=60)
@@ -118,12 +162,17 @@ class App:
     # -- start-up --------------------------------------------------------------------------------
     def start(self, project_path: Path | None = None, *, welcome_if_none: bool = True,
               readonly: bool = False) -> "App":
+        pkg = logging.getLogger("aimms_fast")
+        if self._log_bridge not in pkg.handlers:
+            pkg.addHandler(self._log_bridge)
+            pkg.setLevel(logging.WARNING)
         dpg.create_context()
         dpg.configure_app(manual_callback_management=True)
         self._key_names = _key_names()
         self.font = T.load_font()
         if self.font is not None:
             dpg.bind_font(self.font)
+        self.heading_fonts = _heading_fonts()
         dpg.set_global_font_scale(self.prefs.font_scale)
         self.themes = T.build_themes()
         dpg.bind_theme(self.themes[self.prefs.theme])
@@ -177,6 +226,7 @@ class App:
                 # Thumbnail building: done / (done + queued) since the queue was last empty.
                 self._thumb_bar = dpg.add_progress_bar(width=220, show=False)
                 self._toast = dpg.add_text("", color=(255, 200, 90))
+                self._perf = dpg.add_text("", color=(150, 155, 165), show=False)
         self._thumb_peak = 0
 
     def _build_welcome(self) -> None:
@@ -210,12 +260,10 @@ class App:
         from aimms_fast.project import Project
         from aimms_fast.ui.services import MediaServices
         path = Path(path).expanduser()
+        if self.refuse_while_busy("opening another project"):
+            return False
         try:
             project = Project.open(path, readonly=readonly)
-        except AimmsError as e:
-            self.show_error("Could not open the project", e)
-            self._show_welcome(True)
-            return False
         except Exception as e:  # a damaged database must not take the viewer down
             self.show_error("Could not open the project", e)
             self._show_welcome(True)
@@ -243,6 +291,8 @@ class App:
         if self._current is None:
             self.show_page("images")
         self._fill_recent()
+        self.refresh_counts()
+        self.refresh_edit_menu()
         if self.services.problem:
             self.toast(self.services.problem)
         return True
@@ -259,10 +309,12 @@ class App:
             for page in self.pages.values():
                 try:
                     page.on_project(None)
-                except Exception:
-                    traceback.print_exc()
+                except Exception:   # the project closes anyway; the page is rebuilt on the next open
+                    log.exception("the %s page failed to let go of the project", page.title)
             self.project.close()
             self.project = None
+        self.counts = None
+        self.refresh_edit_menu()
         self.textures.attach(None)
         dpg.configure_item(self._banner, show=False)
         self._show_welcome(True)
@@ -379,43 +431,87 @@ class App:
 
     # -- changes -----------------------------------------------------------------------------------
     def run_op(self, fn: Callable, *, changed: tuple | None = None, done: str | None = None,
-               title: str = "That did not work"):
-        """Run a use case from ops/, show its error if it fails, tell the pages what changed."""
+               title: str = "That did not work", mutating: bool = True):
+        """Run a use case from ops/ on the UI thread and connection, show its error if it fails,
+        tell the pages what changed. A change is refused (None, with a message) while a job that
+        changes the project runs. A result with a `label` (ops' StarResult and friends) or a new
+        entry on the undo stack is announced in a toast with the Ctrl+Z hint. UI thread only."""
+        if mutating and self.refuse_while_busy():
+            return None
+        before = self._peek("undo") if mutating else None
         try:
             result = fn()
-        except AimmsError as e:
-            self.show_error(title, e)
-            return None
         except Exception as e:
             self.show_error(title, e)
             return None
         if changed:
             self.notify(*changed)
-        if done:
+        if mutating:
+            after = self._peek("undo")
+            label = getattr(result, "label", None) or (after if after != before else None)
+            self.refresh_edit_menu()
+            if done:
+                self.toast(done)
+            elif label:
+                self.toast(f"{label} · Ctrl+Z to undo")
+        elif done:
             self.toast(done)
         return result
 
     def run_job(self, fn: Callable, *, title: str, label: str, on_done: Callable | None = None,
-                changed: tuple | None = None) -> None:
-        """Run a long use case (archive, export, import, restore) off the UI thread behind a modal
-        progress dialog. `fn(progress)` gets a `progress(done, total)` callback; it must not call
-        Dear PyGui. The result goes to `on_done` on the UI thread; an error is shown."""
-        from aimms_fast.ui.background import BackgroundJob
-        state = [0, 0]
+                changed: tuple | None = None, mutating: bool = True, cancellable: bool = True):
+        """Run a long use case (backup, restore, CSV import, archive, export) off the UI thread
+        behind a modal progress dialog. `fn(progress, cancel, project)` gets `progress(done,
+        total)`, a threading.Event `cancel` and the job's own Project (`project.for_job()`: its
+        own sqlite connection, never the UI's); it must not call Dear PyGui. The dialog closes
+        only when the job ends; its Cancel button sets `cancel` (the use case raises Cancelled and
+        rolls back; the UI then says nothing changed). While a `mutating` job runs every other
+        change is refused. The result goes to `on_done` on the UI thread; an error is shown.
+        Returns the ui.background.Job, or None when refused. UI thread only."""
+        from aimms_fast.ui.background import Job
+        if self.project is None:
+            self.toast("open a project first")
+            return None
+        if self.refuse_while_busy():
+            return None
+        job = Job(fn, self.project, title=title, label=label, mutating=mutating, on_done=on_done,
+                  changed=changed)
+        job.win, job.bar, job.text, job.cancel_button = self.dialogs.progress(
+            title, label, on_cancel=(lambda: self.cancel_job(job)) if cancellable else None)
+        self._jobs.append(job)
+        return job
 
-        def progress(done, total):
-            state[0], state[1] = done, total
-        win, bar = self.dialogs.progress(title, label)
-        self._jobs.append(_Job(BackgroundJob(lambda: fn(progress), name="aimms-job"), state, win, bar,
-                               on_done, changed, f"{title} failed"))
+    def cancel_job(self, job) -> None:
+        """The progress dialog's Cancel button: ask the job to stop at its next batch."""
+        if job.done or job.cancel.is_set():
+            return
+        job.cancel.set()
+        if dpg.does_item_exist(job.text):
+            dpg.set_value(job.text, f"Cancelling {job.title.lower()}: rolling back, nothing will change…")
+        if job.cancel_button is not None and dpg.does_item_exist(job.cancel_button):
+            dpg.configure_item(job.cancel_button, enabled=False, label="Cancelling…")
 
     @property
     def jobs_running(self) -> int:
         return len(self._jobs)
 
+    @property
+    def busy_job(self):
+        """The running job that changes the project (others must wait for it), else None."""
+        return next((j for j in self._jobs if j.mutating), None)
+
+    def refuse_while_busy(self, what: str = "") -> bool:
+        """True (and a message) when a job that changes the project is running. UI thread."""
+        job = self.busy_job
+        if job is None:
+            return False
+        self.status_note(f"{job.title} is running: {what or 'changes'} must wait until it ends "
+                         "(or press Cancel in its window)", seconds=5)
+        return True
+
     def _poll_jobs(self) -> None:
         for job in list(self._jobs):
-            done, total = job.state
+            done, total = job.done_n, job.total
             if dpg.does_item_exist(job.bar):
                 if total:
                     dpg.set_value(job.bar, min(1.0, done / total))
@@ -423,19 +519,28 @@ class App:
                 else:   # a job that cannot count its work: keep the bar moving
                     dpg.set_value(job.bar, (self.frames % 90) / 90)
                     dpg.configure_item(job.bar, overlay="working…")
-            if not job.work.done:
+            if not job.done:
                 continue
             self._jobs.remove(job)
             self.dialogs.close(job.win)
-            if job.work.error is not None:
-                self.show_error(job.error_title, job.work.error)
+            err = job.work.error
+            if job.cancelled:
+                self.toast(f"{job.title} cancelled, nothing changed")
+                self.status_note(f"{job.title} cancelled, nothing changed", seconds=8)
+                continue
+            if err is not None:
+                self.show_error(f"{job.title} failed", err)
+                self.refresh_edit_menu()
                 continue
             if job.changed:
                 self.notify(*job.changed)
+            else:
+                self.refresh_edit_menu()
             if job.on_done is not None:
-                job.on_done(job.work.result)
+                self.guard(f"{job.title}: showing the result", job.on_done, job.work.result)
 
     def notify(self, what: str, shot_ids=None) -> None:
+        """Tell every page and window that shots or takes changed ('shots' | 'takes' | 'all')."""
         for page in self.pages.values():
             try:
                 page.on_data_changed(what, shot_ids)
@@ -448,22 +553,159 @@ class App:
                 w.on_data_changed(what, shot_ids)
             except Exception as e:
                 self.show_error("A window could not reload", e)
+        self.refresh_counts()
+        self.refresh_edit_menu()
 
-    def show_error(self, title: str, err: BaseException) -> None:
+    def undo(self, redo: bool = False):
+        """Ctrl+Z / Ctrl+Shift+Z and the Edit menu: one step of ops/history.py on the UI connection
+        (refused while a job runs). Nothing to undo is a quiet status line, not a dialog. Returns
+        the HistoryEntry, or None. UI thread only."""
+        from aimms_fast.ops import history
+        word = "redo" if redo else "undo"
+        if self.project is None:
+            self.status_note(f"Nothing to {word}: no project is open")
+            return None
+        if self.refuse_while_busy(word.capitalize()):
+            return None
+        try:
+            entry = (history.redo if redo else history.undo)(self.project)
+        except Exception as e:
+            self.show_error(f"Could not {word}", e)
+            self.refresh_edit_menu()
+            return None
+        if entry is None:
+            self.status_note(f"Nothing to {word}")
+            return None
+        self._forget_media(entry.what, entry.shot_ids)
+        self.notify(entry.what, entry.shot_ids)
+        self.toast(f"{'Redone' if redo else 'Undone'}: {entry.label}"
+                   + ("" if redo else " · Ctrl+Shift+Z to redo"))
+        return entry
+
+    def _forget_media(self, what: str, shot_ids) -> None:
+        """Undo/redo may put other bytes at a path the textures and tile states remember (a
+        replaced take's old file comes back): forget those paths so they are read again."""
+        if self.services is not None:
+            self.services.forget_states()
+        if what == "all" or not shot_ids:
+            self.textures.clear()
+            return
+        from aimms_fast.store.takes import takes_for_shot
+        rels = []
+        for sid in shot_ids:
+            for sb in ("image", "video"):
+                rels += [t.file_path for t in takes_for_shot(self.project.conn, int(sid), sb)]
+        self.textures.invalidate(rels)
+
+    def _peek(self, which: str) -> str | None:
+        if self.project is None:
+            return None
+        try:
+            from aimms_fast.ops import history
+            return (history.peek_redo if which == "redo" else history.peek_undo)(self.project)
+        except Exception:
+            log.exception("reading the undo stack for the Edit menu failed; the menu shows "
+                          "plain Undo/Redo and Ctrl+Z still reports what it does")
+            return None
+
+    def refresh_edit_menu(self) -> None:
+        """Edit menu: 'Undo <label>' / 'Redo <label>' from the undo stack. UI thread."""
+        from aimms_fast.ui.menus import set_edit_labels
+        set_edit_labels(self, self._peek("undo"), self._peek("redo"))
+
+    def refresh_counts(self) -> None:
+        from aimms_fast.store.stats import project_counts
+        self.counts = None
+        if self.project is not None:
+            try:
+                self.counts = project_counts(self.project.conn)
+            except Exception:
+                log.exception("counting shots and takes for the status bar failed; the bar "
+                              "leaves the counts out")
+        self._status_at = 0.0
+
+    # -- errors ------------------------------------------------------------------------------------
+    def guard(self, where: str, fn: Callable, *args):
+        """Run one UI callback; an exception is logged and shown, never raised (the app keeps
+        rendering). Returns fn's result, or None when it failed. UI thread."""
+        try:
+            return fn(*args)
+        except Exception as e:
+            self.show_error("Something went wrong", e, where=where)
+            return None
+
+    def _run_callbacks(self, jobs) -> None:
+        """dpg.run_callbacks, one guarded call at a time (one failing callback must not drop the
+        rest of the frame's queue, nor end the app)."""
+        for job in jobs:
+            fn = job[0]
+            if fn is None:
+                continue
+            n = self._sigs.get(fn)
+            if n is None:
+                try:
+                    n = len(inspect.signature(fn).parameters)
+                except (TypeError, ValueError):
+                    n = 0
+                if len(self._sigs) > 4096:   # lambdas made per dialog: don't keep them all
+                    self._sigs.clear()
+                self._sigs[fn] = n
+            self.guard(getattr(fn, "__qualname__", "a callback"), fn, *job[1:1 + n])
+
+    def show_error(self, title: str, err: BaseException, *, where: str | None = None) -> None:
+        """Show an error to the user. AimmsError is the user's to fix (its message says how);
+        anything else is a bug: its traceback goes to the project's log (or stderr)."""
         if isinstance(err, AimmsError):
             text = str(err)
         else:
             text = f"{type(err).__name__}: {err}"
-            traceback.print_exception(err, file=sys.stderr)
             if self.project is not None:
-                self.project.log.error("viewer: %s: %s", title, text)
+                self.project.log.error("viewer: %s%s: %s", title, f" ({where})" if where else "", text,
+                                       exc_info=(type(err), err, err.__traceback__))
+                text += f"\n\nThe details are in {self.project.layout.log_file}. The app keeps running."
+            else:
+                traceback.print_exception(err, file=sys.stderr)
+                text += "\n\nThe details were written to the terminal (stderr). The app keeps running."
         self.errors.append(f"{title}: {text}")
         if self._started:
-            self.dialogs.message(title, text)
+            try:
+                self.dialogs.message(title, text, height=220)
+            except Exception:
+                traceback.print_exc()   # the dialog itself failed: the terminal still has it
 
     def toast(self, text: str, seconds: float = 4.0) -> None:
         dpg.set_value(self._toast, text)
         self._toast_until = time.monotonic() + seconds
+
+    def status_note(self, text: str, seconds: float = 4.0) -> None:
+        """A quiet line in the status bar ("Nothing to undo"): no dialog, no sound."""
+        self._note = text
+        self._note_until = time.monotonic() + seconds
+        self._status_at = 0.0
+        if self._started:
+            self._update_status()
+
+    def open_folder(self, path: Path) -> bool:
+        """Show a folder in the desktop's file manager (ui/desktop.py fallbacks); says so when
+        no way exists. UI thread."""
+        from aimms_fast.ui import desktop
+        r = desktop.open_folder(Path(path), file_manager=self.prefs.file_manager)
+        self._say_opened(r)
+        return r.ok
+
+    def open_file(self, path: Path) -> bool:
+        """Open a file in the desktop's program for it (ui/desktop.py fallbacks). UI thread."""
+        from aimms_fast.ui import desktop
+        r = desktop.open_file(Path(path), file_manager=self.prefs.file_manager)
+        self._say_opened(r)
+        return r.ok
+
+    def _say_opened(self, r) -> None:
+        if r.ok:
+            self.toast(r.message)
+        else:
+            self.errors.append(f"{r.title}: {r.message}")
+            self.dialogs.message(r.title, r.message, width=600, height=240)
 
     def register_text_input(self, tag) -> None:
         self._text_inputs.add(tag)
@@ -496,15 +738,29 @@ class App:
     def handle_key(self, name: str, *, ctrl: bool = False, shift: bool = False, alt: bool = False) -> str | None:
         """Dispatch a chord (also what tests call). Returns the action taken, if any.
 
-        Order: global chords (Ctrl/F-keys, also while typing); then the focused floating window,
-        which owns every key while it has focus (unhandled keys stop there: they must never move
-        a selection hidden behind it); an open dialog swallows plain keys; then the page."""
+        Order: an open (modal) dialog swallows every key but Escape, F1 and F11 (Escape closes
+        it, except a job's progress dialog); global chords (Ctrl/F-keys, also while typing); then
+        the focused floating window, which owns every key while it has focus (unhandled keys stop
+        there: they must never move a selection hidden behind it); then the page. While a job
+        that changes the project runs, a key whose action would change it is refused."""
         chord = K.chord_of(name, ctrl=ctrl, shift=shift, alt=alt)
         typing = self._typing()
+        if self.dialogs.any_open:
+            action = K.lookup("global", chord)
+            if action in ("escape", "keymap", "fullscreen"):
+                self.action(action)
+                return action
+            if not typing and self.busy_job is not None:
+                # The job's progress dialog is up: say why a change key does nothing.
+                ctx = self._key_target()
+                wanted = action or (K.lookup(ctx.key_context, chord) if ctx is not None else None)
+                if wanted:
+                    self._allowed(wanted)
+            return None
         win = self.focused_window()
         if win is not None and not typing and (ctrl or name == "Escape"):
             action = K.lookup(win.key_context, chord)   # a window's own Ctrl chords win over global ones
-            if action and win.on_action(action):
+            if action and self._allowed(action) and win.on_action(action):
                 return action
         action = K.lookup("global", chord)
         if action and (ctrl or name.startswith("F") and len(name) > 1 or name == "Escape" or not typing):
@@ -514,17 +770,28 @@ class App:
             return None
         if win is not None:
             action = K.lookup(win.key_context, chord)
-            if action and win.on_action(action):
+            if action and self._allowed(action) and win.on_action(action):
                 return action
-            return None
-        if self.dialogs.any_open:
             return None
         page = self._current
         if page is not None and page.key_context:
             action = K.lookup(page.key_context, chord)
-            if action and page.on_action(action):
+            if action and self._allowed(action) and page.on_action(action):
                 return action
         return None
+
+    def _key_target(self):
+        """What plain keys go to now: the focused floating window, else the page."""
+        win = self.focused_window()
+        if win is not None:
+            return win
+        page = self._current
+        return page if page is not None and page.key_context else None
+
+    def _allowed(self, action: str) -> bool:
+        """False (with a message) for an action that changes the project while a job does."""
+        from aimms_fast.ui.menus import changes_project
+        return not (changes_project(action) and self.refuse_while_busy())
 
     def add_window(self, w) -> None:
         """Register a floating window (ui/floating.py): it gets keys while focused, ticks, tiles
@@ -543,14 +810,15 @@ class App:
         return w if w is not None and w.key_context == "shot" else None
 
     def action(self, action: str) -> None:
-        """Menu items and global shortcuts end up here."""
+        """Menu items and global shortcuts end up here (refused while a job changes the project,
+        when they would change it too)."""
         from aimms_fast.ui import menus
+        if not self._allowed(action):
+            return
         try:
             menus.do_action(self, action)
-        except AimmsError as e:
-            self.show_error("That did not work", e)
         except Exception as e:
-            self.show_error("That did not work", e)
+            self.show_error("That did not work", e, where=f"action {action}")
 
     def toggle_keymap(self) -> None:
         if self._keymap_win is not None and dpg.does_item_exist(self._keymap_win):
@@ -577,19 +845,12 @@ class App:
         t0 = time.perf_counter()
         jobs = dpg.get_callback_queue()
         if jobs:
-            dpg.run_callbacks(jobs)
-        self.dialogs.flush()
+            self._run_callbacks(jobs)
+        self.guard("showing dialogs", self.dialogs.flush)
         while self._deferred:
             fn = self._deferred.pop(0)
-            try:
-                fn()
-            except Exception as e:
-                self.show_error("Unexpected error", e)
-        try:
-            busy = self._tick()
-        except Exception as e:  # one bad frame must not end the session
-            busy = False
-            self.show_error("Unexpected error", e)
+            self.guard("a deferred call", fn)
+        busy = self.guard("the frame's work", self._tick)   # one bad frame must not end the session
         self.last_python_s = time.perf_counter() - t0
         dpg.render_dearpygui_frame()
         self.frames += 1
@@ -638,7 +899,7 @@ class App:
             busy = self.services.sweep_tick() or self.services.pending(urgent_only=True) > 0
         page = self._current
         if page is not None and self.project is not None:
-            busy = page.tick() or busy
+            busy = self.guard(f"the {page.title} page", page.tick) or busy
         for sid, w in list(self.shot_windows.items()):
             if not w.alive:
                 del self.shot_windows[sid]
@@ -646,7 +907,7 @@ class App:
             if not w.alive:
                 self.windows.remove(w)
                 continue
-            busy = w.tick() or busy
+            busy = self.guard("a window", w.tick) or busy
         urgent = self.textures.urgent_ready()
         left = self.textures.pump(URGENT_BUILD_BUDGET_S if urgent else BUILD_BUDGET_S)
         busy = busy or left > 0
@@ -660,29 +921,54 @@ class App:
         return busy
 
     def _update_status(self) -> None:
+        """The status bar in the user's words ("1,234 takes · building thumbnails 40 %"); the
+        engineering figures (textures, ms/frame) only with the performance overlay on."""
+        now = time.monotonic()
+        note = self._note if now < self._note_until else ""
+        perf = ""
         if self.project is None:
-            dpg.set_value(self._status, "No project open")
+            parts = ["No project open"]
             dpg.configure_item(self._thumb_bar, show=False)
-            return
-        st = self.textures.stats
-        parts = [self.project.name]
-        if self.project.readonly:
-            parts.append("READ-ONLY")
-        parts.append(f"textures {st.tiles} tiles / {st.resident_bytes / 2**20:.0f} MB")
-        n = self.services.pending() if self.services is not None else 0
-        if n:
-            parts.append(f"building {n} thumbnails")
-        self._thumb_peak = max(self._thumb_peak, n) if n else 0
-        dpg.configure_item(self._thumb_bar, show=bool(n))
-        if n:
-            done = self._thumb_peak - n
-            dpg.set_value(self._thumb_bar, done / self._thumb_peak)
-            dpg.configure_item(self._thumb_bar, overlay=f"thumbnails {done:,} / {self._thumb_peak:,}")
-        if self.idle:
-            parts.append("idle")
-        elif self._frame_times:
-            parts.append(f"{statistics.median(self._frame_times) * 1000:.0f} ms/frame")
+        else:
+            parts = [self.project.name]
+            if self.project.readonly:
+                parts.append("read-only")
+            c = self.counts
+            if c is not None:
+                parts.append(f"{c.shots:,} shot{'s' * (c.shots != 1)}")
+                parts.append(f"{c.takes:,} take{'s' * (c.takes != 1)}")
+            job = self._jobs[0] if self._jobs else None
+            if job is not None:
+                pct = f" {100 * job.done_n // job.total} %" if job.total else ""
+                parts.append(f"{job.title.lower()} running{pct}")
+            n = self.services.pending() if self.services is not None else 0
+            self._thumb_peak = max(self._thumb_peak, n) if n else 0
+            dpg.configure_item(self._thumb_bar, show=bool(n))
+            if n:
+                done = self._thumb_peak - n
+                parts.append(f"building thumbnails {100 * done // self._thumb_peak} %")
+                dpg.set_value(self._thumb_bar, done / self._thumb_peak)
+                dpg.configure_item(self._thumb_bar, overlay=f"thumbnails {done:,} / {self._thumb_peak:,}")
+            if self.prefs.show_perf_overlay:
+                st = self.textures.stats
+                perf = f"textures {st.tiles} tiles / {st.resident_bytes / 2**20:.0f} MB"
+                if self.idle:
+                    perf += "  ·  idle"
+                elif self._frame_times:
+                    perf += f"  ·  {statistics.median(self._frame_times) * 1000:.0f} ms/frame"
+        if note:
+            parts.append(note)
         dpg.set_value(self._status, "  ·  ".join(parts))
+        dpg.set_value(self._perf, perf)
+        dpg.configure_item(self._perf, show=bool(perf))
+
+    def set_perf_overlay(self, on: bool) -> None:
+        """View > Show Performance Overlay: texture and frame-time figures in the status bar."""
+        self.prefs.show_perf_overlay = bool(on)
+        self.save_prefs()
+        from aimms_fast.ui.menus import sync_view_checks
+        sync_view_checks(self)
+        self._status_at = 0.0
 
     # -- tests, tour, bench -----------------------------------------------------------------------------
     def settle(self, frames: int = 3) -> None:
@@ -720,19 +1006,14 @@ class App:
     def shutdown(self) -> None:
         if not self._started:
             return
+        for job in self._jobs:            # daemon threads: ask them to roll back, briefly wait
+            job.cancel.set()
+        for job in self._jobs:
+            job.wait(5.0)
         self.close_project()
         self._started = False
         dpg.destroy_context()
-
-
-def _open_in_file_manager(path: Path) -> None:
-    """Open a folder in the desktop's file manager without waiting for it."""
-    if sys.platform.startswith("win"):
-        subprocess.Popen(["explorer", str(path)])
-    elif sys.platform == "darwin":
-        subprocess.Popen(["open", str(path)])
-    else:
-        subprocess.Popen(["xdg-open", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        logging.getLogger("aimms_fast").removeHandler(self._log_bridge)
 
 
 def run_viewer(project_path: Path | None = None, *, readonly: bool = False) -> int:
@@ -740,12 +1021,3 @@ def run_viewer(project_path: Path | None = None, *, readonly: bool = False) -> i
     app.start(project_path, readonly=readonly)
     app.run()
     return 0
-
-
-class _Job:
-    """A long use case running off the UI thread, with its progress dialog."""
-    __slots__ = ("work", "state", "win", "bar", "on_done", "changed", "error_title")
-
-    def __init__(self, work, state, win, bar, on_done, changed, error_title):
-        self.work, self.state, self.win, self.bar = work, state, win, bar
-        self.on_done, self.changed, self.error_title = on_done, changed, error_title

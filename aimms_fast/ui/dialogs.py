@@ -204,6 +204,7 @@ class Dialogs:
         from aimms_fast.ui import file_dialog
         return file_dialog.pick_folder(self.app, title, on_folder, start=start)
 
+
 # -- markdown (the user guide) ---------------------------------------------------------------------
 
 @dataclass

@@ -1,15 +1,35 @@
-"""Menu bar (File, Project, View, Help), the F1 keyboard map window and the actions both trigger.
+"""Menu bar (File, Edit, Project, View, Help), the F1 keyboard map window and the actions both
+trigger.
 
 Every action is a name from keys.py or a menu-only name; `do_action(app, name)` is the one place
-that runs them, so menu items, shortcuts and tests take the same path."""
+that runs them, so menu items, shortcuts and tests take the same path. `changes_project(name)`
+says which actions must wait while a job changes the project (the app refuses them)."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import dearpygui.dearpygui as dpg
 
 from aimms_fast.errors import AimmsError
 from aimms_fast.ui import keys as K
+
+log = logging.getLogger(__name__)
+
+# Actions that only look, move a selection, play or change the view: allowed while a job changes
+# the project. Everything else (star, delete, edit, undo, import, restore, open another project…)
+# is refused until the job ends. An allow-list, so that a new action is safe until listed here.
+_SAFE = {"keymap", "escape", "fullscreen", "about", "guide", "guide_browser", "info", "refresh",
+         "build_thumbs", "perf_overlay", "open", "play", "pause", "first", "last", "loop", "search",
+         "close", "mute", "compare_add", "tournament", "cutpoints", "in", "out", "clear_in",
+         "clear_out", "sync"}
+_SAFE_PREFIXES = ("page:", "theme:", "font:", "card:", "move:", "frame:", "shuttle:", "step:",
+                  "second:", "zoom:", "solo:", "mode:", "shot:", "take:")
+
+
+def changes_project(action: str) -> bool:
+    """True for an action that writes to the project (refused while a job does)."""
+    return not (action in _SAFE or action.startswith(_SAFE_PREFIXES))
 
 
 def _chord(action: str) -> str:
@@ -19,8 +39,8 @@ def _chord(action: str) -> str:
     return ""
 
 
-def _item(app, label: str, action: str):
-    return dpg.add_menu_item(label=label, shortcut=_chord(action), callback=lambda: app.action(action))
+def _item(app, label: str, action: str, **kw):
+    return dpg.add_menu_item(label=label, shortcut=_chord(action), callback=lambda: app.action(action), **kw)
 
 
 def build_menus(app) -> None:
@@ -41,9 +61,11 @@ def build_menus(app) -> None:
             dpg.add_separator()
             _item(app, "Close Project", "close_project")
             _item(app, "Quit", "quit")
+        with dpg.menu(label="Edit"):
+            app._undo_item = _item(app, "Undo", "undo", enabled=False)
+            app._redo_item = _item(app, "Redo", "redo", enabled=False)
         with dpg.menu(label="Project"):
             _item(app, "Add Shot…", "add_shot")
-            _item(app, "Undo Last Delete", "undo")
             _item(app, "Build Missing Thumbnails", "build_thumbs")
             _item(app, "Refresh", "refresh")
             _item(app, "Open Project Folder", "open_folder")
@@ -62,10 +84,39 @@ def build_menus(app) -> None:
                 _item(app, "Larger", "font:+")
                 _item(app, "Smaller", "font:-")
                 _item(app, "Reset", "font:1")
+            dpg.add_separator()
+            app._perf_item = dpg.add_menu_item(label="Show Performance Overlay", check=True,
+                                               default_value=app.prefs.show_perf_overlay,
+                                               callback=lambda s, a: app.set_perf_overlay(a))
         with dpg.menu(label="Help"):
             _item(app, "Keyboard Map", "keymap")
             _item(app, "User Guide", "guide")
+            _item(app, "User Guide in the Browser", "guide_browser")
             _item(app, "About", "about")
+
+
+def set_edit_labels(app, undo: str | None, redo: str | None) -> None:
+    """Edit menu items say what Ctrl+Z / Ctrl+Shift+Z would do ("Undo Starred take 03 of …")."""
+    for item, word, label in ((getattr(app, "_undo_item", None), "Undo", undo),
+                              (getattr(app, "_redo_item", None), "Redo", redo)):
+        if item is not None and dpg.does_item_exist(item):
+            text = f"{word} {label}" if label else f"{word} (nothing to {word.lower()})"
+            dpg.configure_item(item, label=_clip(text, 70), enabled=bool(label))
+
+
+def edit_labels(app) -> tuple[str, str]:
+    """The Edit menu's two labels as shown (tests read them)."""
+    return dpg.get_item_label(app._undo_item), dpg.get_item_label(app._redo_item)
+
+
+def sync_view_checks(app) -> None:
+    item = getattr(app, "_perf_item", None)
+    if item is not None and dpg.does_item_exist(item):
+        dpg.set_value(item, app.prefs.show_perf_overlay)
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n - 1] + "…"
 
 
 def fill_recent_menu(app) -> None:
@@ -138,13 +189,26 @@ def do_action(app, action: str) -> None:
         app.dialogs.message("About aimms_fast", f"aimms_fast {__version__}\nA fast storyboard manager for AIMMS 1.0 "
                                                "projects (Dear PyGui, PyAV, SQLite).")
     elif action == "guide":
-        guide = Path(__file__).resolve().parents[2] / "docs" / "user-guide.md"
-        text = guide.read_text(encoding="utf-8") if guide.exists() else "docs/user-guide.md is not installed."
-        app.dialogs.report("User guide", text, width=860, height=620)
+        guide = _guide_path()
+        if not guide.exists():
+            app.dialogs.message("User guide", f"The user guide is not installed ({guide} is missing).")
+            return
+        app.dialogs.markdown("User guide", guide.read_text(encoding="utf-8"),
+                             on_browser=lambda: app.open_file(guide))
+    elif action == "guide_browser":
+        app.open_file(_guide_path())
+    elif action == "perf_overlay":
+        app.set_perf_overlay(not app.prefs.show_perf_overlay)
+    elif action in ("undo", "redo"):
+        app.undo(redo=action == "redo")
     elif app.project is None:
         app.toast("open a project first")
     else:
         _project_action(app, action)
+
+
+def _guide_path() -> Path:
+    return Path(__file__).resolve().parents[2] / "docs" / "user-guide.md"
 
 
 def _start_dir(app) -> Path:
@@ -162,7 +226,8 @@ def _project_action(app, action: str) -> None:
             try:
                 app.services.tiles.refresh()
             except Exception:
-                pass
+                log.exception("F5: re-reading the thumbnail index failed; the pages reload anyway "
+                              "and the workers rebuild what is missing")
             app.services.forget_states()
         app.textures.clear()
         page = app.current_page
@@ -175,15 +240,13 @@ def _project_action(app, action: str) -> None:
     elif action == "open_folder":
         app.opener(p.root)
     elif action == "info":
-        c = p.conn
-        n = lambda sql: c.execute(sql).fetchone()[0]
-        shots = n("SELECT COUNT(*) FROM shots")
-        images = n("SELECT COUNT(*) FROM takes WHERE take_type='base_image'")
-        videos = n("SELECT COUNT(*) FROM takes WHERE take_type='final_video'")
-        assets = n("SELECT COUNT(*) FROM assets")
-        text = (f"{p.name}\n{p.root}\n\n{shots} shots, {images} image takes, {videos} video takes, "
-                f"{assets} assets\n" + (f"\nREAD-ONLY: {p.readonly_reason}" if p.readonly else ""))
-        app.dialogs.message("Project info", text, height=230)
+        from aimms_fast.store.stats import project_counts
+        c = project_counts(p.conn)
+        text = (f"{p.name}\n{p.root}\n\n{c.shots:,} shots in {c.sections:,} sections\n"
+                f"{c.image_takes:,} image takes, {c.video_takes:,} video takes "
+                f"({c.placeholders:,} placeholders, {c.starred_videos:,} starred videos)\n"
+                f"{c.assets:,} assets" + (f"\n\nREAD-ONLY: {p.readonly_reason}" if p.readonly else ""))
+        app.dialogs.message("Project info", text, height=250)
     elif action == "build_thumbs":
         if app.services is not None and app.services.tiles is not None:
             app.services.begin_sweep()
@@ -192,7 +255,7 @@ def _project_action(app, action: str) -> None:
             app.toast(app.services.problem if app.services and app.services.problem else "no thumbnail cache")
     elif action == "export_csv":
         from aimms_fast.ops.csv_io import export_csv
-        out = app.run_op(lambda: export_csv(p), title="Export failed")
+        out = app.run_op(lambda: export_csv(p), title="Export failed", mutating=False)
         if out:
             app.dialogs.message("CSV exported", "\n".join(f"{o['table']}: {o['rows']} rows -> {o['path']}"
                                                           for o in out), height=220)
@@ -202,13 +265,13 @@ def _project_action(app, action: str) -> None:
                                start=p.layout.csv)
     elif action == "backup":
         from aimms_fast.ops.backup import backup_database
-        app.run_job(lambda progress: backup_database(p, progress=progress), title="Backup",
-                    label="Copying data/shots.db with SQLite's online backup…",
+        app.run_job(lambda progress, cancel, jp: backup_database(jp, progress=progress, cancel=cancel),
+                    title="Backup", label="Copying data/shots.db with SQLite's online backup…",
                     on_done=lambda out: app.toast(f"database backed up to {out}"))
     elif action == "save":
         from aimms_fast.ops.backup import save_project
-        app.run_job(lambda progress: save_project(p), title="Save",
-                    label="Writing the .aimms file of every shot, take and asset…",
+        app.run_job(lambda progress, cancel, jp: save_project(jp, progress=progress, cancel=cancel),
+                    title="Save", label="Writing the .aimms file of every shot, take and asset…",
                     on_done=lambda out: app.toast(f"saved {out}"))
     elif action == "restore":
         app.dialogs.pick_files("Restore from a .aimms save", [".aimms"], lambda f: _restore(app, f[0]),
@@ -219,11 +282,6 @@ def _project_action(app, action: str) -> None:
     elif action == "export_starred":
         app.dialogs.pick_folder("Export starred takes into…", lambda d: _export_starred(app, d),
                                 start=p.root.resolve().parent)
-    elif action == "undo":
-        from aimms_fast.ops.trash import undo
-        r = app.run_op(lambda: undo(p), changed=("all",), title="Nothing undone")
-        if r:
-            app.toast(f"restored {r['kind']} {r['label']}")
     elif action == "add_shot":
         from aimms_fast.ui.shots import edit_dialog
         edit_dialog(app, [])
@@ -237,7 +295,7 @@ def import_csv_flow(app, path: Path) -> None:
     """Check the whole file first and show the report; import only on confirmation."""
     from aimms_fast.ops.csv_io import import_csv
     p = app.project
-    report = app.run_op(lambda: import_csv(p, path, dry_run=True), title="Import failed")
+    report = app.run_op(lambda: import_csv(p, path, dry_run=True), title="Import failed", mutating=False)
     if report is None:
         return
     text = _report_text(report)
@@ -246,7 +304,8 @@ def import_csv_flow(app, path: Path) -> None:
         return
 
     def go():
-        app.run_job(lambda progress: import_csv(p, path, progress=progress), title="Import CSV",
+        app.run_job(lambda progress, cancel, jp: import_csv(jp, path, progress=progress, cancel=cancel),
+                    title="Import CSV",
                     label=f"Importing {report.rows} shots from {path.name}…", changed=("all",),
                     on_done=lambda done: app.dialogs.report(f"Imported {done.imported} shots",
                                                             _report_text(done)))
@@ -279,7 +338,8 @@ def _restore(app, save: Path) -> None:
                                                             default=str).decode())
 
     def go():
-        app.run_job(lambda progress: restore_project(app.project, save), title="Restore",
+        app.run_job(lambda progress, cancel, jp: restore_project(jp, save, progress=progress, cancel=cancel),
+                    title="Restore",
                     label=f"Rebuilding shots and takes from {save.name}…", changed=("all",), on_done=done)
     app.dialogs.confirm("Restore", f"Replace all shots and takes with the save {save.name}? "
                         "The current database is backed up first; no media file is touched.", go, yes="Restore")
@@ -287,7 +347,8 @@ def _restore(app, save: Path) -> None:
 
 def _archive(app, dest: Path) -> None:
     from aimms_fast.ops.backup import archive_project
-    app.run_job(lambda progress: archive_project(app.project, dest, progress=progress), title="Archive",
+    app.run_job(lambda progress, cancel, jp: archive_project(jp, dest, progress=progress, cancel=cancel),
+                title="Archive",
                 label=f"Zipping the project into {dest}…",
                 on_done=lambda r: app.dialogs.message("Archive written", "\n".join(
                     f"{k}: {v}" for k, v in r.items()), height=240))
@@ -295,7 +356,7 @@ def _archive(app, dest: Path) -> None:
 
 def _export_starred(app, dest: Path) -> None:
     from aimms_fast.ops.backup import export_starred
-    app.run_job(lambda progress: export_starred(app.project, dest, progress=progress),
+    app.run_job(lambda progress, cancel, jp: export_starred(jp, dest, progress=progress, cancel=cancel),
                 title="Export starred takes", label=f"Copying starred takes into {dest}…",
                 on_done=lambda r: app.dialogs.message("Starred takes exported", "\n".join(
                     f"{k}: {v}" for k, v in r.items() if not isinstance(v, list)), height=240))

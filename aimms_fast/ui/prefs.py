@@ -1,6 +1,7 @@
 """Viewer preferences (per user, not per project): font scale, theme, card size, texture budget,
-recent projects. Stored as JSON in the user's config folder; a broken file falls back to defaults
-so the viewer always starts. No Dear PyGui here (the CLI and tests read it too)."""
+recent projects, the file manager for "Open folder", the performance overlay. Stored as JSON in
+the user's config folder; a broken file falls back to defaults so the viewer always starts. No
+Dear PyGui here (the CLI and tests read it too)."""
 from __future__ import annotations
 
 import os
@@ -33,6 +34,8 @@ class Prefs:
         "order_number", "shot_name", "section", "description", "location", "time_of_day"])
     search_columns: list[str] = field(default_factory=lambda: [
         "shot_name", "section", "description", "image_prompt", "video_prompt", "dialogue", "location"])
+    file_manager: str = ""                # "Open folder" fallback after xdg-open and gio (e.g. "thunar")
+    show_perf_overlay: bool = False       # texture and frame-time figures in the status bar
 
     # -- persistence ---------------------------------------------------------------------------
     @classmethod
@@ -68,6 +71,8 @@ class Prefs:
         self.card_width = int(min(520, max(120, self.card_width or 240)))
         self.texture_budget_mb = int(min(4096, max(16, self.texture_budget_mb or 160)))
         self.recent = [str(r) for r in (self.recent or []) if isinstance(r, str)][:MAX_RECENT]
+        self.file_manager = self.file_manager.strip() if isinstance(self.file_manager, str) else ""
+        self.show_perf_overlay = bool(self.show_perf_overlay)
 
     # -- recent projects ---------------------------------------------------------------------
     def add_recent(self, path: Path) -> None:

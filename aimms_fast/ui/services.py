@@ -3,11 +3,15 @@ metadata readers. No Dear PyGui here: the app calls these on its own thread and 
 once per frame within a time budget (workers run in other processes and never touch the UI).
 
 Each engine part is optional at run time: if it cannot be imported or fails to start, the viewer
-still opens the project and says why previews are missing (`self.problem`)."""
+still opens the project and says why previews are missing (`self.problem`). What is swallowed here
+is logged (the project's log) with the reason it is safe to go on."""
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -26,6 +30,7 @@ class MediaServices:
         self.problem: str | None = None
         self._pool = None
         self._pool_failed = False
+        self._pending_failed = False
         self._workers = workers
         self._allow_pool = start_pool and not project.readonly
         self._last_request: tuple = ()
@@ -33,7 +38,7 @@ class MediaServices:
         # state() on the cache costs an index query plus a stat; the grid asks every frame, so
         # states are cached here and forgotten when workers report on a path (or on refresh).
         self._states: dict[str, str] = {}
-        self._sweep = None     # cursor over every take, while the background sweep is queueing
+        self._sweep = None     # store.stats.sweep_paths generator (own connection) while queueing
         self.swept = 0
         try:
             from aimms_fast.cache.tiles import TileCache
@@ -41,6 +46,8 @@ class MediaServices:
         except ImportError as e:
             self.problem = f"thumbnail cache not available ({e})"
         except Exception as e:  # a damaged cache must not stop the project from opening
+            log.exception("the thumbnail cache could not be opened; the project opens without "
+                          "previews")
             self.problem = f"thumbnail cache could not be opened ({e})"
 
     # -- tile states ---------------------------------------------------------------------------
@@ -52,6 +59,8 @@ class MediaServices:
             try:
                 st = self.tiles.state(rel)
             except Exception:
+                log.exception("tile state of %s could not be read; the card shows 'no preview' "
+                              "until a refresh", rel)
                 st = "failed"
             self._states[rel] = st
         return st
@@ -65,6 +74,8 @@ class MediaServices:
             try:
                 self._states.update(self.tiles.states(unknown))
             except Exception:
+                log.exception("tile states of %d paths could not be read; those cards show 'no "
+                              "preview' until a refresh", len(unknown))
                 self._states.update(dict.fromkeys(unknown, "failed"))
         return {r: self._states[r] for r in rels}
 
@@ -81,6 +92,7 @@ class MediaServices:
         try:
             return self.tiles.reason(rel)
         except Exception as e:
+            log.exception("the reason %s failed could not be read; its text is shown instead", rel)
             return str(e)
 
     # -- requests ------------------------------------------------------------------------------
@@ -91,6 +103,8 @@ class MediaServices:
             from aimms_fast.cache.pool import ThumbnailPool
             self._pool = ThumbnailPool(self.project.root, self.project.layout.cache, workers=self._workers)
         except Exception as e:
+            log.exception("thumbnail workers could not start; the viewer runs without building "
+                          "new thumbnails")
             self._pool_failed = True
             self.problem = f"thumbnail workers could not start ({e})"
         return self._pool
@@ -117,6 +131,7 @@ class MediaServices:
             if need_a:
                 pool.request(need_a, priority=1)
         except Exception as e:
+            log.exception("asking the workers for thumbnails failed; the next scroll asks again")
             self.problem = f"thumbnail request failed ({e})"
 
     def begin_sweep(self) -> None:
@@ -124,32 +139,53 @@ class MediaServices:
         and filmstrip ready before the user scrolls to it). Queued a slice per frame by
         sweep_tick; the workers' dispatcher, not this thread, skips what the cache already has
         (a cache check here costs ~20 us a take: 0.4 s of UI time at 21K takes)."""
+        from aimms_fast.store.stats import sweep_paths
         if self.project.readonly or self.tiles is None:
             return
-        # Index order (fast_takes_page): no sort, so the first slice comes at once.
-        self._sweep = self.project.conn.execute(
-            "SELECT t.file_path FROM fast_takes f JOIN takes t USING (take_id) "
-            "WHERE f.storyboard IN ('image', 'video') AND t.take_type IN ('base_image', 'final_video') "
-            "AND f.placeholder = 0 ORDER BY f.storyboard, f.shot_order, f.shot_id, f.take_number")
+        self._end_sweep()
+        # Its own connection and snapshot: a restore or import on another connection can neither
+        # cut it short nor be held up by it.
+        self._sweep = sweep_paths(self.project.layout.db)
         self.swept = 0
+
+    def _end_sweep(self) -> None:
+        if self._sweep is not None:
+            self._sweep.close()      # closes the sweep's connection
+            self._sweep = None
+
+    @property
+    def sweeping(self) -> bool:
+        """The background sweep still has takes to queue."""
+        return self._sweep is not None
 
     def sweep_tick(self, n: int = 500) -> bool:
         """Queue the next slice of the sweep; False when there is nothing left to queue."""
         if self._sweep is None:
             return False
         pool = self._ensure_pool()
-        rows = self._sweep.fetchmany(n) if pool is not None else []
-        if not rows:
-            self._sweep = None
+        rels = None
+        if pool is not None:
+            try:
+                rels = next(self._sweep)
+            except StopIteration:
+                rels = None
+            except Exception:
+                log.exception("the thumbnail sweep could not read the take list; on-screen "
+                              "thumbnails are still built as cards are shown")
+                rels = None
+        if not rels:
+            self._end_sweep()
             return False
         from aimms_fast.cache.pool import BACKGROUND
         try:
-            pool.request([r[0] for r in rows], priority=BACKGROUND)
+            pool.request(rels, priority=BACKGROUND)
         except Exception as e:
+            log.exception("queueing the thumbnail sweep failed; on-screen thumbnails are still "
+                          "asked for as cards are shown")
             self.problem = f"thumbnail request failed ({e})"
-            self._sweep = None
+            self._end_sweep()
             return False
-        self.swept += len(rows)
+        self.swept += len(rels)
         return True
 
     def drain(self, budget_s: float = 0.002) -> list[TileEvent]:
@@ -162,6 +198,8 @@ class MediaServices:
                 try:
                     got = pool.drain(max_events=100)
                 except Exception as e:
+                    log.exception("the thumbnail workers stopped; the viewer goes on without "
+                                  "building new thumbnails")
                     self.problem = f"thumbnail workers stopped ({e})"
                     self._pool = None
                     self._pool_failed = True
@@ -173,7 +211,7 @@ class MediaServices:
             try:
                 self.tiles.refresh()
             except Exception:
-                pass
+                log.exception("re-reading the tile index failed; the next worker event retries")
             self.forget_states(e.rel_path for e in out)
         return out
 
@@ -189,6 +227,8 @@ class MediaServices:
         try:
             self.tiles.refresh()
         except Exception:
+            log.exception("re-reading the other instance's tile index failed; retried in %.0f s",
+                          interval)
             return False
         self._states = {k: v for k, v in self._states.items() if v == "ready"}
         return True
@@ -197,6 +237,9 @@ class MediaServices:
         try:
             return self._pool.pending(urgent_only=urgent_only) if self._pool is not None else 0
         except Exception:
+            if not self._pending_failed:   # asked every frame: say it once
+                self._pending_failed = True
+                log.exception("the workers' queue length could not be read; shown as 0 (display only)")
             return 0
 
     @property
@@ -204,9 +247,11 @@ class MediaServices:
         return self._pool is not None
 
     def close(self) -> None:
+        self._end_sweep()
         if self._pool is not None:
             try:
                 self._pool.close()
             except Exception:
-                pass
+                log.exception("stopping the thumbnail workers failed; they are daemon processes "
+                              "and end with the app")
             self._pool = None

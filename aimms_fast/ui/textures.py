@@ -17,6 +17,7 @@ marks the page as used. Pages unused this frame may be evicted; listeners regist
 """
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 import dearpygui.dearpygui as dpg
+
+log = logging.getLogger(__name__)
 
 MAX_PAGE_TILES = 8          # posters per atlas page at most (a page is sized to what the frame's budget allows)
 BYTES_PER_PIXEL = 16 + 4    # float32 RGBA CPU copy kept by Dear PyGui + the GL texture
@@ -231,6 +234,8 @@ class TextureBank:
         try:
             states = self._states(self._queue)
         except Exception:
+            log.exception("tile states of %d queued thumbnails could not be read; they stay grey "
+                          "this frame and are asked for again", len(self._queue))
             states = {}
         # stale pixels beat a grey box while the rebuild runs
         queue = [r for r in self._queue if states.get(r) in ("ready", "stale") and r not in self._unreadable]
@@ -257,6 +262,8 @@ class TextureBank:
         try:
             tiles = self._source.posters(rels) or {}
         except Exception:
+            log.exception("%d thumbnails could not be read from the cache (first: %s); they are "
+                          "marked unreadable until the workers report on them again", len(rels), rels[0])
             tiles = {}
         # Index says ready but the page file could not be read (cache deleted or rebuilt under
         # us): don't retry every frame; workers' next report on the path clears it.
@@ -295,6 +302,8 @@ class TextureBank:
                 return None       # not built yet: ask again after the workers report
             got = self._source.filmstrip(rel)
         except Exception:
+            log.exception("the filmstrip of %s could not be read; the card shows its poster "
+                          "instead of scrubbing", rel)
             got = None
         if not got:
             self._strip_fail.add(rel)

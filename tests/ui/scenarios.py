@@ -483,7 +483,7 @@ def long_jobs(project, out, args):
     release, finish = threading.Event(), threading.Event()
     results = []
 
-    def slow(progress):
+    def slow(progress, cancel, project):
         progress(3, 10)
         release.wait(30)
         progress(10, 10)
