@@ -33,7 +33,7 @@ from aimms_fast.project.config import write_json_atomic
 from aimms_fast.project.recovery import PARTIAL_SUFFIX, STAGED_SUFFIX
 from aimms_fast.store import aimms_schema as A
 from aimms_fast.store.db import backup_to, transaction, utc_now, utc_stamp
-from aimms_fast.store.takes import refresh_shot_order, sync_fast_takes
+from aimms_fast.store.takes import clear_project_rows, insert_rows, refresh_shot_order, sync_fast_takes
 
 Progress = Callable[[int, int], None] | None
 
@@ -202,15 +202,6 @@ def _fit_rows(rows: list[dict], columns: list[str], table: str, warnings: list[s
     return [{k: v for k, v in r.items() if k in keep} for r in rows]
 
 
-def _insert(conn, table: str, rows: list[dict]) -> None:
-    by_cols: dict[tuple, list] = {}
-    for r in rows:
-        by_cols.setdefault(tuple(r), []).append(tuple(r.values()))
-    for cols, values in by_cols.items():
-        conn.executemany(f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) "
-                         f"VALUES ({', '.join('?' * len(cols))})", values)
-
-
 def media_files(layout) -> list[str]:
     """Project-relative paths of every file under media/ (and the older assets/ folder).
     Plain os.walk and string joins: pathlib per file costs seconds on a 21K-take project."""
@@ -293,14 +284,11 @@ def restore_project(project, save_path: str | Path, *, progress: Progress = None
                         scope={t: None for t in ("shots", "takes", "fast_takes", "assets", "deleted_shots",
                                                  "fast_trash")})
     with transaction(project.db):
-        conn.execute("DELETE FROM fast_takes")
-        conn.execute("DELETE FROM takes")
-        conn.execute("DELETE FROM shots")
-        conn.execute("DELETE FROM assets")
+        clear_project_rows(conn)
         check_cancel(cancel, "restore")
         for k, (table, rows) in enumerate((("shots", shots), ("takes", takes), ("fast_takes", fast),
                                            ("assets", assets)), start=2):
-            _insert(conn, table, rows)
+            insert_rows(conn, table, rows)
             check_cancel(cancel, "restore")
             tick(k)
         rebuilt = sync_fast_takes(conn, sizes=size_of)

@@ -271,3 +271,21 @@ def shot_rows(conn, shot_id: int) -> dict[str, list[dict]]:
     return {"shots": _dict_rows(conn, "SELECT * FROM shots WHERE shot_id = ?", (shot_id,)),
             "takes": _dict_rows(conn, "SELECT * FROM takes WHERE shot_id = ?", (shot_id,)),
             "fast_takes": _dict_rows(conn, "SELECT * FROM fast_takes WHERE shot_id = ?", (shot_id,))}
+
+
+def clear_project_rows(conn) -> None:
+    """Delete every shot, take and asset row (restore swaps them for a save's; caller's transaction)."""
+    for table in ("fast_takes", "takes", "shots", "assets"):
+        conn.execute(f"DELETE FROM [{table}]")
+
+
+def insert_rows(conn, table: str, rows: list[dict]) -> None:
+    """Insert row dicts as they are (restore), grouped by their column sets for executemany."""
+    if table not in ("shots", "takes", "fast_takes", "assets"):
+        raise ValueError(f"insert_rows: not a project table: {table}")
+    by_cols: dict[tuple, list] = {}
+    for r in rows:
+        by_cols.setdefault(tuple(r), []).append(tuple(r.values()))
+    for cols, values in by_cols.items():
+        conn.executemany(f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) "
+                         f"VALUES ({', '.join('?' * len(cols))})", values)
