@@ -548,24 +548,27 @@ class CardGrid:
             if self.on_context:
                 self.on_context(hit[0])
 
-    def index_at_screen(self, x: float, y: float) -> int | None:
-        """Card under a viewport point (drops from the desktop land where the mouse is)."""
-        if not dpg.does_item_exist(self.dl) or not dpg.is_item_shown(self.scroll):
+    def _visible_rect(self) -> tuple[float, float, float, float] | None:
+        """The grid's visible area in viewport pixels (a child window has no rect_min of its own:
+        the drawlist's, shifted by the scroll)."""
+        if not dpg.does_item_exist(self.dl) or not dpg.is_item_visible(self.dl):
             return None
-        x0, y0 = dpg.get_item_rect_min(self.scroll)
-        x1, y1 = dpg.get_item_rect_max(self.scroll)
-        if not (x0 <= x <= x1 and y0 <= y <= y1):
+        dx, dy = dpg.get_item_rect_min(self.dl)
+        w, h = dpg.get_item_rect_size(self.scroll)
+        sy = dpg.get_y_scroll(self.scroll)
+        return dx, dy + sy, dx + w, dy + sy + h
+
+    def index_at_screen(self, x: float, y: float) -> int | None:
+        """Card under a viewport point (drops from the desktop land where the pointer is)."""
+        if not self.contains_screen(x, y):
             return None
         dx, dy = dpg.get_item_rect_min(self.dl)
         hit = self.index_at(x - dx, y - dy)
         return hit[0] if hit is not None else None
 
     def contains_screen(self, x: float, y: float) -> bool:
-        if not dpg.does_item_exist(self.scroll) or not dpg.is_item_visible(self.scroll):
-            return False
-        x0, y0 = dpg.get_item_rect_min(self.scroll)
-        x1, y1 = dpg.get_item_rect_max(self.scroll)
-        return x0 <= x <= x1 and y0 <= y <= y1
+        r = self._visible_rect()
+        return r is not None and r[0] <= x <= r[2] and r[1] <= y <= r[3]
 
     def _on_double(self, *_):
         hit = self._hit_mouse()

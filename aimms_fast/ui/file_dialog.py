@@ -179,6 +179,13 @@ def shortcuts(app) -> list[tuple[str, Path]]:
     comfy = getattr(getattr(app, "prefs", None), "comfyui_output", "") or prefs.comfyui_output
     if comfy:
         out.append(("ComfyUI output", Path(comfy).expanduser()))
+    if app is not None and app.project is not None:
+        try:     # AIMMS keeps a per-project ComfyUI output folder in meta
+            proj_comfy = (app.project.meta() or {}).get("comfyui_output_path")
+        except Exception:  # a damaged meta table must not stop a file picker
+            proj_comfy = None
+        if proj_comfy:
+            out.append(("ComfyUI output (project)", Path(str(proj_comfy)).expanduser()))
     for r in prefs.recent:
         out.append((f"Recent: {Path(r).name or r}", Path(r)))
     seen, uniq = set(), []
@@ -800,3 +807,184 @@ def _size(n: int) -> str:
             return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
         n /= 1024
     return str(n)
+
+
+# -- files dropped from the desktop ------------------------------------------------------------------
+#
+# Dear PyGui 2.x has no API for drops from other applications (DearPyGui issue #243: "not at the
+# moment"), but the GLFW 3.3 it bundles exports glfwSetDropCallback and implements XDND (X11),
+# OLE drops (Windows) and Cocoa drags: we install a callback through ctypes on the viewport's
+# GLFW window, as ui/app.py does for glfwWaitEventsTimeout. The callback runs inside Dear PyGui's
+# event polling (render_dearpygui_frame or the idle wait), where no Dear PyGui call is allowed: it
+# only queues the paths and the pointer position; a watcher ticked by the app hands them to the
+# shot window or storyboard card under the pointer on the next frame.
+
+@dataclass
+class Drop:
+    paths: list[Path]
+    x: float                 # viewport pixels, where the pointer was when the files were dropped
+    y: float
+
+
+class DropReceiver:
+    """Owns the GLFW drop callback (UI thread) and the queue it fills."""
+
+    def __init__(self):
+        import ctypes
+        self.queue: list[Drop] = []
+        self._lock = threading.Lock()
+        self.window = None
+        self.error: str | None = None
+        try:
+            from dearpygui import _dearpygui
+            lib = ctypes.CDLL(_dearpygui.__file__)
+            lib.glfwGetCurrentContext.restype = ctypes.c_void_p
+            self._proto = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_char_p))
+            lib.glfwSetDropCallback.restype = ctypes.c_void_p
+            lib.glfwSetDropCallback.argtypes = [ctypes.c_void_p, self._proto]
+            lib.glfwGetCursorPos.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_double),
+                                             ctypes.POINTER(ctypes.c_double)]
+            self._lib = lib
+        except (OSError, AttributeError, ImportError) as e:
+            self.error = f"this Dear PyGui build does not expose GLFW's drop callback ({e})"
+            return
+        self._cb = self._proto(self._on_drop)       # kept alive: GLFW holds only the pointer
+
+    def install(self) -> bool:
+        """Hook the current GLFW window (call on the UI thread after show_viewport)."""
+        if self.error:
+            return False
+        win = self._lib.glfwGetCurrentContext()
+        if not win:
+            self.error = "no GLFW window is current on this thread"
+            return False
+        self.window = win
+        self._lib.glfwSetDropCallback(win, self._cb)
+        return True
+
+    def _on_drop(self, window, count, paths) -> None:
+        import ctypes
+        try:
+            got = [Path(os.fsdecode(paths[i])) for i in range(count)]
+            x, y = ctypes.c_double(), ctypes.c_double()
+            self._lib.glfwGetCursorPos(window, ctypes.byref(x), ctypes.byref(y))
+            with self._lock:
+                self.queue.append(Drop(got, x.value, y.value))
+        except Exception:  # never let an exception unwind into GLFW's C event loop
+            import logging
+            logging.getLogger(__name__).exception("reading a file drop failed")
+
+    def take(self) -> list[Drop]:
+        with self._lock:
+            out, self.queue = self.queue, []
+        return out
+
+
+class _DropWatcher:
+    """Registered with app.add_window: each frame, hands queued drops to what is under them."""
+    key_context = ""
+
+    def __init__(self, app, receiver: DropReceiver):
+        self.app, self.receiver, self.alive, self.win = app, receiver, True, None
+        self.handled: list[tuple[str, object, list[str]]] = []     # (where, key, rels added): tests read it
+
+    def tick(self) -> bool:
+        drops = self.receiver.take()
+        for d in drops:
+            try:
+                self.handled.append(deliver_drop(self.app, d))
+            except Exception as e:  # a bad drop says so and the app goes on
+                self.app.show_error("Could not add the dropped files", e)
+        return bool(drops)
+
+    def focused(self) -> bool:
+        return False
+
+    def on_action(self, action: str) -> bool:
+        return False
+
+    def on_tiles(self, events) -> None:
+        pass
+
+    def on_data_changed(self, what: str, shot_ids=None) -> None:
+        pass
+
+    def relayout(self) -> None:
+        pass
+
+    def close(self) -> None:
+        # Closed with the project like every registered window; the next project reinstalls it.
+        self.alive = False
+
+
+def ensure_drop_target(app) -> _DropWatcher | None:
+    """Accept files dropped from the desktop onto cards and take grids (idempotent; UI thread)."""
+    w = getattr(app, "_drop_watcher", None)
+    if w is not None and w.alive and w in app.windows:
+        return w
+    rec = getattr(app, "_drop_receiver", None)
+    if rec is None:
+        rec = DropReceiver()
+        if not rec.install():
+            import logging
+            logging.getLogger(__name__).info("file drops unavailable: %s", rec.error)
+        app._drop_receiver = rec
+    if rec.error:
+        return None
+    w = _DropWatcher(app, rec)
+    app._drop_watcher = w
+    app.add_window(w)
+    return w
+
+
+def deliver_drop(app, drop: Drop) -> tuple[str, object, list[str]]:
+    """Add dropped media to the shot under the pointer: a shot window's take grid first (topmost
+    wins), else the storyboard card under it. Images go to the image storyboard, videos (with a
+    workflow PNG beside them) to the video storyboard. Returns (where, shot_id, take ids)."""
+    from aimms_fast.ops.files import IMAGE_EXTS, VIDEO_EXTS
+    from aimms_fast.ops.takes import add_takes
+    if app.project is None:
+        return ("no project", None, [])
+    if app.readonly:
+        app.toast("the project is read-only: dropped files were not added")
+        return ("read-only", None, [])
+    target = None
+    for w in reversed(app.windows):
+        grid = getattr(w, "grid", None)
+        if getattr(w, "key_context", "") == "shot" and w.alive and grid is not None \
+                and grid.contains_screen(drop.x, drop.y):
+            target = ("shot window", w.shot_id)
+            break
+    page = app.current_page
+    if target is None and page is not None and getattr(page, "grid", None) is not None \
+            and getattr(page, "storyboard", None) in ("image", "video"):
+        i = page.grid.index_at_screen(drop.x, drop.y)
+        if i is not None:
+            target = ("card", page.grid.cards[i].key)
+    if target is None:
+        app.toast("drop files onto a shot's card or a shot window's takes to add them")
+        return ("nowhere", None, [])
+    where, sid = target
+    files = [p for p in drop.paths if p.is_file()]
+    images = [p for p in files if p.suffix.lower() in IMAGE_EXTS and not _is_companion(p, files)]
+    videos = [p for p in files if p.suffix.lower() in VIDEO_EXTS]
+    skipped = len(drop.paths) - len(images) - len(videos) - sum(1 for p in files if _is_companion(p, files))
+    ids: list[str] = []
+    for kind, group in (("image", images), ("video", videos)):
+        if group:
+            got = app.run_op(lambda g=group, k=kind: add_takes(app.project, sid, g, storyboard=k),
+                             title="Could not add the dropped files")
+            ids += got or []
+    if ids:
+        app.notify("takes", [sid])
+        app.toast(f"added {len(ids)} take(s) to shot {sid}" + (f"; {skipped} file(s) were not media" if skipped else ""))
+    elif skipped:
+        app.toast("nothing added: drop image or video files")
+    return (where, sid, ids)
+
+
+def _is_companion(p: Path, files: list[Path]) -> bool:
+    """A .png dropped together with the video of the same name is that video's workflow PNG."""
+    from aimms_fast.ops.files import VIDEO_EXTS
+    return p.suffix.lower() == ".png" and any(
+        f.stem == p.stem and f.suffix.lower() in VIDEO_EXTS and f.parent == p.parent for f in files)

@@ -144,4 +144,6 @@ class SettingsPage(Page):
 # AIMMS meta keys as users read them (unknown keys are shown as they are).
 META_LABELS = {"project_name": "Project name", "author": "Author", "created_date": "Created",
                "schema_version": "AIMMS format version", "app_version": "Made with AIMMS version",
-               "last_modified": "Last changed", "description": "Description"}
+               "last_modified": "Last changed", "description": "Description", "created_at": "Created",
+               "migration_date": "Moved to this format", "project_info": "Project notes",
+               "comfyui_URL": "ComfyUI address", "comfyui_output_path": "ComfyUI output folder (project)"}

@@ -81,6 +81,8 @@ class StoryboardPage(Page):
             self.grid.set_cards([])
             self._stale = False
             return
+        from aimms_fast.ui.file_dialog import ensure_drop_target
+        ensure_drop_target(self.app)        # files dropped from the desktop onto cards add takes
         if self.visible:
             self._load()
 

@@ -3,8 +3,11 @@ the star filter, right-click menus, our file browser, readable themes and Esc in
 Each runs in its own process (tests/ui/conftest.run_scenario) and returns facts as JSON."""
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 from pathlib import Path
+from typing import Callable
 
 from tests.ui.scenarios import (click, item_center, move_mouse, press, rects, scenario, shot, start_app,
                                 wait_tiles)
@@ -295,3 +298,188 @@ def pages_words(project, out, args):
     xi.close()
     app.shutdown()
     return res
+
+
+@scenario
+def pages_drop(project, out, args):
+    """Files dropped from the desktop (a real XDND drag from another X client, as a file manager
+    does it) onto a storyboard card and onto a shot window's take grid become takes of that shot."""
+    import dearpygui.dearpygui as dpg
+    from aimms_fast.store.takes import takes_for_shot
+    from tests.ui.xinput import XInput
+    app = start_app(project)
+    app.show_page("images")
+    g = app.pages["images"].grid
+    wait_tiles(app, g)
+    watcher = app._drop_watcher
+    lib = ctypes.CDLL(__import__("dearpygui._dearpygui", fromlist=["x"]).__file__)
+    lib.glfwGetCurrentContext.restype = ctypes.c_void_p
+    lib.glfwGetX11Window.restype = ctypes.c_ulong
+    lib.glfwGetX11Window.argtypes = [ctypes.c_void_p]
+    target = lib.glfwGetX11Window(lib.glfwGetCurrentContext())
+    src, xi = XdndSource(), XInput()
+    vx, vy = dpg.get_viewport_pos()
+    sid = g.cards[1].key
+    before = len(takes_for_shot(app.project.conn, sid, "image"))
+    cx, cy = _card_centre(g, 1)
+    xi.move(vx + cx, vy + cy)            # the pointer is where the drag ends, as with a real mouse
+    app.settle(2)
+    files = [Path(f) for f in args["files"]]
+    src.drop(target, vx + cx, vy + cy, files, lambda: app.settle(1))
+    app.settle(4)
+    res = {"status_accepted": src.status_accepted, "finished": src.finished,
+           "handled": [[w, k, len(ids)] for w, k, ids in watcher.handled], "card_shot": sid,
+           "images_after": len(takes_for_shot(app.project.conn, sid, "image")) - before,
+           "videos_after": len(takes_for_shot(app.project.conn, sid, "video")),
+           "card_subtitle": g.cards[1].subtitle}
+    res["after_card_drop"] = shot(app, out, "after_card_drop")
+    # Onto a shot window's take grid (over the storyboard: the window wins).
+    w = app.open_shot(g.cards[0].key, "image")
+    app.settle(4)
+    x0, y0, x1, y1 = w.grid._visible_rect()
+    px, py = (x0 + x1) / 2, y1 - 40                  # empty space in the take grid, under the cards
+    xi.move(vx + px, vy + py)
+    app.settle(2)
+    n0 = len(w.takes)
+    src.drop(target, vx + px, vy + py, [Path(args["files"][0])], lambda: app.settle(1))
+    app.settle(4)
+    res["window_handled"] = [[wh, k, len(ids)] for wh, k, ids in watcher.handled[1:]]
+    res["window_takes_added"] = len(w.takes) - n0
+    res["window_shot"] = w.shot_id
+    res["after_window_drop"] = shot(app, out, "after_window_drop")
+    res["errors"] = app.errors
+    src.close()
+    xi.close()
+    app.shutdown()
+    return res
+
+
+# -- a minimal XDND drag source (X11 drag and drop, version 5) through ctypes --------------------------
+# What a file manager does: XdndEnter / XdndPosition / XdndDrop client messages to the target window,
+# then the text/uri-list answer to the target's selection request. The caller renders the app's
+# frames between steps (`pump`).
+
+ClientMessage, SelectionRequest, SelectionNotify = 33, 30, 31
+PropModeReplace = 0
+
+
+class _ClientData(ctypes.Union):
+    _fields_ = [("b", ctypes.c_char * 20), ("s", ctypes.c_short * 10), ("l", ctypes.c_long * 5)]
+
+
+class XClientMessageEvent(ctypes.Structure):
+    _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
+                ("display", ctypes.c_void_p), ("window", ctypes.c_ulong), ("message_type", ctypes.c_ulong),
+                ("format", ctypes.c_int), ("data", _ClientData)]
+
+
+class XSelectionRequestEvent(ctypes.Structure):
+    _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
+                ("display", ctypes.c_void_p), ("owner", ctypes.c_ulong), ("requestor", ctypes.c_ulong),
+                ("selection", ctypes.c_ulong), ("target", ctypes.c_ulong), ("property", ctypes.c_ulong),
+                ("time", ctypes.c_ulong)]
+
+
+class XSelectionEvent(ctypes.Structure):
+    _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
+                ("display", ctypes.c_void_p), ("requestor", ctypes.c_ulong), ("selection", ctypes.c_ulong),
+                ("target", ctypes.c_ulong), ("property", ctypes.c_ulong), ("time", ctypes.c_ulong)]
+
+
+class XEvent(ctypes.Union):
+    _fields_ = [("type", ctypes.c_int), ("xclient", XClientMessageEvent),
+                ("xselectionrequest", XSelectionRequestEvent), ("xselection", XSelectionEvent),
+                ("pad", ctypes.c_long * 24)]
+
+
+class XdndSource:
+    def __init__(self):
+        x = self.x = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
+        x.XOpenDisplay.restype = ctypes.c_void_p
+        x.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        x.XDefaultRootWindow.restype = ctypes.c_ulong
+        x.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+        x.XCreateSimpleWindow.restype = ctypes.c_ulong
+        x.XCreateSimpleWindow.argtypes = [ctypes.c_void_p, ctypes.c_ulong] + [ctypes.c_int] * 2 + \
+            [ctypes.c_uint] * 3 + [ctypes.c_ulong] * 2
+        x.XInternAtom.restype = ctypes.c_ulong
+        x.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+        x.XSetSelectionOwner.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+        x.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long, ctypes.c_void_p]
+        x.XChangeProperty.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                                      ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        x.XPending.argtypes = [ctypes.c_void_p]
+        x.XNextEvent.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        x.XFlush.argtypes = [ctypes.c_void_p]
+        x.XDestroyWindow.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+        x.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        self.dpy = x.XOpenDisplay(None)
+        if not self.dpy:
+            raise RuntimeError("cannot open the X display")
+        self.root = x.XDefaultRootWindow(self.dpy)
+        self.src = x.XCreateSimpleWindow(self.dpy, self.root, 0, 0, 1, 1, 0, 0, 0)
+        self.atom = {n: x.XInternAtom(self.dpy, n.encode(), 0) for n in (
+            "XdndAware", "XdndEnter", "XdndPosition", "XdndStatus", "XdndDrop", "XdndFinished",
+            "XdndSelection", "XdndActionCopy", "text/uri-list")}
+        self.status_accepted: bool | None = None
+        self.finished = False
+        self.data = b""
+
+    def _send(self, target: int, msg: str, l: list[int]) -> None:
+        ev = XEvent()
+        ev.xclient.type = ClientMessage
+        ev.xclient.display = self.dpy
+        ev.xclient.window = target
+        ev.xclient.message_type = self.atom[msg]
+        ev.xclient.format = 32
+        for i, v in enumerate(l):
+            ev.xclient.data.l[i] = v
+        self.x.XSendEvent(self.dpy, target, 0, 0, ctypes.byref(ev))
+        self.x.XFlush(self.dpy)
+
+    def serve(self) -> None:
+        """Answer what the target asked (selection request, status, finished)."""
+        while self.x.XPending(self.dpy):
+            ev = XEvent()
+            self.x.XNextEvent(self.dpy, ctypes.byref(ev))
+            if ev.type == SelectionRequest:
+                r = ev.xselectionrequest
+                self.x.XChangeProperty(self.dpy, r.requestor, r.property, r.target, 8, PropModeReplace,
+                                       self.data, len(self.data))
+                out = XEvent()
+                out.xselection.type = SelectionNotify
+                out.xselection.display = self.dpy
+                out.xselection.requestor = r.requestor
+                out.xselection.selection = r.selection
+                out.xselection.target = r.target
+                out.xselection.property = r.property
+                out.xselection.time = r.time
+                self.x.XSendEvent(self.dpy, r.requestor, 0, 0, ctypes.byref(out))
+                self.x.XFlush(self.dpy)
+            elif ev.type == ClientMessage:
+                if ev.xclient.message_type == self.atom["XdndStatus"]:
+                    self.status_accepted = bool(ev.xclient.data.l[1] & 1)
+                elif ev.xclient.message_type == self.atom["XdndFinished"]:
+                    self.finished = True
+
+    def drop(self, target: int, x_root: int, y_root: int, paths: list[Path], pump: Callable[[], None]) -> None:
+        """Drag `paths` over the target window at root coordinates and drop them there."""
+        self.data = "".join(f"{Path(p).resolve().as_uri()}\r\n" for p in paths).encode()
+        self.x.XSetSelectionOwner(self.dpy, self.atom["XdndSelection"], self.src, 0)
+        self._send(target, "XdndEnter", [self.src, 5 << 24, self.atom["text/uri-list"], 0, 0])
+        pump()
+        self._send(target, "XdndPosition", [self.src, 0, (int(x_root) << 16) | int(y_root), 0,
+                                            self.atom["XdndActionCopy"]])
+        for _ in range(6):
+            pump()
+            self.serve()
+        self._send(target, "XdndDrop", [self.src, 0, 0, 0, 0])
+        for _ in range(12):
+            pump()
+            self.serve()
+
+    def close(self) -> None:
+        if self.dpy:
+            self.x.XDestroyWindow(self.dpy, self.src)
+            self.x.XCloseDisplay(self.dpy)
+            self.dpy = None

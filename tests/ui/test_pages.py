@@ -151,3 +151,24 @@ def test_words_for_users_light_header_labels_and_esc_clears_search(project, tmp_
         assert jargon not in words
     assert "Memory for thumbnails (MB)" in words
     assert "ComfyUI output folder" in words
+
+
+def test_files_dropped_from_the_desktop_become_takes(project, tmp_path):
+    from tests.ui.conftest import make_video
+    src = tmp_path / "desk"
+    a = make_image(src / "dropped one.png", size=(128, 72), color=YELLOW)
+    b = make_image(src / "dropped_two.jpg", size=(128, 72), color=GREEN)
+    v = make_video(src / "render.mp4", color_seed=4)
+    wf = make_image(src / "render.png", size=(160, 90))          # the video's workflow PNG
+    note = src / "notes.txt"
+    note.write_text("not media\n")
+    r = run_scenario("pages_drop", tmp_path, project=project,
+                     args={"files": [str(p) for p in (a, b, v, wf, note)]})
+    assert r["errors"] == []
+    assert r["status_accepted"] is True and r["finished"] is True      # the XDND exchange completed
+    assert r["handled"][0] == ["card", r["card_shot"], 3]
+    assert r["images_after"] == 2                                       # both images, not render.png
+    assert r["videos_after"] == 2                                       # shot 2 had one video; + render.mp4
+    assert r["card_subtitle"].endswith("3 takes")
+    assert r["window_handled"] == [["shot window", r["window_shot"], 1]]
+    assert r["window_takes_added"] == 1
