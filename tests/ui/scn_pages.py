@@ -483,3 +483,23 @@ class XdndSource:
             self.x.XDestroyWindow(self.dpy, self.src)
             self.x.XCloseDisplay(self.dpy)
             self.dpy = None
+
+
+@scenario
+def pages_native_dialog(project, out, args):
+    """A native picker (AIMMS_FILE_DIALOG names it) runs off the UI thread: frames keep coming and
+    the answer arrives on the UI thread through the app's frame loop."""
+    import threading
+    app = start_app(project)
+    got, threads = [], []
+
+    def on_files(files):
+        threads.append(threading.current_thread() is threading.main_thread())
+        got.append([str(f) for f in files])
+    w = app.dialogs.pick_files("Import shots from CSV", [".csv", ".tsv"], on_files, start=Path(args["start"]))
+    f0 = app.frames
+    app.wait_until(lambda: bool(got), timeout=20)
+    res = {"got": got, "frames_while_open": app.frames - f0, "on_ui_thread": threads,
+           "waiter": type(w).__name__, "errors": app.errors}
+    app.shutdown()
+    return res

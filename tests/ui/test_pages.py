@@ -172,3 +172,128 @@ def test_files_dropped_from_the_desktop_become_takes(project, tmp_path):
     assert r["card_subtitle"].endswith("3 takes")
     assert r["window_handled"] == [["shot window", r["window_shot"], 1]]
     assert r["window_takes_added"] == 1
+
+
+# -- native pickers: the portal over a real DBus daemon, zenity/kdialog as real processes -------------
+
+@pytest.fixture
+def session_bus(tmp_path, monkeypatch):
+    """A private dbus-daemon (the machine's own, as a desktop session runs it)."""
+    import shutil
+    import subprocess
+    if not shutil.which("dbus-daemon"):
+        pytest.fail("dbus-daemon is needed for the portal test (apt-get install dbus)")
+    p = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+                         stdout=subprocess.PIPE, text=True)
+    addr = p.stdout.readline().strip()
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", addr)
+    yield addr
+    p.terminate()
+    p.wait(10)
+
+
+def _fake_portal(addr: str, answer: list[str], code: int = 0):
+    """org.freedesktop.portal.Desktop's FileChooser.OpenFile as xdg-desktop-portal answers it:
+    a request handle, then the Request.Response signal on it. Returns (thread, calls seen)."""
+    import threading
+    from jeepney import DBusAddress, HeaderFields, MessageType, message_bus, new_method_return, new_signal
+    from jeepney.io.blocking import open_dbus_connection
+    conn = open_dbus_connection(bus=addr)
+    conn.send_and_get_reply(message_bus.RequestName("org.freedesktop.portal.Desktop"))
+    calls = []
+
+    def serve():
+        while True:
+            msg = conn.receive(timeout=20)
+            f = msg.header.fields
+            if msg.header.message_type == MessageType.method_call and f.get(HeaderFields.member) == "OpenFile":
+                parent, title, opts = msg.body
+                calls.append({"parent": parent, "title": title, "opts": opts, "iface": f.get(HeaderFields.interface)})
+                sender = f[HeaderFields.sender].lstrip(":").replace(".", "_")
+                path = f"/org/freedesktop/portal/desktop/request/{sender}/{opts['handle_token'][1]}"
+                conn.send(new_method_return(msg, "o", (path,)))
+                conn.send(new_signal(DBusAddress(path, interface="org.freedesktop.portal.Request"), "Response",
+                                     "ua{sv}", (code, {"uris": ("as", answer)})))
+                conn.close()
+                return
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return t, calls
+
+
+def test_portal_file_chooser_over_dbus(session_bus, tmp_path):
+    from aimms_fast.ui.file_dialog import filters_for, portal_pick
+    f = tmp_path / "shot list.csv"
+    f.write_text("a\n")
+    t, calls = _fake_portal(session_bus, [f.as_uri()])
+    got = portal_pick("Import shots from CSV", filters_for([".csv", ".tsv"]), multiple=False, directory=False,
+                      start=tmp_path, parent="x11:1a2b")
+    t.join(5)
+    assert got == [f]                                            # file:// URI with a space, decoded
+    c = calls[0]
+    assert c["iface"] == "org.freedesktop.portal.FileChooser" and c["title"] == "Import shots from CSV"
+    assert c["parent"] == "x11:1a2b"
+    assert c["opts"]["multiple"] == ("b", False) and c["opts"]["directory"] == ("b", False)
+    sig, filters = c["opts"]["filters"]
+    assert sig == "a(sa(us))"
+    assert filters[0] == ("CSV files (.csv)", [(0, "*.csv")])
+    assert c["opts"]["current_folder"] == ("ay", bytes(tmp_path) + b"\0")
+
+
+def test_portal_cancel_and_absent_portal(session_bus, tmp_path):
+    from aimms_fast.ui.file_dialog import Unavailable, filters_for, portal_pick
+    t, _ = _fake_portal(session_bus, [], code=1)                  # the user pressed Cancel
+    assert portal_pick("x", filters_for([".png"]), multiple=True, directory=False, start=None) is None
+    t.join(5)
+    # Nobody owns the portal name on this bus: the next backend is tried, nothing hangs.
+    with pytest.raises(Unavailable):
+        portal_pick("x", filters_for([".png"]), multiple=True, directory=True, start=None)
+
+
+@pytest.fixture
+def fake_tools(tmp_path, monkeypatch):
+    """zenity and kdialog stand-ins on PATH: they log their arguments and answer like the real
+    ones (paths on stdout, exit 1 on cancel)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("zenity", "kdialog"):
+        script = bin_dir / tool
+        script.write_text("#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$FAKE_TOOL_LOG\"\n"
+                          "[ -n \"$FAKE_TOOL_CANCEL\" ] && exit 1\nsleep \"${FAKE_TOOL_SLEEP:-0}\"\n"
+                          "printf '%s' \"$FAKE_TOOL_ANSWER\"\n")
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
+    monkeypatch.setenv("FAKE_TOOL_LOG", str(tmp_path / "tool_args.txt"))
+    return tmp_path / "tool_args.txt"
+
+
+def test_zenity_and_kdialog_arguments_and_answers(fake_tools, tmp_path, monkeypatch):
+    from aimms_fast.ui.file_dialog import filters_for, kdialog_args, tool_pick, zenity_args
+    a, b = tmp_path / "a.png", tmp_path / "b c.png"
+    monkeypatch.setenv("FAKE_TOOL_ANSWER", f"{a}\n{b}\n")
+    got = tool_pick(zenity_args("Add image takes", filters_for([".png", ".jpg"]), multiple=True,
+                                directory=False, start=tmp_path))
+    assert got == [a, b]
+    args = fake_tools.read_text().splitlines()
+    assert args[:2] == ["--file-selection", "--title=Add image takes"]
+    assert "--multiple" in args and f"--filename={tmp_path}/" in args
+    assert "--file-filter=Images (.jpg, .png) | *.jpg *.JPG *.png *.PNG" in args
+    tool_pick(kdialog_args("Pick", filters_for([".csv"]), multiple=False, directory=False, start=tmp_path))
+    assert fake_tools.read_text().splitlines() == ["--title", "Pick", "--getopenfilename", str(tmp_path),
+                                                   "*.csv|CSV files (.csv)"]
+    monkeypatch.setenv("FAKE_TOOL_CANCEL", "1")
+    assert tool_pick(zenity_args("x", [], multiple=False, directory=True, start=None)) is None
+
+
+def test_native_picker_answers_on_the_ui_thread(project, tmp_path, fake_tools, monkeypatch):
+    picked = tmp_path / "shots.csv"
+    picked.write_text("shot_name\nA\n")
+    monkeypatch.setenv("FAKE_TOOL_ANSWER", f"{picked}\n")
+    monkeypatch.setenv("AIMMS_FILE_DIALOG", "zenity")
+    monkeypatch.setenv("FAKE_TOOL_SLEEP", "1")          # the user takes a second to pick
+    r = run_scenario("pages_native_dialog", tmp_path, project=project, args={"start": str(tmp_path)})
+    assert r["errors"] == []
+    assert r["frames_while_open"] >= 10                 # the app kept drawing while zenity was up
+    assert r["got"] == [[str(picked)]]
+    assert r["on_ui_thread"] == [True] and r["waiter"] == "_NativePick"
+    assert "--file-filter=CSV files (.csv) | *.csv *.CSV" in fake_tools.read_text().splitlines()
