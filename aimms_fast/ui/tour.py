@@ -1,8 +1,14 @@
 """Scripted tour of the viewer: opens a project, visits every page and the main states, and saves one
 PNG per step (what `aimms demo PATH --screenshots DIR` shows a new user). Runs the real app loop;
-needs an X display (xvfb-run works). The user's own viewer settings are neither used nor changed."""
+needs an X display (xvfb-run works). The user's own viewer settings are neither used nor changed.
+
+Each screenshot shows the finished screen: the pointer is moved off the window first (a card under
+it would show a filmstrip frame and a hover border instead of its poster), then the tour waits
+until every card on screen, on the page and in open shot windows, has its thumbnail."""
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import sys
 from pathlib import Path
@@ -25,6 +31,57 @@ def visible_ready(app, grid) -> bool:
     return True
 
 
+def screen_grids(app) -> list:
+    """The card grids on screen: the current page's and those of open floating windows."""
+    grids = []
+    page = app.current_page
+    if page is not None and getattr(page, "grid", None) is not None:
+        grids.append(page.grid)
+    for w in app.windows:
+        if w.alive and getattr(w, "grid", None) is not None:
+            grids.append(w.grid)
+    return grids
+
+
+def pointer_off_window() -> bool:
+    """Move the X pointer out of the viewport (XTest, on X11): to a screen corner the window does
+    not cover, else onto the status bar. False where there is no X11/XTest (nothing moved)."""
+    import dearpygui.dearpygui as dpg
+    try:
+        x11 = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
+        xtst = ctypes.CDLL(ctypes.util.find_library("Xtst") or "libXtst.so.6")
+    except OSError:
+        return False
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    for fn in (x11.XDefaultScreen, x11.XFlush, x11.XCloseDisplay):
+        fn.argtypes = [ctypes.c_void_p]
+    x11.XDisplayWidth.argtypes = x11.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                                          ctypes.c_ulong]
+    dpy = x11.XOpenDisplay(None)
+    if not dpy:
+        return False
+    try:
+        scr = x11.XDefaultScreen(dpy)
+        sw, sh = x11.XDisplayWidth(dpy, scr), x11.XDisplayHeight(dpy, scr)
+        vx, vy = dpg.get_viewport_pos()
+        vw, vh = dpg.get_viewport_width(), dpg.get_viewport_height()
+        if vx + vw < sw - 2:
+            x, y = sw - 1, sh - 1
+        elif vy + vh < sh - 2:
+            x, y = sw - 1, sh - 1
+        elif vx > 2 or vy > 2:
+            x, y = 0, 0
+        else:      # the window covers the screen: its status bar (no hover effects there)
+            x, y = int(vx + 4), int(vy + vh - 6)
+        xtst.XTestFakeMotionEvent(dpy, -1, int(x), int(y), 0)
+        x11.XFlush(dpy)
+        return True
+    finally:
+        x11.XCloseDisplay(dpy)
+
+
 def run_tour(project_path: Path, out_dir: Path) -> list[Path]:
     """Returns the screenshots written (PNG), in tour order."""
     if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
@@ -38,6 +95,11 @@ def run_tour(project_path: Path, out_dir: Path) -> list[Path]:
     shots: list[Path] = []
 
     def snap(name: str) -> None:
+        pointer_off_window()
+        app.settle(3)                    # the pointer's leave event reaches the grids
+        if app.project is not None:
+            app.wait_until(lambda: all(visible_ready(app, g) for g in screen_grids(app)),
+                           timeout=THUMB_WAIT_S)
         app.settle(3)
         shots.append(app.screenshot(out_dir / f"{len(shots) + 1:02d}_{name}.png"))
 

@@ -390,3 +390,28 @@ def _under(item, root) -> bool:
             return True
         item = dpg.get_item_parent(item)
     return False
+
+
+@scenario
+def tour_finished_screens(project, out, args):
+    """`aimms demo --screenshots`: with the pointer resting where the first card will be, the
+    tour's storyboard screenshots still show every poster (no hover frame, no grey boxes)."""
+    from aimms_fast.ui import app as appmod
+    from aimms_fast.ui import tour
+    from tests.ui.xinput import XInput
+    seen = {}
+    real = appmod.App.screenshot
+
+    def spy(self, path):         # what the screen held when the tour took each picture
+        g = getattr(self.current_page, "grid", None) if self.current_page is not None else None
+        windows = [w for w in self.windows if w.alive and getattr(w, "grid", None) is not None]
+        if g is not None and g.cards and not windows:
+            seen[Path(path).name] = {"rects": [list(g.poster_rect(i)) for i in range(min(4, len(g.cards)))],
+                                     "hover": g.hover, "page": self.current_page.name}
+        return real(self, path)
+    appmod.App.screenshot = spy
+    xi = XInput()
+    xi.move(200, 180)
+    paths = tour.run_tour(Path(project), out / "tour")
+    xi.close()
+    return {"paths": [str(p) for p in paths], "seen": seen}

@@ -156,3 +156,19 @@ def test_status_bar_in_user_words_and_the_guide_formatted(four_shots, tmp_path):
     assert not any("**" in t for t in texts)
     assert "Shots" in texts and r["guide_tables"] >= 1
     assert texts.count("•") >= 5
+
+
+def test_tour_screenshots_show_finished_storyboards(four_shots, tmp_path):
+    from tests.ui.conftest import close_to, region_mean, video_colour
+    r = run_scenario("tour_finished_screens", tmp_path, project=four_shots)
+    names = [p.rsplit("/", 1)[-1] for p in r["paths"]]
+    assert "02_images_storyboard.png" in names and "03_videos_storyboard.png" in names
+    images, videos = r["seen"]["02_images_storyboard.png"], r["seen"]["03_videos_storyboard.png"]
+    assert images["page"] == "images" and videos["page"] == "videos"
+    assert videos["hover"] is None and images["hover"] is None
+    img = pixels(next(p for p in r["paths"] if p.endswith("02_images_storyboard.png")))
+    for i, rect in enumerate(images["rects"]):
+        assert close_to(region_mean(img, rect), (40 * i + 60, 90, 160)), i
+    vid = pixels(next(p for p in r["paths"] if p.endswith("03_videos_storyboard.png")))
+    for i, rect in enumerate(videos["rects"]):
+        assert close_to(region_mean(vid, rect), video_colour(i + 1)), i
