@@ -1,7 +1,10 @@
 """Shot window (AIMMS's "View Media", but non-blocking: several can stay open beside the
-storyboards). All takes of one shot in a grid; star, add, add placeholders, replace, delete (asks;
-undo); the selected take's generation summary, technical facts, workflow PNG status with
-regenerate/validate, notes and rating; copy the prompt; open the file's folder."""
+storyboards). All takes of one shot in a grid (each card: take number, duration, resolution, file;
+hover for the prompt; right click for the take menu; S toggles the selected take's star); star,
+add, add placeholders, replace, delete (asks; undo); the selected take's generation summary,
+technical facts, workflow PNG status with regenerate/validate, notes and rating; copy the prompt;
+open the file's folder. Files dropped from the desktop onto the take grid become takes
+(ui/file_dialog.py). UI thread only."""
 from __future__ import annotations
 
 import json
@@ -205,7 +208,6 @@ class ShotWindow(FloatingWindow):
                 dpg.set_value(item, "")
             dpg.set_value(self.d_head, "No takes yet: add files or placeholders.")
             return
-        p = self.app.project
         dpg.set_value(self.d_head, f"Take {t.take_number:02d}  ·  {t.file_path}")
         state = []
         if t.starred:

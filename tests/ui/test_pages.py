@@ -1,7 +1,6 @@
 """Pages that speak to users (issue 13), driven like a user and checked on screen and in the database."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from tests.ui.conftest import build_project, close_to, make_image, pixels, region_mean, run_scenario
