@@ -122,12 +122,16 @@ class Dialogs:
             button = dpg.add_button(parent=win, label="Cancel", width=120, callback=lambda: on_cancel())
         return win, bar, text, button
 
-    def report(self, title: str, text: str, *, width: int = 760, height: int = 480) -> int:
-        """Long text (validation reports): read-only, scrollable, copyable."""
+    def report(self, title: str, text: str, *, width: int = 760, height: int = 480,
+               actions: list[tuple[str, Callable[[], None]]] = ()) -> int:
+        """Long text (validation reports): read-only, scrollable, copyable. `actions`: extra
+        buttons (label, callback) before Copy; each closes the dialog first."""
         win = self._window(title, width, height)
         dpg.add_input_text(parent=win, default_value=text, multiline=True, readonly=True, width=-1,
                            height=height - 90)
         with dpg.group(parent=win, horizontal=True):
+            for label, fn in actions:
+                dpg.add_button(label=label, callback=lambda s, a, u: (self._forget(win), u()), user_data=fn)
             dpg.add_button(label="Copy", width=100, callback=lambda: dpg.set_clipboard_text(text))
             dpg.add_button(label="Close", width=100, callback=lambda: self._forget(win))
         return win

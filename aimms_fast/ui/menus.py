@@ -299,19 +299,29 @@ def import_csv_flow(app, path: Path) -> None:
     if report is None:
         return
     text = _report_text(report)
-    if not report.ok:
-        app.dialogs.report(f"CSV has problems: nothing imported ({len(report.errors)} errors)", text)
-        return
 
-    def go():
-        app.run_job(lambda progress, cancel, jp: import_csv(jp, path, progress=progress, cancel=cancel),
-                    title="Import CSV",
-                    label=f"Importing {report.rows} shots from {path.name}…", changed=("all",),
+    def go(valid_only: bool = False, n: int = report.rows):
+        app.run_job(lambda progress, cancel, jp: import_csv(jp, path, progress=progress, cancel=cancel,
+                                                            valid_only=valid_only),
+                    title="Import CSV", label=f"Importing {n} shots from {path.name}…", changed=("all",),
                     on_done=lambda done: app.dialogs.report(f"Imported {done.imported} shots",
                                                             _report_text(done)))
+    if not report.ok:
+        # AIMMS users can import just the good rows: offered as an explicit second step (still
+        # one transaction) when the problems are all in rows, not in the file as a whole.
+        valid = app.run_op(lambda: import_csv(p, path, dry_run=True, valid_only=True),
+                           title="Import failed", mutating=False)
+        n = valid.rows - len(valid.skipped_lines) if valid is not None and valid.ok else 0
+        button = f"Import the {n} valid row{'s' * (n != 1)}"
+        actions = [(button, lambda: go(True, n))] if n > 0 else []
+        app.dialogs.report(f"CSV has problems: nothing imported ({len(report.errors)} errors)",
+                           text + (f"\n\n{n} of {report.rows} rows are valid: '{button}' imports only "
+                                   "those (the rows with problems are listed above)." if n else ""),
+                           actions=actions)
+        return
     app.dialogs.confirm("Import CSV", f"{path.name}: {report.rows} rows are valid"
                         + (f" ({len(report.warnings)} warnings)" if report.warnings else "")
-                        + ". Import them as new shots?", go, yes="Import", danger=False)
+                        + ". Import them as new shots?", lambda: go(), yes="Import", danger=False)
 
 
 def _report_text(report) -> str:

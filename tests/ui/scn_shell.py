@@ -415,3 +415,43 @@ def tour_finished_screens(project, out, args):
     paths = tour.run_tour(Path(project), out / "tour")
     xi.close()
     return {"paths": [str(p) for p in paths], "seen": seen}
+
+
+@scenario
+def csv_valid_rows(project, out, args):
+    """A CSV with bad rows: the report offers importing just the valid rows as a second step."""
+    import dearpygui.dearpygui as dpg
+    from aimms_fast.store.shots import list_shots
+    from aimms_fast.ui.menus import import_csv_flow
+    app = start_app(project)
+    app.show_page("shots")
+    app.settle(3)
+    before = [r["shot_name"] for r in list_shots(app.project.conn)]
+    import_csv_flow(app, Path(args["csv"]))
+    app.settle(3)
+    win = app.dialogs.open[-1]
+    res = {"title": dpg.get_item_label(win), "buttons": texts_of_buttons(win),
+           "after_report": [r["shot_name"] for r in list_shots(app.project.conn)] == before}
+    res["report_shot"] = shot(app, out, "report")
+    from tests.ui.xinput import XInput
+    xi = XInput()
+    click(xi, app, *item_center(find_button(win, res["buttons"][0])))     # a real click
+    xi.close()
+    app.wait_until(lambda: not app.jobs_running, timeout=60)
+    app.settle(3)
+    res["added"] = sorted({r["shot_name"] for r in list_shots(app.project.conn)} - set(before))
+    res["done_title"] = dpg.get_item_label(app.dialogs.open[-1]) if app.dialogs.open else None
+    res["edit_undo"] = app._peek("undo")
+    res["errors"] = app.errors
+    app.shutdown()
+    return res
+
+
+def texts_of_buttons(root) -> list[str]:
+    import dearpygui.dearpygui as dpg
+    out = []
+    for child in dpg.get_item_children(root, 1) or []:
+        if dpg.get_item_type(child).endswith("mvButton"):
+            out.append(dpg.get_item_label(child))
+        out += texts_of_buttons(child)
+    return out

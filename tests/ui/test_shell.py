@@ -172,3 +172,16 @@ def test_tour_screenshots_show_finished_storyboards(four_shots, tmp_path):
     vid = pixels(next(p for p in r["paths"] if p.endswith("03_videos_storyboard.png")))
     for i, rect in enumerate(videos["rects"]):
         assert close_to(region_mean(vid, rect), video_colour(i + 1)), i
+
+
+def test_csv_with_bad_rows_offers_to_import_the_valid_ones(four_shots, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("shot_name,order_number\nA_SHOT,1\n,2\nC_SHOT,three\nD_SHOT,4\n", encoding="utf-8")
+    r = run_scenario("csv_valid_rows", tmp_path, project=four_shots, args={"csv": str(bad)})
+    assert r["errors"] == []
+    assert r["title"].startswith("CSV has problems: nothing imported")
+    assert r["buttons"] == ["Import the 2 valid rows", "Copy", "Close"]
+    assert r["after_report"]                                  # nothing imported by the report
+    assert r["added"] == ["A_SHOT", "D_SHOT"]
+    assert r["done_title"] == "Imported 2 shots"
+    assert r["edit_undo"] and "2" in r["edit_undo"]           # one undo step names the import
