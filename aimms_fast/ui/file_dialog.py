@@ -977,7 +977,10 @@ def deliver_drop(app, drop: Drop) -> tuple[str, object, list[str]]:
             ids += got or []
     if ids:
         app.notify("takes", [sid])
-        app.toast(f"added {len(ids)} take(s) to shot {sid}" + (f"; {skipped} file(s) were not media" if skipped else ""))
+        from aimms_fast.store.shots import get_shot
+        name = (get_shot(app.project.conn, sid) or {}).get("shot_name") or f"shot {sid}"
+        app.toast(f"added {len(ids)} take{'s' if len(ids) != 1 else ''} to {name}"
+                  + (f"; {skipped} file(s) were not images or videos" if skipped else ""))
     elif skipped:
         app.toast("nothing added: drop image or video files")
     return (where, sid, ids)
