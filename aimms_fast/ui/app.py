@@ -150,6 +150,7 @@ class App:
         self.counts = None                   # store/stats.py ProjectCounts for the status bar
         self._log_bridge = _ProjectLogBridge(self)
         self._sigs: dict = {}                # callback -> number of arguments it takes
+        self._error_dialogs: dict = {}       # (title, where, type, text) -> its open dialog
         self._keymap_win = None
         self._key_names: dict[int, str] = {}
         self.opener: Callable[[Path], None] = self.open_folder
@@ -404,6 +405,14 @@ class App:
             if w.alive:
                 w.relayout()
 
+    def set_file_manager(self, command: str) -> None:
+        """Settings > File manager: the program "Open folder" falls back to (ui/desktop.py)."""
+        self.prefs.file_manager = command
+        self.prefs.clamp()
+        self.save_prefs()
+        self.toast(f"file manager: {self.prefs.file_manager}" if self.prefs.file_manager
+                   else "file manager cleared: xdg-open and gio only")
+
     def set_texture_budget(self, mb: int) -> None:
         self.prefs.texture_budget_mb = int(mb)
         self.prefs.clamp()
@@ -655,6 +664,10 @@ class App:
     def show_error(self, title: str, err: BaseException, *, where: str | None = None) -> None:
         """Show an error to the user. AimmsError is the user's to fix (its message says how);
         anything else is a bug: its traceback goes to the project's log (or stderr)."""
+        key = (title, where, type(err).__name__, str(err))
+        shown = self._error_dialogs.get(key)
+        if shown is not None and shown in self.dialogs.open:
+            return      # the same failure every frame (a tick): one dialog, one log entry
         if isinstance(err, AimmsError):
             text = str(err)
         else:
@@ -669,7 +682,8 @@ class App:
         self.errors.append(f"{title}: {text}")
         if self._started:
             try:
-                self.dialogs.message(title, text, height=220)
+                self._error_dialogs = {k: w for k, w in self._error_dialogs.items() if w in self.dialogs.open}
+                self._error_dialogs[key] = self.dialogs.message(title, text, height=220)
             except Exception:
                 traceback.print_exc()   # the dialog itself failed: the terminal still has it
 

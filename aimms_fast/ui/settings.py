@@ -51,6 +51,14 @@ class SettingsPage(Page):
                 "ComfyUI output folder", lambda p: self.set_comfyui_output(str(p))))
             dpg.add_text("ComfyUI output folder")
         T.text(app, parent, "A shortcut in every file picker, so new renders are one click away.", "dim", wrap=720)
+        with dpg.group(parent=parent, horizontal=True):
+            self.file_manager = dpg.add_input_text(default_value=prefs.file_manager, width=420,
+                                                   hint="e.g. thunar, nautilus, dolphin", on_enter=True,
+                                                   callback=lambda s, a: app.set_file_manager(a))
+            app.register_text_input(self.file_manager)
+            dpg.add_text("File manager")
+        T.text(app, parent, "Opens folders (Open folder, Reveal in folder) when the desktop's xdg-open and gio "
+                            "are not installed. Press Enter to save.", "dim", wrap=720)
         dpg.add_spacer(parent=parent, height=6)
         T.text(app, parent, "Memory and thumbnails", "heading")
         self.budget = dpg.add_input_int(parent=parent, label="Memory for thumbnails (MB)",

@@ -331,6 +331,16 @@ def callback_guard(project, out, args):
     app.settle(3)
     res["deferred_dialogs"] = [dpg.get_item_label(d) for d in app.dialogs.open]
     press(xi, app, "Escape")
+    # A page whose every frame fails: one dialog and one log entry, not one a frame.
+    real_tick = page.tick
+
+    def broken_tick():
+        raise ValueError("injected failure in every frame")
+    page.tick = broken_tick
+    app.settle(20)
+    page.tick = real_tick
+    res["tick_dialogs"] = [dpg.get_item_label(d) for d in app.dialogs.open]
+    press(xi, app, "Escape")
     frames = app.frames
     app.settle(5)
     res["frames_after_errors"] = app.frames - frames

@@ -130,6 +130,8 @@ def test_no_callback_can_end_the_app(four_shots, tmp_path):
     log = r["log"]
     assert "RuntimeError: injected failure in Copy prompt" in log and "Traceback" in log
     assert "KeyError: 'injected failure for move:+1'" in log and "ZeroDivisionError" in log
+    assert r["tick_dialogs"] == ["Something went wrong"]
+    assert log.count('raise ValueError("injected failure in every frame")') == 1   # one traceback
     # the error dialog is on screen: its box differs from the same box once closed
     img = pixels(r["error_shot"])
     x0, y0, x1, y1 = (int(v) for v in r["dialog_rect"])
@@ -185,3 +187,41 @@ def test_csv_with_bad_rows_offers_to_import_the_valid_ones(four_shots, tmp_path)
     assert r["added"] == ["A_SHOT", "D_SHOT"]
     assert r["done_title"] == "Imported 2 shots"
     assert r["edit_undo"] and "2" in r["edit_undo"]           # one undo step names the import
+
+
+def test_open_folder_falls_back_to_gio_then_the_file_manager_from_settings(tmp_path, monkeypatch):
+    from aimms_fast.ui.desktop import open_file, open_folder
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls.txt"
+
+    def fake(name):
+        exe = bin_dir / name
+        exe.write_text(f"#!/bin/sh\necho {name} \"$@\" >> {calls}\n")
+        exe.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    target = tmp_path / "folder"
+    target.mkdir()
+    r = open_folder(target)
+    assert not r.ok and r.title == "Could not open the folder"
+    assert "xdg-open: not installed" in r.message and "gio: not installed" in r.message
+    assert "Settings" in r.message and r.tried == ["xdg-open", "gio open"]
+    fake("myfm")
+    r = open_folder(target, file_manager="myfm --new-window")
+    assert r.ok and r.command == ["myfm", "--new-window", str(target)]
+    fake("gio")
+    r = open_folder(target, file_manager="myfm")
+    assert r.ok and r.command == ["gio", "open", str(target)]          # gio comes before Settings
+    fake("xdg-open")
+    doc = tmp_path / "guide.md"
+    doc.write_text("# guide\n")
+    r = open_file(doc)
+    assert r.ok and r.command == ["xdg-open", str(doc)]
+    r = open_file(tmp_path / "gone.md")
+    assert not r.ok and "does not exist" in r.message
+    import time
+    end = time.monotonic() + 10
+    while time.monotonic() < end and len(calls.read_text().splitlines() if calls.exists() else []) < 3:
+        time.sleep(0.05)
+    assert sorted(calls.read_text().splitlines()) == sorted([
+        f"myfm --new-window {target}", f"gio open {target}", f"xdg-open {doc}"])
