@@ -777,6 +777,8 @@ class App:
             if action and self._allowed(action) and win.on_action(action):
                 return action
         action = K.lookup("global", chord)
+        if typing and action in ("undo", "redo"):
+            return None      # Ctrl+Z in a text field undoes the typing (Dear PyGui's), not the project
         if action and (ctrl or name.startswith("F") and len(name) > 1 or name == "Escape" or not typing):
             self.action(action)
             return action

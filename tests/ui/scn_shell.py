@@ -168,6 +168,16 @@ def undo_redo_keys(project, out, args):
     res["toast_after_s"] = dpg.get_value(app._toast)
     res["edit_after_s"] = list(edit_labels(app))
     res["after_s"] = shot(app, out, "after_s")
+    # Ctrl+Z while typing in a text field is the field's own undo, not the project's.
+    app.show_page("shots")
+    app.settle(3)
+    click(xi, app, *item_center(app.pages["shots"].search))
+    res["typing"] = app._typing()
+    press(xi, app, "Control_L", "z")
+    res["typing_ctrl_z_kept_star"] = all_video_stars(app) == res["stars_after_s"]
+    app.show_page("videos")
+    app.settle(3)
+    click(xi, app, *card_center(g, 1))
     press(xi, app, "Control_L", "z")
     res["stars_after_undo"] = all_video_stars(app)
     res["toast_after_undo"] = dpg.get_value(app._toast)

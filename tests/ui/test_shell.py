@@ -87,6 +87,7 @@ def test_undo_and_redo_from_the_keyboard_and_the_edit_menu(four_shots, tmp_path)
     assert len(changed) == 1 and after[changed[0]] == 1
     assert r["toast_after_s"] == "Starred take 01 of INT_OFFICE_020 · Ctrl+Z to undo"
     assert r["edit_after_s"] == ["Undo Starred take 01 of INT_OFFICE_020", "Redo (nothing to redo)"]
+    assert r["typing"] and r["typing_ctrl_z_kept_star"]
     assert r["stars_after_undo"] == before and r["card_starred_after_undo"] is False
     assert r["toast_after_undo"].startswith("Undone: Starred take 01 of INT_OFFICE_020")
     assert r["edit_after_undo"] == ["Undo (nothing to undo)", "Redo Starred take 01 of INT_OFFICE_020"]
