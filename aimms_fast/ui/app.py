@@ -534,8 +534,7 @@ class App:
             self.dialogs.close(job.win)
             err = job.work.error
             if job.cancelled:
-                self.toast(f"{job.title} cancelled, nothing changed")
-                self.status_note(f"{job.title} cancelled, nothing changed", seconds=8)
+                self.toast(f"{job.title} cancelled, nothing changed", seconds=8)
                 continue
             if err is not None:
                 self.show_error(f"{job.title} failed", err)
@@ -697,6 +696,9 @@ class App:
         self._note_until = time.monotonic() + seconds
         self._status_at = 0.0
         if self._started:
+            if self._toast_until:          # the newest message wins: no stale toast beside it
+                dpg.set_value(self._toast, "")
+                self._toast_until = 0.0
             self._update_status()
 
     def open_folder(self, path: Path) -> bool:
