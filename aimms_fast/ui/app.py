@@ -6,7 +6,7 @@ Loop discipline (see ../shared/DESIGN.md, Dear PyGui):
   within a time budget, and textures are built within another;
 - the window paints first (a frame is rendered before the project is opened);
 - no callback can end the app: every callback Dear PyGui queues, every key, deferred call and page
-  or window tick runs under `guard`, which logs the traceback (the project's logs/aimms.log, or
+  or window tick runs under `guard`, which logs the traceback (the project's log in logs/, or
   stderr without a project), shows the error and lets the next frame render;
 - a long job runs on its own thread and its own project connection (ui/background.py Job); while
   a job that changes the project runs, every other change is refused with a message;
@@ -459,10 +459,8 @@ class App:
             after = self._peek("undo")
             label = getattr(result, "label", None) or (after if after != before else None)
             self.refresh_edit_menu()
-            if done:
-                self.toast(done)
-            elif label:
-                self.toast(f"{label} · Ctrl+Z to undo")
+            if label or done:
+                self.toast(f"{done or label} · Ctrl+Z to undo" if after != before or label else done)
         elif done:
             self.toast(done)
         return result
