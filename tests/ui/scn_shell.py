@@ -115,8 +115,12 @@ def keys_follow_focus(project, out, args):
     press(xi, app, "Delete")
     res["delete_dialog"] = [dpg.get_item_label(d) for d in app.dialogs.open]
     press(xi, app, "Escape")
+    press(xi, app, "Control_L", "3")         # global chords still work with the window focused
+    res["page_after_ctrl3"] = app.current_page.name
+    res["w2_alive_after_ctrl3"] = w2.alive
     press(xi, app, "Escape")                 # second Escape: closes the window
     res["w2_alive"] = w2.alive
+    press(xi, app, "Control_L", "1")
     press(xi, app, "Down")
     res["shots_sel_after_close"] = sorted(shots.selected)
     res["stars_end"] = all_video_stars(app)

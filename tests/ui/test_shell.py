@@ -59,6 +59,7 @@ def test_keys_go_to_the_focused_window_only(thirteen_shots, tmp_path):
     assert r["page"] == "shots"
     assert r["shots_sel_unchanged"] and r["w2_after_down"] == 0    # Down is not bound there: swallowed
     assert len(r["delete_dialog"]) == 1 and r["delete_dialog"][0].startswith("Delete take")
+    assert r["page_after_ctrl3"] == "videos" and r["w2_alive_after_ctrl3"]
     assert r["w2_alive"] is False
     assert len(r["shots_sel_after_close"]) == 1 and r["shots_sel_after_close"] != [r["shots"][0]]
     assert r["stars_end"] == r["stars_before"]
