@@ -146,6 +146,11 @@ class ClipDecoder:
     def keyframe_count(self) -> int:
         return len(self.key_index)
 
+    @property
+    def has_audio(self) -> bool:
+        """The container also holds an audio track (the player then plays it in sync)."""
+        return bool(self._c.streams.audio)
+
     def time_of(self, index: int) -> float:
         """Seconds from the first frame."""
         if self.ordinal:
