@@ -134,8 +134,9 @@ def make_numbered_clip(path, *, frames: int = 48, fps: float = 24.0, size: tuple
     `gop`: frames from one keyframe to the next, exactly (libx264; other encoders get gop_size).
     `vfr_times`: presentation time in seconds of each frame (strictly increasing); it sets the
     frame count and makes the clip variable-rate (`fps` is then only the nominal rate the encoder
-    is told). `rotation`: degrees written as the stream's display matrix (as phones do); players
-    must turn the picture. `audio_tone_frames`: add a 48 kHz mono audio track, silent except a
+    is told). `rotation`: degrees (multiple of 90, counter-clockwise as PyAV's frame.rotation)
+    written as the stream's display matrix, as phones do; the picture is stored turned back, so it
+    reads upright at `size` only when the player applies the rotation. `audio_tone_frames`: add a 48 kHz mono audio track, silent except a
     1 kHz burst one frame long starting at the presentation time of each listed frame.
     `bframes`, `preset`, `crf`: libx264 settings (B-frames make decode order differ from display
     order, as in real camera and AI-generator files)."""
@@ -155,10 +156,17 @@ def make_numbered_clip(path, *, frames: int = 48, fps: float = 24.0, size: tuple
     # Each frame lasts until the next; the last one a nominal frame.
     frame_len = [b - a for a, b in zip(times, times[1:])] + [1.0 / fps]
     rate = Fraction(fps).limit_denominator(1001)
+    turns = (rotation // 90) % 4
+    if rotation % 90:
+        raise ValueError(f"rotation {rotation}: a multiple of 90 degrees")
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w") as c:
         s = c.add_stream(codec, rate=rate)
-        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
+        # `size` is the size as displayed: a rotated clip stores the picture turned back, so a
+        # player that honours the display matrix shows the number upright (and one that ignores
+        # it shows it sideways, unreadable).
+        s.width, s.height = (h, w) if turns % 2 else (w, h)
+        s.pix_fmt = "yuv420p"
         s.codec_context.gop_size = gop
         if vfr_times is not None:
             s.codec_context.time_base = _TIME_BASE
@@ -179,7 +187,10 @@ def make_numbered_clip(path, *, frames: int = 48, fps: float = 24.0, size: tuple
             acodec = "aac" if path.suffix.lower() in (".mp4", ".m4v") else "pcm_s16le"
             a = c.add_stream(acodec, rate=AUDIO_RATE, layout="mono")
         for i in range(frames):
-            vf = av.VideoFrame.from_ndarray(render_numbered_frame(i, (w, h)), format="rgb24")
+            img = render_numbered_frame(i, (w, h))
+            if turns:
+                img = np.ascontiguousarray(np.rot90(img, k=-turns))   # undone by the display matrix
+            vf = av.VideoFrame.from_ndarray(img, format="rgb24")
             if vfr_times is not None:
                 vf.pts = int(round(times[i] / _TIME_BASE))
                 vf.time_base = _TIME_BASE

@@ -94,7 +94,7 @@ class TakeStream:
         dec = ClipDecoder(self.path)            # raises MediaError for what FFmpeg cannot read
         try:
             f0 = dec.frame(0)                   # decodable at all? also gives rotation and alpha
-            rotation = int(f0.rotation or 0)
+            rotation = int(f0.rotation or 0) % 360    # PyAV says -90 for 270
             n = dec.frame_count
             duration = dec.duration
             if duration <= 0:                   # a single frame: one nominal frame long
