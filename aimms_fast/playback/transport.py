@@ -48,8 +48,9 @@ class Transport:
         self.in_index: int | None = None
         self.out_index: int | None = None
         self.dropped = 0
-        self._pos = 0.0                     # master seconds at the anchor
-        self._t0 = clock()
+        self._apos = 0.0                    # master seconds at the anchor ...
+        self._t0 = clock()                  # ... and the clock then
+        self._pos = 0.0                     # master seconds as of the last tick / move
         self._index = 0
         self._shown: int | None = None      # last master index the UI said it showed (this run)
 
@@ -123,7 +124,7 @@ class Transport:
 
     # -- moves ---------------------------------------------------------------------------------------
     def _anchor(self, pos: float, now: float | None = None) -> None:
-        self._pos = pos
+        self._apos = self._pos = pos
         self._t0 = self._clock() if now is None else now
         self._index = self._index_of(pos)
 
@@ -220,14 +221,15 @@ class Transport:
         """Move the position to `now` along the rate, applying the range ends."""
         if self.rate == 0.0:
             return
-        pos = self._pos + (now - self._t0) * self.rate
+        pos = self._apos + (now - self._t0) * self.rate
         lo, hi = self._range()
         start, end = self._time(lo), self._end_time(hi)
         span = end - start
         if self.rate > 0 and pos >= end - EPS:
             if self.loop and span > 0:
                 self._note_wrap(hi, lo)
-                self._anchor(start + (pos - start) % span, now)
+                off = (pos - start) % span
+                self._anchor(start + (0.0 if off >= span - EPS else off), now)
             else:
                 self.rate = 0.0
                 self._anchor(self._time(hi), now)
@@ -235,12 +237,15 @@ class Transport:
         if self.rate < 0 and pos < start - EPS:
             if self.loop and span > 0:
                 self._note_wrap(lo, hi)
-                self._anchor(end - (start - pos) % span, now)
+                off = (start - pos) % span
+                self._anchor(end - max(off, 2 * EPS), now)   # just under the end: frame hi
             else:
                 self.rate = 0.0
                 self._anchor(start, now)
             return
-        self._anchor(pos, now)
+        # Between ends only the position moves; the anchor stays, so nothing accumulates.
+        self._pos = pos
+        self._index = self._index_of(pos)
 
     def tick(self) -> bool:
         """Advance to the clock's now; honours in/out/loop/ends (stops at the end when not
