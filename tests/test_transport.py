@@ -102,6 +102,21 @@ def test_shuttle_L_doubles_to_8x_and_J_mirrors(clock):
     assert tr.rate == 0.0 and tr.index == 84
 
 
+def test_direction_tells_the_decoders_where_to_read_ahead(clock):
+    tr = Transport([info(100, 24)], clock=clock)
+    assert tr.direction == 1
+    tr.shuttle(-1)
+    assert tr.direction == -1
+    tr.pause()
+    assert tr.direction == -1           # paused after J: the last move went back
+    tr.step(1)
+    assert tr.direction == 1
+    tr.step(-1)
+    assert tr.direction == -1
+    tr.play()
+    assert tr.direction == 1
+
+
 def test_J_from_the_start_plays_back_from_the_end(clock):
     tr = Transport([info(48, 24)], clock=clock)
     tr.shuttle(-1)

@@ -232,6 +232,9 @@ class TakeStream:
                 self._cond.notify_all()
         if not alive:
             with ClipDecoder(self.path) as dec:
+                if index >= dec.frame_count:          # the file changed since it was opened
+                    raise MediaError(f"frame {index} is no longer in the file ({dec.frame_count} frames)",
+                                     path=self.path)
                 return self._full(dec.frame(index))
         try:
             return fut.result(timeout)

@@ -53,6 +53,7 @@ class Transport:
         self._pos = 0.0                     # master seconds as of the last tick / move
         self._index = 0
         self._shown: int | None = None      # last master index the UI said it showed (this run)
+        self._step_dir = 1                  # direction of the last step or play (see direction)
 
     # -- facts -------------------------------------------------------------------------------------
     @property
@@ -89,8 +90,11 @@ class Transport:
 
     @property
     def direction(self) -> int:
-        """+1 or -1: where the decode threads should read ahead (forward when paused)."""
-        return -1 if self.rate < 0 else 1
+        """+1 or -1: where the decode threads should read ahead. Playing: the way it plays;
+        paused: the way the last step went (stepping back reads back), forward at first."""
+        if self.rate:
+            return 1 if self.rate > 0 else -1
+        return self._step_dir
 
     def indices(self) -> list[int]:
         """Frame index of every stream now, the sync rule applied (index 0 is the master's)."""
@@ -143,6 +147,8 @@ class Transport:
             self._anchor(self._pos, now)
         if (rate > 0) != (self.rate > 0) or rate == 0.0:
             self._shown = None
+        if rate:
+            self._step_dir = 1 if rate > 0 else -1
         self.rate = float(rate)
 
     def play(self) -> None:
@@ -178,11 +184,15 @@ class Transport:
     def step(self, n: int) -> None:
         """Pause and move n master frames (clamped to the clip)."""
         self.pause()
+        if n:
+            self._step_dir = 1 if n > 0 else -1
         self._place(self._index + int(n))
 
     def step_seconds(self, s: float) -> None:
         """Pause and move s seconds of master time (clamped), landing on a frame's exact time."""
         self.pause()
+        if s:
+            self._step_dir = 1 if s > 0 else -1
         t = self._time(self._index) + float(s)
         self._place(self._index_of(min(max(t, 0.0), self.master.duration)))
 
