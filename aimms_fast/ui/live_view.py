@@ -60,16 +60,23 @@ class _GLState:
         self.verified: bool | None = None
         self.failure: str | None = None
         self._gl = None
+        self._glx = None
 
     def start(self) -> bool:
         if self.failure is not None:
             return False
-        if self.ctx is not None:
-            return True
         if not sys.platform.startswith("linux"):
             return self.fail("Dear PyGui draws with DirectX/Metal here, not OpenGL")
+        cur = _current_glx()
+        if self.ctx is not None:
+            if cur == self._glx:
+                return True
+            # Dear PyGui's context was destroyed and made again (a second App in one process):
+            # everything made on the old one is gone with it.
+            self.__init__()
         try:
             import moderngl
+            self._glx = cur
             self.ctx = moderngl.create_context(require=330)   # Dear PyGui's current GLX context
             self.comp = GLCompositor(self.ctx)
             self.ctx.screen.use()
@@ -165,6 +172,16 @@ class _GLState:
 _GL = _GLState()
 
 
+def _current_glx() -> int | None:
+    """The GLX context current on this thread (Dear PyGui's), to notice it being replaced."""
+    try:
+        lib = ctypes.CDLL("libGL.so.1")
+        lib.glXGetCurrentContext.restype = ctypes.c_void_p
+        return lib.glXGetCurrentContext()
+    except (OSError, AttributeError):
+        return None
+
+
 def _forced_backend() -> str | None:
     v = os.environ.get("AIMMS_LIVE_BACKEND", "").strip().lower()
     return v if v in ("gl", "numpy") else None
@@ -186,7 +203,8 @@ class _Tex:
     fbo: object = None
     buf: np.ndarray | None = None         # numpy: the float32 array Dear PyGui uploads each frame
     shown: tuple[int, int] = (0, 0)       # size of the picture written in the top-left corner
-    tries: int = 0
+    tries: int = 0                        # rendered frames it was looked for and not found
+    last_try: int = -1
 
 
 @dataclass
@@ -526,7 +544,9 @@ class LiveView:
         for t in pending:
             k = self._texs.index(t)
             if t.glname is None:
-                t.tries += 1
+                if t.last_try != now:
+                    t.tries += 1
+                    t.last_try = now
                 if t.tries >= FIND_TRIES:
                     _GL.fail("could not find the GL name of a Dear PyGui texture")
             elif _GL.verified is None:
