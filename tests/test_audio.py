@@ -18,12 +18,12 @@ import logging
 import numpy as np
 import pytest
 
-from aimms_fast.demo.numbered import read_frame_number
+from aimms_fast.demo.numbered import make_numbered_clip, read_frame_number
 from aimms_fast.demo.tone import make_tone_clip
 from aimms_fast.errors import MediaError
 from aimms_fast.media.frames import ClipDecoder
 from aimms_fast.playback import audio
-from aimms_fast.playback.audio import AudioFollower, AudioOut, AudioTrack, has_audio
+from aimms_fast.playback.audio import RESYNC_S, AudioFollower, AudioOut, AudioTrack, has_audio
 from tests.conftest import make_video
 
 AAC_TOLERANCE = 48
@@ -75,6 +75,19 @@ def test_bursts_are_scheduled_at_their_frames_time(tmp_path, suffix, codec, fps,
         assert abs(scheduled - onset) <= tol, (frame, scheduled, onset)
     with ClipDecoder(path) as d:   # the burst frames are the frames the player shows then
         assert read_frame_number(d.frame(tones[1]).to_ndarray(format="rgb24")) == tones[1]
+
+
+@pytest.mark.parametrize("suffix,tol", [(".mov", 0), (".mp4", AAC_TOLERANCE)])
+def test_engine_numbered_clips_with_tone_are_in_sync(tmp_path, suffix, tol):
+    # demo.numbered's clips (mono audio, B-frames) are what the player tests and benchmark use.
+    # Their burst is a sine from phase 0: the first loud sample is the one after the burst start.
+    path = make_numbered_clip(tmp_path / f"n{suffix}", frames=48, fps=24.0, size=(160, 90),
+                              audio_tone_frames=[5, 17, 40])
+    track, times = AudioTrack(path), video_times(path)
+    found = onsets(track.pcm, threshold=0.01)
+    assert len(found) == 3
+    for frame, onset in zip([5, 17, 40], found):
+        assert abs(track.sample_at(times[frame]) + 1 - onset) <= tol, (frame, onset)
 
 
 def test_schedule_gives_the_burst_where_expected_and_silence_outside(tmp_path):
@@ -225,7 +238,69 @@ def test_has_audio_and_errors(tmp_path, pcm_track):
         AudioTrack(tmp_path / "missing.mp4")
 
 
+def test_a_truncated_file_plays_what_is_left(tmp_path):
+    path = make_tone_clip(tmp_path / "tone.mkv", frames=48, fps=24.0, tone_frames=[5, 40])
+    cut = tmp_path / "cut.mkv"
+    data = path.read_bytes()
+    cut.write_bytes(data[:len(data) // 2])          # a download that stopped halfway
+    whole, part = AudioTrack(path), AudioTrack(cut)
+    assert 0.3 < part.duration_s < whole.duration_s
+    assert onsets(part.pcm) == onsets(whole.pcm)[:1]  # frame 5's burst survives, in place
+    assert part.offset_s == whole.offset_s
+
+
 def test_long_audio_is_cut_at_max_seconds(pcm_track):
     track = AudioTrack(pcm_track[0].path, max_seconds=0.5)
     assert track.truncated and track.pcm.shape == (SR // 2, 2)
     assert not pcm_track[0].truncated
+
+
+STREAM_SCRIPT = r"""
+import sys, time
+import numpy as np
+from aimms_fast.playback.audio import AudioOut, AudioTrack
+from aimms_fast.media.frames import ClipDecoder
+path = sys.argv[1]
+track = AudioTrack(path)
+with ClipDecoder(path) as d:
+    t17 = d.time_of(17)
+out = AudioOut(track)
+assert out.available, out.reason
+f = out.follower
+time.sleep(0.05)
+assert f.last_start is None                       # running, but silent until synced
+t0 = time.monotonic()
+out.sync(t17, 1.0, False)
+time.sleep(0.1)
+start, now = f.last_start, time.monotonic()
+target = track.sample_at(t17 + (now - t0))
+print("playing", start, target, f.resyncs, out.underflows)
+out.sync(t17 + (time.monotonic() - t0), 1.0, True)
+time.sleep(0.05)
+print("muted", f.last_start)
+out.close()
+"""
+
+
+def test_audio_out_drives_a_real_portaudio_stream(tmp_path, pcm_track):
+    # ALSA's null plugin as the default device (through a private ~/.asoundrc): a real PortAudio
+    # stream and callback thread on any machine, and no sound. It consumes samples as fast as the
+    # callback makes them, so the audio position keeps running ahead and is pulled back each
+    # time it leads by more than RESYNC_S: a busy loop for the 0.2 s this runs, and a good test of
+    # the resync rule.
+    import subprocess
+    import sys
+    from pathlib import Path
+    if audio._sounddevice()[0] is None:
+        pytest.fail("sounddevice/PortAudio missing: tools/bootstrap.sh installs libportaudio2")
+    (tmp_path / ".asoundrc").write_text("pcm.!default {\n  type null\n}\n")
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-c", STREAM_SCRIPT, pcm_track[0].path], env=env,
+                       cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = dict(line.split(" ", 1) for line in r.stdout.splitlines())
+    start, target, resyncs, _ = (int(x) for x in lines["playing"].split())
+    assert abs(start - target) <= RESYNC_S * SR + 4096, (start, target)
+    assert resyncs > 1
+    assert lines["muted"] == "None"

@@ -105,7 +105,8 @@ class AudioTrack:
     def __init__(self, path, *, max_seconds: float = MAX_SECONDS):
         self.path = str(path)
         self.sample_rate = SAMPLE_RATE
-        self.truncated = False
+        self.truncated = False          # cut at max_seconds
+        self.error: str | None = None   # set when a damaged tail stopped decoding early
         with _open(path) as c:
             if not c.streams.audio:
                 raise MediaError("no audio stream", path=path, hint="check has_audio() first")
@@ -135,8 +136,13 @@ class AudioTrack:
                 for out in resampler.resample(None):
                     chunks.append(out.to_ndarray().reshape(-1, CHANNELS))
         except (av.FFmpegError, ValueError) as e:
-            raise MediaError(f"audio cannot be decoded ({e})", path=self.path,
-                             hint="the audio track is damaged; re-export the take") from e
+            if not chunks:
+                raise MediaError(f"audio cannot be decoded ({e})", path=self.path,
+                                 hint="the audio track is damaged; re-export the take") from e
+            # A damaged tail: play what decoded (silence after it), as probe keeps a damaged
+            # clip's readable frames; the player may show `error`.
+            self.error = f"audio decoding stopped after {count / SAMPLE_RATE:.2f} s ({e})"
+            log.warning("%s: %s", self.path, self.error)
         if start is None:
             if stream.start_time is not None:
                 start = float(stream.start_time * stream.time_base)
@@ -272,8 +278,9 @@ class AudioOut:
     `available` is False (and `reason` says why, logged once per process) when there is no track,
     no PortAudio or no output device; then every method is a cheap no-op and the take plays
     silently. The stream runs from construction to `close()` (writing zeros while paused) so that
-    pressing play costs nothing on the UI thread. Build and close on the UI thread; `sync` on the
-    UI thread every frame.
+    pressing play costs nothing on the UI thread. Build it on any thread (with its AudioTrack, off
+    the UI thread: opening a device can take tens of milliseconds); `sync` and `close` on the UI
+    thread.
     """
 
     def __init__(self, track: AudioTrack | None, *, device=None):
@@ -325,7 +332,7 @@ class AudioOut:
             self._follower.sync(video_time, rate, muted)
 
     def close(self) -> None:
-        """UI thread. Stops and closes the stream; safe to call twice."""
+        """UI thread. Stops and closes the stream (then `available` is False); safe twice."""
         stream, self._stream = self._stream, None
         self.available = False
         if stream is not None:
