@@ -5,11 +5,13 @@ We find the bursts in the decoded PCM (energy onset) and check that the sample A
 for that frame's time (ClipDecoder.time_of, the times the player shows frames at) is the onset.
 
 Tolerance: PCM is exact (0 samples: the burst is a cosine, full amplitude from its first sample).
-AAC allows AAC_TOLERANCE = 48 samples (1 ms): the encoder's 1024 priming samples are trimmed by
-the mp4 edit list / Matroska timestamps, but what is left is the container's timing granularity
-(Matroska stores 1 ms ticks; FFmpeg's mp4 edit list for a delayed AAC track lands 32 samples
-early with PyAV 18.1 / FFmpeg 8.1, measured) plus transform-codec smearing of the onset. A priming
-bug (delay not trimmed, or trimmed twice) shows as about 1024 samples and fails.
+AAC allows AAC_TOLERANCE = 48 samples (1 ms): the encoder's 1024 priming samples (21.3 ms) are
+hidden by the container (mp4 edit list, Matroska codec delay), but only to its timing granularity:
+Matroska ticks are 1 ms, and for an AAC track starting 0.25 s after the video FFmpeg's mp4 muxer
+writes an empty edit of 228 ms (250 - 21.33, floored to the 1 ms movie timescale) followed by the
+priming itself, so the file really plays the burst 32 samples (0.67 ms) early and we honour it
+(measured with PyAV 18.1 / FFmpeg 8.1). A priming bug (delay not hidden, or hidden twice) shows
+as about 1024 samples and fails.
 """
 from __future__ import annotations
 
@@ -62,9 +64,8 @@ def test_bursts_are_scheduled_at_their_frames_time(tmp_path, suffix, codec, fps,
     assert len(times) == 48
     assert track.sample_rate == SR and track.pcm.dtype == np.float32 and track.pcm.shape[1] == 2
     if codec == "aac":
-        # offset_s is where pcm[0] plays. FFmpeg's mp4 demuxer keeps the 1024 priming samples of
-        # a delayed AAC track and starts the track that much earlier (measured: 0.228 s for 0.25 s);
-        # the sample positions below are what must come out right.
+        # offset_s is where pcm[0] plays: for a delayed AAC track in mp4 that is the priming's
+        # start (0.228 s for 0.25 s, see above); the sample positions below are what must be right.
         assert offset - (1024 + tol) / SR <= track.offset_s <= offset + tol / SR
     else:
         assert track.offset_s == offset
