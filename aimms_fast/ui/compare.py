@@ -65,6 +65,13 @@ def transport_action(tr, action: str) -> bool:
     return True
 
 
+def fit_size(width: int, height: int, pane: tuple[int, int]) -> tuple[int, int]:
+    """(w, h) of a width x height picture scaled to fit inside `pane`, aspect kept, at least 16 px."""
+    pw, ph = max(16, int(pane[0])), max(16, int(pane[1]))
+    s = min(pw / max(1, width), ph / max(1, height))
+    return max(16, min(pw, round(width * s))), max(16, min(ph, round(height * s)))
+
+
 class StillStream:
     """An image take behind the TakeStream interface (one frame), so pictures get the same panes,
     wipe and difference as videos. Pillow decodes once at open; each pane size is one resize."""
@@ -260,8 +267,11 @@ class PaneSet:
         self.transport.seek(base)
         self._want = [None] * len(self.streams)
 
-    def set_size(self, k: int, size: tuple[int, int]) -> None:
-        size = (max(16, int(size[0])), max(16, int(size[1])))
+    def set_size(self, k: int, pane: tuple[int, int]) -> None:
+        """Decode pane k's take at the largest size with its own aspect that fits `pane` (TakeStream
+        scales to exactly the size it is given; LiveView centres the picture with bars)."""
+        s = self.streams[k]
+        size = fit_size(s.info.width, s.info.height, pane) if s is not None else tuple(pane)
         if self.sizes[k] != size:
             self.sizes[k] = size
             if self.streams[k] is not None:
@@ -428,7 +438,7 @@ class CompareWindow(FloatingWindow):
             self.c_a = dpg.add_combo([], width=48, callback=lambda s, a: self._set_ab(a, None))
             dpg.add_text("vs B")
             self.c_b = dpg.add_combo([], width=48, callback=lambda s, a: self._set_ab(None, a))
-            dpg.add_text("   Esc closes · 1–4 one pane · S stars (pane under the mouse, else A)",
+            dpg.add_text("  1–4 one pane · S star · Esc close",
                          color=(150, 155, 165))
         self.pane_row = dpg.add_group(parent=self.win, horizontal=True)
         self.view_box = dpg.add_child_window(parent=self.win, width=-1, height=-1, border=False,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import dearpygui.dearpygui as dpg
 
 from aimms_fast.store.review import CutShot, starred_sequence
-from aimms_fast.ui.compare import open_stream
+from aimms_fast.ui.compare import fit_size, open_stream
 from aimms_fast.ui.floating import FloatingWindow
 
 LIST_H = 190
@@ -36,13 +36,14 @@ def cuts_of(seq: list[CutShot]) -> list[Cut]:
 
 def _side(s: CutShot) -> str:
     if s.starred is None:
-        return f"{s.shot_order}. {s.shot_name}: GAP — no starred video" + (f" ({s.takes} takes)" if s.takes else "")
+        n = f" ({s.takes} take{'s' if s.takes != 1 else ''})" if s.takes else ""
+        return f"{s.shot_order}. {s.shot_name}: GAP — no starred video{n}"
     return f"{s.shot_order}. {s.shot_name} (take {s.starred.take_number:02d})"
 
 
 def gap_note(s: CutShot) -> str:
     if s.takes:
-        return f"Gap: shot {s.shot_order} '{s.shot_name}' has {s.takes} video take(s) but none is starred."
+        return f"Gap: shot {s.shot_order} '{s.shot_name}' has {s.takes} video take{'s' if s.takes != 1 else ''} but none is starred."
     return f"Gap: shot {s.shot_order} '{s.shot_name}' has no video take yet."
 
 
@@ -117,7 +118,7 @@ class CutPointsWindow(FloatingWindow):
         if not self.cuts:
             self._close_streams()
             dpg.set_value(self.t_note, "")
-                return
+            return
         i = max(0, min(len(self.cuts) - 1, int(i)))
         if i == self.selected and not force and self.streams != [None, None]:
             return
@@ -148,11 +149,15 @@ class CutPointsWindow(FloatingWindow):
             self.streams[k], self.errors[k] = st, err
             self.indices[k] = (st.info.frame_count - 1 if k == 0 else 0) if st is not None else None
             if st is not None:
+                st.set_size(self._stream_size(st))
                 st.want(self.indices[k], -1 if k == 0 else 1)
         dpg.set_value(self.t_note, "   ".join(notes))
 
     def _pane_size(self) -> tuple[int, int]:
         return self.live.pane_sizes(2, "side")[0]
+
+    def _stream_size(self, s) -> tuple[int, int]:
+        return fit_size(s.info.width, s.info.height, self._pane_size())
 
     def open_pair(self):
         """Enter: the selected cut in compare, N at its last frame beside N+1 at its first."""
@@ -190,12 +195,11 @@ class CutPointsWindow(FloatingWindow):
         if w > 16 and h > 16 and (int(w), int(h)) != self._view_size:
             self._view_size = (int(w), int(h))
             self.live.set_size(int(w), int(h))
-            size = self._pane_size()
             for k, s in enumerate(self.streams):
                 if s is not None:
-                    s.set_size(size)
+                    s.set_size(self._stream_size(s))
                     s.want(self.indices[k], -1 if k == 0 else 1)
-            if self._scroll_to is not None and self._rows:
+        if self._scroll_to is not None and self._rows:
             row = self._rows[self._scroll_to]
             y = dpg.get_item_pos(row)[1] - dpg.get_item_pos(self._rows[0])[1]
             top = dpg.get_y_scroll(self.list_box)

@@ -17,6 +17,7 @@ from aimms_fast.ui.compare import PaneSet, timecode, transport_action
 from aimms_fast.ui.floating import FloatingWindow
 
 MAX_TAKES = 9
+STAR_GOLD = (255, 200, 40, 255)
 
 
 def grid_layout(n: int) -> str:
@@ -80,6 +81,10 @@ class TournamentWindow(FloatingWindow):
         vw, vh = max(64, w - 16), max(64, h - 130)
         self._view_size = (vw, vh)
         self.live = LiveView(self.app, self.view_box, vw, vh)
+        # The starred pane's gold frame: our own layer, created after LiveView's, so drawn on top.
+        self._mark_layer = dpg.add_draw_layer(parent=self.live.drawlist)
+        self._mark = dpg.draw_rectangle((0, 0), (1, 1), color=STAR_GOLD, thickness=4, show=False,
+                                        parent=self._mark_layer)
 
     # -- shots -----------------------------------------------------------------------------------
     def shot_ids(self) -> list[int]:
@@ -218,6 +223,7 @@ class TournamentWindow(FloatingWindow):
             if live and self.panes.shown[live[0]] == self.panes.indices()[live[0]] and self._noted != tr.index:
                 self._noted = tr.index
                 tr.note_shown(tr.index)
+        self._mark_starred()
         info = self.panes.master_info()
         if info is not None:
             t = float(info.times[tr.index]) if tr.index < len(info.times) else 0.0
@@ -229,6 +235,15 @@ class TournamentWindow(FloatingWindow):
             dpg.set_value(self.t_status, text)
         dpg.set_item_label(self.b_play, "Pause" if tr.rate else "Play")
         return bool(tr.rate) or not exact
+
+    def _mark_starred(self) -> None:
+        k = self.starred_index
+        if k is None or k > self.live.pane_count:
+            dpg.configure_item(self._mark, show=False)
+            return
+        ox, oy = dpg.get_item_rect_min(self.live.drawlist)
+        x0, y0, x1, y1 = self.live.pane_rect(k - 1)
+        dpg.configure_item(self._mark, pmin=(x0 - ox + 2, y0 - oy + 2), pmax=(x1 - ox - 2, y1 - oy - 2), show=True)
 
     def view_rects(self) -> list[tuple[int, tuple[float, float, float, float]]]:
         return [(k, self.live.pane_rect(k)) for k in range(len(self.takes))]

@@ -16,7 +16,9 @@ def _settle_view(app, w, timeout: float = 10.0) -> bool:
     return ok
 
 
-def _capture(app, w, out, name: str) -> dict:
+def _capture(app, w, out, name: str, *, xi=None) -> dict:
+    if xi is not None:           # the pointer off the picture: no hover tooltip in the screenshot
+        move_mouse(xi, app, 3, 880)
     png = shot(app, out, name)
     return {"png": png, "index": w.transport.index, "indices": w.panes.indices(),
             "pictures": [[k, list(r)] for k, r in w.picture_rects()],
@@ -46,7 +48,7 @@ def compare_frames(project, out, args):
            "layout": w.layout, "focused": w.focused(), "backend": w.live.backend, "steps": []}
     xi = XInput()
     _settle_view(app, w)
-    res["steps"].append(["open", _capture(app, w, out, "cmp_open")])
+    res["steps"].append(["open", _capture(app, w, out, "cmp_open", xi=xi)])
     for name, chord in [("right3", ["Right", "Right", "Right"]), ("shift_right", ["Shift_L", "Right"]),
                         ("end", ["End"]), ("left", ["Left"]), ("shift_left", ["Shift_L", "Left"]),
                         ("home", ["Home"])]:
@@ -55,19 +57,19 @@ def compare_frames(project, out, args):
                 press(xi, app, "Right")
         else:
             press(xi, app, *chord)
-        res["steps"].append([name, {"settled": _settle_view(app, w), **_capture(app, w, out, f"cmp_{name}")}])
+        res["steps"].append([name, {"settled": _settle_view(app, w), **_capture(app, w, out, f"cmp_{name}", xi=xi)}])
     press(xi, app, "space")
     res["playing_after_space"] = w.transport.rate
     _play_for(app, 0.6)
     press(xi, app, "space")
-    res["steps"].append(["play_pause", {"settled": _settle_view(app, w), **_capture(app, w, out, "cmp_play_pause")}])
+    res["steps"].append(["play_pause", {"settled": _settle_view(app, w), **_capture(app, w, out, "cmp_play_pause", xi=xi)}])
     press(xi, app, "l")
     press(xi, app, "l")
     res["rate_after_ll"] = w.transport.rate
     _play_for(app, 0.3)
     press(xi, app, "k")
     res["rate_after_k"] = w.transport.rate
-    res["steps"].append(["shuttle", {"settled": _settle_view(app, w), **_capture(app, w, out, "cmp_shuttle")}])
+    res["steps"].append(["shuttle", {"settled": _settle_view(app, w), **_capture(app, w, out, "cmp_shuttle", xi=xi)}])
     # layouts: N cycles side -> stack -> grid
     layouts = []
     for _ in range(3):
@@ -75,7 +77,7 @@ def compare_frames(project, out, args):
         layouts.append(w.layout)
     res["layouts"] = layouts
     _settle_view(app, w)
-    res["stack"] = _capture(app, w, out, "cmp_layout_grid")
+    res["stack"] = _capture(app, w, out, "cmp_layout_grid", xi=xi)
     # full: a 4th fits, a 5th is refused
     add_to_compare(app, ids[3])
     add_to_compare(app, ids[4])
@@ -110,11 +112,11 @@ def compare_time_sync(project, out, args):
                 press(xi, app, "Right")
         else:
             press(xi, app, *chord)
-        res["steps"].append([name, {"settled": _settle_view(app, w), **_capture(app, w, out, f"time_{name}")}])
+        res["steps"].append([name, {"settled": _settle_view(app, w), **_capture(app, w, out, f"time_{name}", xi=xi)}])
     press(xi, app, "y")
     res["sync_after"] = w.transport.sync
     _settle_view(app, w)
-    res["frame_step"] = _capture(app, w, out, "time_back_to_frame")
+    res["frame_step"] = _capture(app, w, out, "time_back_to_frame", xi=xi)
     res["errors"] = app.errors
     xi.close()
     app.shutdown()
@@ -133,11 +135,11 @@ def compare_modes(project, out, args):
     xi = XInput()
     res = {}
     _settle_view(app, w)
-    res["panes"] = _capture(app, w, out, "modes_panes")
+    res["panes"] = _capture(app, w, out, "modes_panes", xi=xi)
     press(xi, app, "w")
     res["mode_w"] = w.mode
     _settle_view(app, w)
-    res["wipe"] = {**_capture(app, w, out, "modes_wipe"), "param": w.params["wipe"]}
+    res["wipe"] = {**_capture(app, w, out, "modes_wipe", xi=xi), "param": w.params["wipe"]}
     # drag the divider to a quarter of the pane with the real mouse
     x0, y0, x1, y1 = w.live.picture_rect(0)
     ym = (y0 + y1) / 2
@@ -149,7 +151,7 @@ def compare_modes(project, out, args):
     xi.button(False)
     app.settle(3)
     _settle_view(app, w)
-    res["wipe_drag"] = {**_capture(app, w, out, "modes_wipe_dragged"), "param": w.params["wipe"]}
+    res["wipe_drag"] = {**_capture(app, w, out, "modes_wipe_dragged", xi=xi), "param": w.params["wipe"]}
     # S with the mouse left of the divider stars A... right of it stars B: use B
     move_mouse(xi, app, x0 + 0.8 * (x1 - x0), ym)
     res["under_mouse_wipe_right"] = w.pane_under_mouse()
@@ -157,24 +159,24 @@ def compare_modes(project, out, args):
     res["mode_d"] = w.mode
     w.set_param(1.0)
     _settle_view(app, w)
-    res["difference"] = {**_capture(app, w, out, "modes_difference"), "param": w.params["difference"]}
+    res["difference"] = {**_capture(app, w, out, "modes_difference", xi=xi), "param": w.params["difference"]}
     w.set_param(2.0)
     _settle_view(app, w)
-    res["difference2"] = {**_capture(app, w, out, "modes_difference_gain2"), "param": w.params["difference"]}
+    res["difference2"] = {**_capture(app, w, out, "modes_difference_gain2", xi=xi), "param": w.params["difference"]}
     press(xi, app, "b")
     w.set_param(0.25)
     _settle_view(app, w)
-    res["blend"] = {**_capture(app, w, out, "modes_blend"), "param": w.params["blend"]}
+    res["blend"] = {**_capture(app, w, out, "modes_blend", xi=xi), "param": w.params["blend"]}
     press(xi, app, "b")                 # again: back to panes
     res["mode_after_bb"] = w.mode
     press(xi, app, "2")
     res["solo"] = w.solo
     _settle_view(app, w)
-    res["solo_b"] = _capture(app, w, out, "modes_solo_b")
+    res["solo_b"] = _capture(app, w, out, "modes_solo_b", xi=xi)
     press(xi, app, "2")
     res["solo_again"] = w.solo
     _settle_view(app, w)
-    res["all_again"] = _capture(app, w, out, "modes_all_again")
+    res["all_again"] = _capture(app, w, out, "modes_all_again", xi=xi)
     # S stars the take under the mouse: pane B
     bx0, by0, bx1, by1 = w.live.pane_rect(1)
     move_mouse(xi, app, (bx0 + bx1) / 2, (by0 + by1) / 2)
@@ -270,11 +272,11 @@ def cutpoints_pairs(project, out, args):
     if wins:
         w = wins[0]
         _settle_view(app, w)
-        res["compare"] = {**_capture(app, w, out, "cutpoints_compare"), "takes": w.take_ids,
+        res["compare"] = {**_capture(app, w, out, "cutpoints_compare", xi=xi), "takes": w.take_ids,
                           "offsets": list(w.panes.offsets)}
         press(xi, app, "Left")
         _settle_view(app, w)
-        res["compare_left"] = _capture(app, w, out, "cutpoints_compare_left")
+        res["compare_left"] = _capture(app, w, out, "cutpoints_compare_left", xi=xi)
     res["errors"] = app.errors
     xi.close()
     app.shutdown()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import sqlite3
 
+import numpy as np
 import pytest
 
 from aimms_fast.demo.numbered import make_numbered_clip, read_frame_number
@@ -177,6 +178,14 @@ def test_tournament_number_keys_star_and_tab_walks_shots(tmp_path):
         c = region_mean(img, rect, inset=0.35)
         assert abs(c[1] - video_colour(k + 1)[1]) < 16, (k, c)
     assert r["after_2"] == {"starred_index": 2, "card_take": v1[1], "card_starred": True}
+    starred = pixels(r["starred_shot"])
+
+    def gold_frame(rect) -> int:       # gold pixels on the pane's left edge (the star mark)
+        x0, y0, x1, y1 = (int(v) for v in rect)
+        edge = starred[y0 + 40:y1 - 10, x0 + 1:x0 + 6]
+        return int(np.sum(np.all(np.abs(edge - np.array((255, 200, 40))) <= 30, axis=-1)))
+    assert gold_frame(r["rects0"][1][1]) > 100
+    assert gold_frame(r["rects0"][0][1]) == 0 and gold_frame(r["rects0"][2][1]) == 0
     assert r["shot1"] == shots[2] and r["takes1"] == v3   # Tab skipped the shot without videos
     assert r["after_tab_1"] == {"starred_index": 1, "card_take": v3[0], "card_starred": True}
     assert r["shot_after_last_tab"] == shots[2]           # no shot after the last: stays
