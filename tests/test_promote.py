@@ -131,11 +131,17 @@ def test_rotated_clip_is_promoted_as_displayed(project, tmp_path):
     [vid] = add_takes(project, sid, [clip], storyboard="video")
     new = P.promote_frame(project, vid, 13)
     img = np.asarray(Image.open(project.layout.abs(get_take(project.conn, new).file_path)))
-    assert img.shape[:2] == (320, 180)          # turned as displayed: width and height swap
-    assert read_frame_number(np.rot90(img, k=-1)) == 13   # turned back, the number reads again
-    with FrameServer() as fs:
-        want = fs.frame(project.layout.abs(get_take(project.conn, vid).file_path), 13)
-    assert np.array_equal(img, want[..., :3])
+    import av
+    with av.open(str(clip)) as c:             # stored turned back, 180 wide, with a display matrix
+        assert (c.streams.video[0].width, c.streams.video[0].height) == (180, 320)
+    assert img.shape[:2] == (180, 320)          # shown as displayed: the matrix was applied
+    assert read_frame_number(img) == 13        # (without it the number would not read)
+    # Independently: the coded picture as RGB, turned by the stream's rotation (counter-clockwise).
+    from aimms_fast.media.frames import ClipDecoder
+    with ClipDecoder(project.layout.abs(get_take(project.conn, vid).file_path)) as dec:
+        f = dec.frame(13)
+        want = np.rot90(f.to_ndarray(format="rgb24"), k=(f.rotation // 90) % 4)
+    assert np.array_equal(img, want)
     # No metadata anywhere, no shot prompt: the prompt is recorded as empty, not invented.
     text = Image.open(project.layout.abs(get_take(project.conn, new).file_path)).text
     assert text[P.KEY_PROMPT] == "" and text[P.KEY_PROMPT_FROM] == ""

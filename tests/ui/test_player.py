@@ -1,0 +1,161 @@
+"""The player (issue 7), driven with real keys; the frame on screen is read from screenshot pixels."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.ui.conftest import pixels, run_scenario
+
+FRAMES = 48
+
+
+def _project(root):
+    """Shot 1: two numbered clips (48 frames, GOP 24, 24 fps) and an undecodable 'clip'; shot 2:
+    two image takes (a 1600x900 noise picture whose pixels are all distinct enough to compare
+    exactly, and a flat green one)."""
+    from aimms_fast.demo.numbered import make_numbered_clip
+    from aimms_fast.ops.shots import add_shot
+    from aimms_fast.ops.takes import add_takes
+    from aimms_fast.project import Project
+    src = root.parent / "src"
+    src.mkdir(parents=True, exist_ok=True)
+    a = make_numbered_clip(src / "a.mp4", frames=FRAMES, gop=24, size=(320, 180))
+    b = make_numbered_clip(src / "b.mp4", frames=FRAMES, gop=24, size=(320, 180))
+    bad = src / "broken.mp4"
+    bad.write_text("this is a text file, not a video\n")
+    rng = np.random.default_rng(7)
+    noise = rng.integers(0, 256, (900, 1600, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(src / "noise.png")
+    Image.new("RGB", (640, 360), (30, 200, 30)).save(src / "green.png")
+    with Project.create(root, name="Player test", author="tests") as p:
+        s1 = add_shot(p, shot_name="Stairs", section="Act 1", description="", image_prompt="", placeholders=False)
+        s2 = add_shot(p, shot_name="Lamp", section="Act 1", description="", image_prompt="", placeholders=False)
+        take, take2, broken = add_takes(p, s1, [a, b, bad], storyboard="video")
+        image, image2 = add_takes(p, s2, [src / "noise.png", src / "green.png"], storyboard="image")
+    return {"take": take, "take2": take2, "broken": broken, "good": take, "image": image, "image2": image2,
+            "noise": str(src / "noise.png")}
+
+
+@pytest.fixture
+def proj(tmp_path):
+    root = tmp_path / "proj"
+    ids = _project(root)
+    return root, ids
+
+
+def test_steps_land_on_the_exact_frame_read_from_the_screen(proj, tmp_path):
+    root, ids = proj
+    r = run_scenario("player_steps", tmp_path, project=root, args=ids)
+    assert r["errors"] == []
+    assert r["first_ready"] and r["focused"]
+    assert r["open"]["number"] == 0
+    want = [1, 2, 3, 2, 26, 27, FRAMES - 1, FRAMES - 2, 0]     # Shift+Right: one second = 24 frames
+    assert [s["number"] for s in r["steps"]] == want, r["steps"]
+    assert [s["state"] for s in r["steps"]] == want
+    # Held Right repeats (Dear PyGui key repeat): several frames, still exact on screen.
+    assert r["held"]["number"] == r["held"]["state"] and r["held"]["number"] >= 3
+    # L plays at 1x until K: the distance is the time between the keys times 24 fps, within the
+    # time the key presses themselves took, and the screen shows where the transport stopped.
+    lk = r["lk"]
+    assert r["rate_while_playing"] == 1.0 and lk["rate_after_k"] == 0
+    moved = lk["number"] - lk["start"]
+    assert lk["number"] == lk["state"]
+    assert math.floor(lk["min_s"] * lk["fps"]) - 1 <= moved <= math.ceil(lk["max_s"] * lk["fps"]) + 1, lk
+    assert moved >= 10
+    jk = r["jk"]
+    assert r["rate_reverse"] == -1.0
+    back = jk["start"] - jk["number"]
+    assert jk["number"] == jk["state"]
+    assert math.floor(jk["min_s"] * 24) - 1 <= back <= math.ceil(jk["max_s"] * 24) + 1, jk
+    assert back >= 6
+    assert "fps" in r["status"] and "frame" in r["status"] and "dropped" in r["status"]
+
+
+def test_undecodable_take_shows_its_error_and_the_app_keeps_running(proj, tmp_path):
+    root, ids = proj
+    r = run_scenario("player_broken", tmp_path, project=root, args=ids)
+    assert "video_03.mp4" in r["error"]
+    assert r["kind"] == "error"
+    assert r["red_text_pixels"] > 50                    # the error text is in the pane, in red
+    assert r["frames_rendered"] >= 10
+    assert r["good_ready"] and r["good_step"] and r["good"]["number"] == 1
+    assert r["broken_still_open"] and r["windows"] == 2
+    assert r["errors"] == []                             # no dialog: the pane says it
+
+
+def test_star_promote_and_next_take_from_the_keyboard(proj, tmp_path):
+    root, ids = proj
+    r = run_scenario("player_star_promote", tmp_path, project=root, args=ids)
+    assert r["errors"] == []
+    assert r["starred_db"] == 1
+    assert r["card_starred"] == [True]
+    assert "starred" in r["status_after_star"]
+    promoted = [row for row in r["images_after_promote"] if row[0] not in (ids["image"], ids["image2"])]
+    assert len(promoted) == 1
+    take_id, rel, shot_id = promoted[0]
+    assert rel == "media/1/base_01.png" and shot_id == 1
+    from aimms_fast.demo.numbered import read_frame_number
+    png = Image.open(root / rel)
+    assert read_frame_number(np.asarray(png.convert("RGB"))) == 5
+    assert png.text["aimms_source_take"] == ids["take"] and png.text["aimms_source_frame"] == "5"
+    assert r["after_next_take"] == ids["take2"]
+    assert r["next_take_screen"]["number"] == 0
+    assert r["after_prev_take"] == ids["take"]
+    assert r["closed"]
+
+
+def test_image_take_zoom_and_pan(proj, tmp_path):
+    root, ids = proj
+    r = run_scenario("player_image", tmp_path, project=root, args=ids)
+    assert r["errors"] == []
+    assert r["kind"] == "image" and r["size"] == [1600, 900]
+    assert r["fit_zoom"].endswith("(fit)")
+    assert r["zoom_100"] == "100 %"
+    # 100 %: the middle of the pane shows the file's own pixels, exactly.
+    noise = np.asarray(Image.open(ids["noise"]).convert("RGB")).astype(int)
+    shot100 = pixels(r["actual"])
+    x0, y0, x1, y1 = (int(round(v)) for v in r["pane"])
+    pw, ph = x1 - x0, y1 - y0
+    cx, cy = r["center_100"]
+    ix0, iy0 = -math.floor(pw / 2 - cx + 0.5), -math.floor(ph / 2 - cy + 0.5)   # pane (0, 0) in the image
+    crop = shot100[y0 + 20:y1 - 20, x0 + 20:x1 - 20]
+    want = noise[iy0 + 20:iy0 + ph - 20, ix0 + 20:ix0 + pw - 20]
+    assert crop.shape == want.shape
+    assert np.array_equal(crop, want)
+    assert r["zoom_wheel"] == "125 %"
+    # The drag moved the picture with the mouse, not the window.
+    dx = r["center_before_drag"][0] - r["center_after_drag"][0]
+    assert dx == pytest.approx(60 / r["scale_drag"], abs=2.5)
+    assert r["center_before_drag"][1] == pytest.approx(r["center_after_drag"][1], abs=0.5)
+    assert r["zoom_fit_again"].endswith("(fit)")
+    assert r["next_take"] == ids["image2"] and r["next_kind"] == "image"
+    nxt = pixels(r["next"])
+    mid = nxt[(y0 + y1) // 2 - 10:(y0 + y1) // 2 + 10, (x0 + x1) // 2 - 10:(x0 + x1) // 2 + 10]
+    assert np.all(np.abs(mid - np.array([30, 200, 30])) <= 2)
+
+
+def test_image_view_math():
+    """ImageView without a window: 100 % is exact pixels, zoom keeps the point under the mouse,
+    alpha sits on a checkerboard."""
+    from aimms_fast.ui.image_view import ImageView, checkerboard
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 256, (300, 500, 3), dtype=np.uint8)
+    v = ImageView(Image.fromarray(a))
+    assert v.zoom_text((200, 100)) == "33 % (fit)"
+    v.actual_size()
+    out = v.render((200, 100))
+    assert out.shape == (100, 200, 4) and np.array_equal(out[..., :3], a[100:200, 150:350])
+    before = v.image_point(30, 40, (200, 100))
+    v.zoom_at(2.0, 30, 40, (200, 100))
+    assert v.image_point(30, 40, (200, 100)) == pytest.approx(before)
+    rgba = np.zeros((16, 16, 4), np.uint8)
+    rgba[..., 0] = 255
+    rgba[:8, :, 3] = 255                     # top half opaque red, bottom half transparent
+    t = ImageView(Image.fromarray(rgba, "RGBA"))
+    t.actual_size()
+    o = t.render((16, 16))
+    assert np.all(o[:8, :, :3] == [255, 0, 0])
+    assert np.array_equal(o[8:, :, :3], checkerboard(16, 16)[8:])
