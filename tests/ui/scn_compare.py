@@ -133,7 +133,7 @@ def compare_modes(project, out, args):
     w = open_compare(app, args["take_ids"])
     app.settle(3)
     xi = XInput()
-    res = {}
+    res = {"backend": w.live.backend}
     _settle_view(app, w)
     res["panes"] = _capture(app, w, out, "modes_panes", xi=xi)
     press(xi, app, "w")
@@ -197,12 +197,17 @@ def tournament_keys(project, out, args):
     storyboard card follows at once."""
     from aimms_fast.ui.tournament import open_tournament
     from tests.ui.xinput import XInput
+    from aimms_fast.ui.tournament import TournamentWindow
     app = start_app(project)
     app.show_page("videos")
     app.settle(3)
-    t = open_tournament(app, args["shot_id"], "video")
-    app.settle(5)
     xi = XInput()
+    g = app.pages["videos"].grid
+    g.select([c.key for c in g.cards].index(args["shot_id"]))
+    press(xi, app, "t")                 # T on the storyboard opens the selected shot's tournament
+    app.settle(5)
+    t = next(w for w in app.windows if isinstance(w, TournamentWindow))
+    assert open_tournament(app, args["shot_id"], "video") is t     # one tournament window
     res = {"shot0": t.shot_id, "takes0": [x.take_id for x in t.takes], "playing": t.transport.rate,
            "focused": t.focused(), "steps": []}
     res["grid"] = shot(app, out, "tournament_open")
@@ -242,10 +247,15 @@ def cutpoints_pairs(project, out, args):
     Left back, Enter opens the pair in compare at those frames."""
     from aimms_fast.ui.cutpoints import open_cutpoints
     from tests.ui.xinput import XInput
+    from aimms_fast.ui.cutpoints import CutPointsWindow
     app = start_app(project)
-    c = open_cutpoints(app)
+    app.show_page("videos")
     app.settle(3)
     xi = XInput()
+    press(xi, app, "x")                 # X on the Videos storyboard
+    app.settle(3)
+    c = next(w for w in app.windows if isinstance(w, CutPointsWindow))
+    assert open_cutpoints(app) is c
 
     def ready():
         return all(s is None or c.shown[k] == c.indices[k] for k, s in enumerate(c.streams))
@@ -277,6 +287,37 @@ def cutpoints_pairs(project, out, args):
         press(xi, app, "Left")
         _settle_view(app, w)
         res["compare_left"] = _capture(app, w, out, "cutpoints_compare_left", xi=xi)
+    res["errors"] = app.errors
+    xi.close()
+    app.shutdown()
+    return res
+
+
+@scenario
+def compare_images_and_broken(project, out, args):
+    """Image takes compare like videos (wipe between two pictures); a take that cannot be decoded
+    shows its error in its pane and the rest keeps working; C on the storyboard adds its take."""
+    from aimms_fast.ui.compare import CompareWindow, open_compare
+    from tests.ui.xinput import XInput
+    app = start_app(project)
+    xi = XInput()
+    w = open_compare(app, args["take_ids"])
+    app.settle(3)
+    _settle_view(app, w)
+    res = {"errors_panes": list(w.panes.errors), "panes": _capture(app, w, out, "images_broken", xi=xi)}
+    press(xi, app, "Right")              # transport keys on stills and a broken take: nothing breaks
+    press(xi, app, "w")
+    _settle_view(app, w)
+    res["wipe"] = _capture(app, w, out, "images_wipe", xi=xi)
+    press(xi, app, "Escape")
+    res["closed"] = not w.alive
+    app.show_page("videos")
+    app.settle(3)
+    g = app.pages["videos"].grid
+    g.select(0)
+    press(xi, app, "c")
+    wins = [x for x in app.windows if isinstance(x, CompareWindow) and x.alive]
+    res["c_opened"] = [x.take_ids for x in wins]
     res["errors"] = app.errors
     xi.close()
     app.shutdown()

@@ -113,7 +113,9 @@ def test_compare_time_sync_maps_the_same_fraction_of_each_duration(tmp_path):
 
 # -- compare: wipe, difference, blend, A/B, star --------------------------------------------------------
 
-def test_compare_modes_give_the_expected_pixels(tmp_path):
+@pytest.mark.parametrize("backend", ["gl", "numpy"])
+def test_compare_modes_give_the_expected_pixels(tmp_path, monkeypatch, backend):
+    monkeypatch.setenv("AIMMS_LIVE_BACKEND", backend)
     root = build_project(tmp_path / "proj", [{"name": "COLOURS", "videos": [0, 3]}])
     from aimms_fast.project import Project
     from aimms_fast.store.takes import takes_for_shot
@@ -121,6 +123,8 @@ def test_compare_modes_give_the_expected_pixels(tmp_path):
         ids = [t.take_id for t in takes_for_shot(p.conn, 1, "video")]
     r = run_scenario("compare_modes", tmp_path, project=root, args={"take_ids": ids})
     assert r["errors"] == []
+    if backend == "numpy":
+        assert r["backend"] == "numpy"
     A, B = video_colour(0), video_colour(3)          # (0, 0, 255) and (0, 120, 255) at frame 0
 
     def at(step, fx0, fx1):
@@ -226,3 +230,30 @@ def test_cutpoints_show_tail_and_head_and_open_compare(tmp_path):
     assert cmp["takes"] == [a[1], b[0]] and cmp["offsets"] == [0, -29]
     assert _numbers(cmp) == {0: 29, 1: 0}
     assert _numbers(r["compare_left"]) == {0: 28, 1: 0}
+
+
+# -- images and a broken take ----------------------------------------------------------------------------
+
+def test_compare_images_and_an_undecodable_take(tmp_path):
+    RED, GREEN = (200, 30, 30), (30, 200, 30)
+    root = build_project(tmp_path / "proj", [{"name": "STILLS", "images": [RED, GREEN], "videos": [2],
+                                              "broken_videos": 1}])
+    from aimms_fast.project import Project
+    from aimms_fast.store.takes import takes_for_shot
+    with Project.open(root) as p:
+        imgs = [t.take_id for t in takes_for_shot(p.conn, 1, "image")]
+        vids = [t.take_id for t in takes_for_shot(p.conn, 1, "video")]
+    r = run_scenario("compare_images_and_broken", tmp_path, project=root, args={"take_ids": imgs + [vids[1]]})
+    assert r["errors"] == []
+    e = r["errors_panes"]
+    assert e[0] is None and e[1] is None and e[2] and "video_02.mp4" in e[2]
+    img = pixels(r["panes"]["png"])
+    pics = dict((k, rect) for k, rect in r["panes"]["pictures"])
+    assert close_to(region_mean(img, pics[0]), RED) and close_to(region_mean(img, pics[1]), GREEN)
+    (_, (x0, y0, x1, y1)), = r["wipe"]["pictures"]
+    img = pixels(r["wipe"]["png"])
+    w = x1 - x0
+    assert close_to(region_mean(img, (x0, y0, x0 + 0.45 * w, y1)), RED)
+    assert close_to(region_mean(img, (x0 + 0.55 * w, y0, x1, y1)), GREEN)
+    assert r["closed"]
+    assert r["c_opened"] == [[vids[0]]]          # C on the first video card: its shown take
