@@ -15,8 +15,8 @@ scene-cut detection off), B-frames (decode order differs from display order), va
 written here with PyAV: AAC in .mp4 (the muxer's edit list hides the encoder's priming samples),
 PCM s16le in .mov/.mkv (sample exact, no priming at all).
 
-Rendering is numpy on a precomputed gradient: 320x180 frames take ~0.1 ms, 1080p ~15 ms, so test
-clips encode in a fraction of a second and the benchmark's 1080p clips in seconds.
+Rendering is one numpy broadcast add of two precomputed ramps: 1080p in ~3 ms, so encoding (x264)
+is what a clip costs: 320x180 test clips take a fraction of a second.
 """
 from __future__ import annotations
 
@@ -47,11 +47,11 @@ def _base_colour(i: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=4)
-def _gradient(w: int, h: int) -> np.ndarray:
-    """Shade 0.45..1.0 (as /256 integers) rising to the right and down."""
-    x = np.linspace(0.0, 1.0, w, dtype=np.float32)[None, :]
-    y = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None]
-    return ((0.45 + 0.3 * x + 0.25 * y) * 256).astype(np.uint16)
+def _ramps(w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """The shade 0.45..1.0 rising to the right and down, as the sum of an x ramp and a y ramp
+    (additive, so a frame is one broadcast add of two small arrays: 1080p in ~3 ms, where
+    multiplying a full gradient by the colour took ~45 ms)."""
+    return (0.45 + 0.3 * np.linspace(0.0, 1.0, w))[None, :, None], (0.25 * np.linspace(0.0, 1.0, h))[:, None, None]
 
 
 def _block_edges(n: int, lo: float, hi: float, count: int) -> np.ndarray:
@@ -63,7 +63,10 @@ def render_numbered_frame(i: int, size: tuple[int, int]) -> np.ndarray:
     if not 0 <= i < MAX_FRAMES:
         raise ValueError(f"frame index {i} does not fit in {BITS} bits")
     w, h = size
-    img = ((_gradient(w, h)[..., None] * _base_colour(i)) >> 8).astype(np.uint8)
+    xr, yr = _ramps(w, h)
+    c = _base_colour(i)
+    img = np.empty((h, w, 3), np.uint8)
+    np.add(np.round(xr * c).astype(np.uint8), np.round(yr * c).astype(np.uint8), out=img)
     xs = _block_edges(w, _X0, _X1, BITS)
     y0, y1 = int(round(_Y0 * h)), int(round(_Y1 * h))
     for k in range(BITS):
