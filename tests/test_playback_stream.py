@@ -235,3 +235,15 @@ def test_close_while_decoding_ends_the_thread(clips):
     assert s.wait(299, timeout=0.1) is None or number(s.get(299)) == 299
     s.close()                                        # twice is fine
     assert threading.active_count() == threads
+
+
+def test_a_jump_during_a_long_decode_redirects_it(clips):
+    """GOP 250: want(249) starts a 250-frame decode; jumping to 3 and then 150 gives the exact
+    frames (the abandoned decode leaves the decoder where it stopped, and going on from there
+    must still name frames right)."""
+    with TakeStream(clips["gop250"], size=PANE, budget_bytes=16 * FRAME_BYTES) as s:
+        for jumps in ([249, 3, 150], [260, 280, 20, 299, 251], [120, 119, 121, 0]):
+            for i in jumps:
+                s.want(i)
+            assert number(s.wait(jumps[-1])) == jumps[-1]
+            assert [number(s.wait(i)) for i in jumps] == jumps
