@@ -64,6 +64,7 @@ def test_vfr_clip_keeps_its_times(clips):
     with TakeStream(clips["vfr"], size=PANE) as s:
         assert s.info.frame_count == len(VFR_TIMES)
         np.testing.assert_allclose(s.info.times, VFR_TIMES, atol=1e-4)
+        assert s.info.duration == pytest.approx(2.0 + 1 / 24, abs=1e-4)   # the last frame's own length
         assert [s.index_at(t) for t in (0.0, 0.045, 0.2099, 0.21, 1.0, 1.315, 5.0, -1.0)] == \
                [0, 1, 3, 4, 10, 12, 15, 0]
 

@@ -96,14 +96,20 @@ class TakeStream:
             f0 = dec.frame(0)                   # decodable at all? also gives rotation and alpha
             rotation = int(f0.rotation or 0) % 360    # PyAV says -90 for 270
             n = dec.frame_count
-            duration = dec.duration
+            times = np.array([dec.time_of(i) for i in range(n)], dtype=np.float64)
+            # The end of the last frame: its packet duration where the container gives one (exact
+            # for VFR), else ClipDecoder's even-spacing estimate.
+            if dec.last_duration > 0:
+                duration = float(times[-1] + float(dec.last_duration * dec.time_base))
+            else:
+                duration = dec.duration
             if duration <= 0:                   # a single frame: one nominal frame long
                 rate = dec._s.average_rate or dec._s.guessed_rate or 25
                 duration = 1.0 / float(rate)
             w, h = display_size(dec.width, dec.height, dec.sample_aspect, rotation)
             self.info = StreamInfo(
                 path=self.path, frame_count=n, fps=n / duration, duration=duration,
-                times=np.array([dec.time_of(i) for i in range(n)], dtype=np.float64),
+                times=times,
                 width=w, height=h, rotation=rotation, has_alpha=frame_has_alpha(f0),
                 has_audio=dec.has_audio)
             self._ref = VideoReformatter()      # decode thread only (and here, before it starts)
