@@ -28,7 +28,7 @@ from aimms_fast.ui.image_view import ImageView, over_checkerboard
 log = logging.getLogger(__name__)
 
 SCRUB_H = 40                 # scrub bar height (filmstrip frames are drawn into it)
-CONTROLS_H = SCRUB_H + 72    # scrub bar + button row + status line, below the picture
+CONTROLS_H = SCRUB_H + 100   # scrub bar + two button rows + status line, below the picture
 WHEEL_STEP = 1.25            # zoom factor per wheel notch
 _audio_note_shown = False    # "no audio device" is said once per session, not per player
 
@@ -126,32 +126,38 @@ class Player(FloatingWindow):
         self.head = dpg.draw_line((0, 0), (0, SCRUB_H), color=(255, 200, 40), thickness=2, parent=self.scrub)
         b = {}
         self._tips = {}
-        with dpg.group(parent=self.win, horizontal=True) as self.buttons:
-            for label, action, tip in (("|<", "first", "First frame (Home)"),
-                                       ("<", "step:-1", "One frame back (Left)"),
-                                       ("J", "shuttle:-1", "Play in reverse; again: faster (J)"),
-                                       ("K", "pause", "Pause (K)"),
-                                       ("Play", "play", "Play / pause (Space)"),
-                                       ("L", "shuttle:+1", "Play forward; again: faster (L)"),
-                                       (">", "step:+1", "One frame forward (Right)"),
-                                       (">|", "last", "Last frame (End)"),
-                                       ("In", "in", "Set the in point (I; Alt+I clears)"),
-                                       ("Out", "out", "Set the out point (O; Alt+O clears)"),
-                                       ("Loop", "loop", "Loop between in and out (P)"),
-                                       ("Mute", "mute", "Sound on / off (M)"),
-                                       ("Star", "star", "Star / unstar this take (S)"),
-                                       ("Promote", "promote", "This frame as a new image take of this shot (F)"),
-                                       ("to next shot", "promote:next", "This frame as a new image take of the next shot"),
-                                       ("+Compare", "compare_add", "Add this take to the compare view (C)"),
-                                       ("< take", "take:-1", "Previous take of the shot (,)"),
-                                       ("take >", "take:+1", "Next take of the shot (.)"),
-                                       ("Fit", "zoom:fit", "Fit the picture (Ctrl+0)"),
-                                       ("100%", "zoom:100", "Picture at 100 % (Ctrl+1)")):
-                bt = dpg.add_button(label=label, callback=self._button, user_data=action)
-                with dpg.tooltip(bt) as tt:
-                    dpg.add_text(tip)
-                b[action] = bt
-                self._tips[action] = tt
+        transport = (("|<", "first", "First frame (Home)"),
+                     ("<", "step:-1", "One frame back (Left)"),
+                     ("J", "shuttle:-1", "Play in reverse; again: faster (J)"),
+                     ("K", "pause", "Pause (K)"),
+                     ("Play", "play", "Play / pause (Space)"),
+                     ("L", "shuttle:+1", "Play forward; again: faster (L)"),
+                     (">", "step:+1", "One frame forward (Right)"),
+                     (">|", "last", "Last frame (End)"),
+                     ("In", "in", "Set the in point (I; Alt+I clears)"),
+                     ("Out", "out", "Set the out point (O; Alt+O clears)"),
+                     ("Loop", "loop", "Loop between in and out (P)"),
+                     ("Mute", "mute", "Sound on / off (M)"))
+        take = (("Star", "star", "Star / unstar this take (S)"),
+                ("Promote frame", "promote", "This frame as a new image take of this shot (F)"),
+                ("to next shot", "promote:next", "This frame as a new image take of the next shot"),
+                ("+ Compare", "compare_add", "Add this take to the compare view (C)"),
+                ("< take", "take:-1", "Previous take of the shot (,)"),
+                ("take >", "take:+1", "Next take of the shot (.)"),
+                ("Fit", "zoom:fit", "Fit the picture (Ctrl+0)"),
+                ("100%", "zoom:100", "Picture at 100 % (Ctrl+1)"),
+                ("Close", "close", "Close the player (Esc)"))
+        rows = []
+        for items in (transport, take):
+            with dpg.group(parent=self.win, horizontal=True) as row:
+                for label, action, tip in items:
+                    bt = dpg.add_button(label=label, callback=self._button, user_data=action)
+                    with dpg.tooltip(bt) as tt:
+                        dpg.add_text(tip)
+                    b[action] = bt
+                    self._tips[action] = tt
+            rows.append(row)
+        self.transport_row, self.take_row = rows
         for a in ("star", "promote", "promote:next"):
             dpg.configure_item(b[a], enabled=not ro)
         self.b = b
@@ -162,6 +168,7 @@ class Player(FloatingWindow):
         self.on_action(action)
 
     def _video_controls(self, on: bool) -> None:
+        dpg.configure_item(self.transport_row, show=on)
         for a in ("first", "step:-1", "shuttle:-1", "pause", "play", "shuttle:+1", "step:+1", "last",
                   "in", "out", "loop", "mute", "promote", "promote:next"):
             self._show_button(a, on)
@@ -169,7 +176,7 @@ class Player(FloatingWindow):
             self._show_button(a, not on)
         dpg.configure_item(self.scrub, show=on)
         # Stills have no scrub bar: the picture takes its room.
-        dpg.configure_item(self.pic, height=-CONTROLS_H if on else -(CONTROLS_H - SCRUB_H - 4))
+        dpg.configure_item(self.pic, height=-CONTROLS_H if on else -(CONTROLS_H - SCRUB_H - 30))
 
     def _show_button(self, action: str, on: bool) -> None:
         # A hidden button's tooltip must be hidden too: Dear PyGui's tooltip asks "is the last
@@ -216,6 +223,9 @@ class Player(FloatingWindow):
             log.exception("player could not open %s", path)
             self.error = f"{take.rel}: cannot play this file ({type(e).__name__}: {e})"
             return
+        fit = self._frame_size()
+        if fit != tuple(self.stream.size):
+            self.stream.set_size(fit)
         self.transport = Transport([self.stream.info])
         self._dir = 1
         self._open_audio(path)
@@ -262,6 +272,15 @@ class Player(FloatingWindow):
     def _pane_size(self) -> tuple[int, int]:
         return tuple(self.view.pane_sizes(1, "single")[0])
 
+    def _frame_size(self) -> tuple[int, int]:
+        """The size the stream decodes to: the picture fitted into the pane with its display
+        aspect kept (TakeStream converts to exactly the size it is given), never larger than the
+        clip itself (Dear PyGui scales a small frame up when drawing, for free; swscale would not)."""
+        pw, ph = self._pane_size()
+        info = self.stream.info
+        s = min(1.0, pw / info.width, ph / info.height)
+        return max(1, round(info.width * s)), max(1, round(info.height * s))
+
     def _track_size(self) -> None:
         """Follow the window's size: the pane, the stream's frame size and the scrub bar."""
         w, h = dpg.get_item_rect_size(self.pic)
@@ -274,7 +293,7 @@ class Player(FloatingWindow):
         dpg.configure_item(self.scrub_bg, pmax=(w, SCRUB_H))
         self._clear_strip()
         if self.stream is not None:
-            self.stream.set_size(self._pane_size())
+            self.stream.set_size(self._frame_size())
             self._wanted = None
         self._shown_key = None
 

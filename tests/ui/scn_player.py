@@ -163,6 +163,38 @@ def player_star_promote(project, out, args):
         press(xi, app, "Right")
     _wait_exact(app, p, 5)
     press(xi, app, "f")
+    # Scrub: press on the filmstrip bar at frame 36, drag to 24, let go; the exact frame follows.
+    import dearpygui.dearpygui as dpg
+    sx0, sy0 = dpg.get_item_rect_min(p.scrub)
+    sx1, sy1 = dpg.get_item_rect_max(p.scrub)
+    kinds = []
+    slot = (sx1 - sx0) / p.stream.info.frame_count     # the middle of frame k's slot: no rounding doubt
+    move_mouse(xi, app, sx0 + 36.5 * slot, (sy0 + sy1) / 2)
+    xi.button(True, 1)
+    for _ in range(3):
+        app.iterate(pace=False)
+        kinds.append([p.transport.index, p.shown_kind, p.shown_index, dpg.is_item_active(p.scrub),
+                      dpg.get_mouse_pos(local=False)])
+    move_mouse(xi, app, sx0 + 24.5 * slot, (sy0 + sy1) / 2, frames=1)
+    app.wait_until(lambda: p.transport.index != 36, timeout=3)   # the motion reaches GLFW a frame or two later
+    kinds.append([p.transport.index, p.shown_kind, p.shown_index, dpg.is_item_active(p.scrub),
+                  dpg.get_mouse_pos(local=False)])
+    res["scrub_during"] = shot(app, out, "scrubbing")
+    xi.button(False, 1)
+    _wait_exact(app, p)
+    res["scrub_kinds"] = kinds
+    res["scrub"] = _screen_number(app, p, out, "scrubbed")
+    res["scrub_width"] = sx1 - sx0
+    # Resize the window: the pane follows, the frame is decoded at the new size and reads the same.
+    dpg.configure_item(p.win, width=640, height=520)
+    app.settle(4)
+    _wait_exact(app, p)
+    res["resized"] = _screen_number(app, p, out, "resized")
+    res["pane_size_after_resize"] = list(p._pane_size())
+    res["stream_size_after_resize"] = list(p.stream.size)
+    press(xi, app, "Right")
+    _wait_exact(app, p)
+    res["resized_step"] = _screen_number(app, p, out, "resized_step")
     rows = conn.execute("SELECT t.take_id, t.file_path, t.shot_id FROM takes t WHERE t.take_type='base_image' "
                         "ORDER BY t.created_date").fetchall()
     res["images_after_promote"] = [list(r) for r in rows]

@@ -101,6 +101,16 @@ def test_star_promote_and_next_take_from_the_keyboard(proj, tmp_path):
     png = Image.open(root / rel)
     assert read_frame_number(np.asarray(png.convert("RGB"))) == 5
     assert png.text["aimms_source_take"] == ids["take"] and png.text["aimms_source_frame"] == "5"
+    # Scrub bar: the playhead follows the mouse (frame 36's slot, then 24's); the screen ends on
+    # the exact frame.
+    assert r["scrub_kinds"][2][0] == 36 and r["scrub_kinds"][-1][0] == 24, r["scrub_kinds"]
+    assert r["scrub"]["number"] == 24 == r["scrub"]["state"]
+    # A smaller window: smaller pane, frames decoded at that size, still exact.
+    pw, ph = r["pane_size_after_resize"]
+    sw, sh = r["stream_size_after_resize"]
+    assert pw < 640 and sw <= pw and sh <= ph and abs(sw / sh - 320 / 180) < 0.01   # fitted, aspect kept
+    assert r["resized"]["pane"][2] - r["resized"]["pane"][0] < 640
+    assert r["resized"]["number"] == 24 and r["resized_step"]["number"] == 25
     assert r["after_next_take"] == ids["take2"]
     assert r["next_take_screen"]["number"] == 0
     assert r["after_prev_take"] == ids["take"]
