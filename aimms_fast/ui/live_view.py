@@ -27,6 +27,7 @@ Everything here runs on the UI thread (Dear PyGui and its GL context are not thr
 from __future__ import annotations
 
 import ctypes
+import itertools
 import math
 import os
 import sys
@@ -44,7 +45,7 @@ BG = (14, 14, 16)                        # letterbox bars and empty panes
 BG_U8 = np.array(BG + (255,), np.uint8)
 LABEL_SIZE = 15
 ERROR_COLOR = (255, 90, 90)
-SCAN_LIMIT = 1 << 16                     # highest GL texture name scanned for a pane texture
+SCAN_ABOVE = 4096                        # names scanned above the next free one (drivers that reuse)
 FIND_TRIES = 3                           # rendered frames to wait for Dear PyGui to upload a texture
 
 
@@ -87,6 +88,8 @@ class _GLState:
             gl.glGetIntegerv.argtypes = [ctypes.c_uint, ctypes.POINTER(ctypes.c_int)]
             gl.glGetTexLevelParameteriv.argtypes = [ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
                                                     ctypes.POINTER(ctypes.c_int)]
+            gl.glGenTextures.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_uint)]
+            gl.glDeleteTextures.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_uint)]
             self._gl = gl
         except Exception as e:    # noqa: BLE001 - any failure here means "use the numpy backend"
             return self.fail(f"moderngl on Dear PyGui's context: {type(e).__name__}: {e}")
@@ -110,8 +113,17 @@ class _GLState:
         gl.glGetIntegerv(0x8069, ctypes.byref(bound))      # GL_TEXTURE_BINDING_2D
         gl.glGetIntegerv(0x84E0, ctypes.byref(active))     # GL_ACTIVE_TEXTURE
         w, h = ctypes.c_int(), ctypes.c_int()
+        # Scan from the newest name down: Mesa hands out names in increasing order and never reuses
+        # them (measured), so in a long session (atlas pages come and go) the pane textures are the
+        # last few names below the next free one. Drivers that reuse the lowest free name keep all
+        # names low; the range above the next free one covers textures made before a hole opened.
+        nxt = ctypes.c_uint()
+        gl.glGenTextures(1, ctypes.byref(nxt))
+        gl.glDeleteTextures(1, ctypes.byref(nxt))
+        top = max(2, nxt.value)
+        names = itertools.chain(range(top - 1, 0, -1), range(top + 1, top + SCAN_ABOVE))
         try:
-            for name in range(1, SCAN_LIMIT):
+            for name in names:
                 if not left:
                     break
                 if not gl.glIsTexture(name):

@@ -144,3 +144,34 @@ def live_view_bench(project, out, args):
     lv.destroy()
     app.shutdown()
     return res
+
+
+@scenario
+def live_view_fallback(project, out, args):
+    """The GL backend cannot find its textures' GL names (as on a driver where the lookup fails):
+    after a few frames the view switches to numpy and still shows the right pictures."""
+    import dearpygui.dearpygui as dpg
+    from aimms_fast.ui import live_view
+    from aimms_fast.ui.live_view import LiveView
+    live_view._GL.find = lambda pending: None         # no GL name is ever found
+    app = start_app(None, welcome_if_none=False)
+    with dpg.window(label="live", pos=(20, 30), width=VIEW[0] + 40, height=VIEW[1] + 60, no_scrollbar=True) as win:
+        pass
+    app.settle(1)
+    lv = LiveView(app, win, *VIEW)
+    res = {"backend_at_start": lv.backend}
+    sizes = lv.pane_sizes(2, "side")
+    frames = [flat(*sizes[0], A), flat(*sizes[1], B)]
+    for _ in range(6):
+        lv.show(frames, layout="side")
+        app.settle(1)
+    res["two"] = {"shot": shot(app, out, "two"), "panes": [list(lv.pane_rect(k)) for k in range(2)]}
+    res["backend"] = lv.backend
+    res["gl_failure"] = lv.gl_failure
+    a, b = flat(*VIEW, A), flat(*VIEW, B)
+    res["wipe"] = _case(app, lv, out, "wipe", [a, b], mode="wipe", param=0.5)
+    res["errors"] = app.errors
+    lv.destroy()
+    app.settle(2)
+    app.shutdown()
+    return res

@@ -105,3 +105,23 @@ def test_live_view_panes_and_composed_modes(backend, tmp_path):
 
     # the same frame objects again are not written again
     assert r["writes_unchanged"] == 0
+
+
+def test_live_view_falls_back_to_numpy_when_gl_textures_cannot_be_found(tmp_path, monkeypatch):
+    monkeypatch.setenv("AIMMS_LIVE_BACKEND", "gl")
+    r = run_scenario("live_view_fallback", tmp_path)
+    assert r["errors"] == []
+    assert r["backend_at_start"] == "gl"
+    assert r["backend"] == "numpy"
+    assert "could not find the GL name" in r["gl_failure"]
+    assert "GL path off" in r["_stderr"]                   # said once, on stderr
+    img = pixels(r["two"]["shot"])
+    for rect, want in zip(r["two"]["panes"], (A, B)):
+        assert close_to(region_mean(img, rect), want, tol=2)
+    c = r["wipe"]
+    img = pixels(c["shot"])
+    px0, py0, px1, py1 = (int(v) for v in c["pictures"][0])
+    split = px0 + 480
+    assert (np.abs(img[py0 + 40:py1 - 10, split] - np.array(WHITE)) <= 2).all()
+    assert close_to(region_mean(img, (px0, py0, split - 1, py1)), A, tol=2)
+    assert close_to(region_mean(img, (split + 1, py0, px1, py1)), B, tol=2)
