@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from tests.ui.scenarios import click, move_mouse, press, scenario, shot, start_app
+from tests.ui.scenarios import move_mouse, press, scenario, shot, start_app
 
 
 def _open(app, take_id):

@@ -169,3 +169,24 @@ def test_image_view_math():
     o = t.render((16, 16))
     assert np.all(o[:8, :, :3] == [255, 0, 0])
     assert np.array_equal(o[8:, :, :3], checkerboard(16, 16)[8:])
+
+
+def test_timecode_and_alpha_over_checkerboard():
+    from aimms_fast.ui.image_view import checkerboard, over_checkerboard
+    from aimms_fast.ui.player import timecode
+    assert timecode(0.0, 24.0) == "00:00:00:00"
+    assert timecode(29 / 24, 24.0) == "00:00:01:05"
+    assert timecode(3723 + 23 / 24, 24.0) == "01:02:03:23"
+    assert timecode(2 + 1 / 29.97, 29.97) == "00:00:02:01"
+    rgba = np.zeros((10, 20, 4), np.uint8)
+    rgba[..., 1] = 200
+    rgba[..., 3] = 255
+    assert over_checkerboard(rgba) is rgba                 # opaque frames pass untouched
+    rgba[:, 10:, 3] = 0                                     # right half transparent
+    rgba[:, :5, 3] = 128                                    # a half-transparent strip
+    out = over_checkerboard(rgba)
+    board = checkerboard(20, 10).astype(int)
+    assert np.array_equal(out[:, 10:, :3], board[:, 10:])
+    assert np.array_equal(out[:, 5:10, :3], np.broadcast_to([0, 200, 0], (10, 5, 3)))
+    half = (np.array([0, 200, 0]) * 128 + board[:, :5] * 127 + 127) // 255
+    assert np.array_equal(out[:, :5, :3], half) and np.all(out[..., 3] == 255)
