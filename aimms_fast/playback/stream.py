@@ -104,12 +104,10 @@ class TakeStream:
             else:
                 duration = dec.duration
             if duration <= 0:                   # a single frame: one nominal frame long
-                rate = dec._s.average_rate or dec._s.guessed_rate or 25
-                duration = 1.0 / float(rate)
+                duration = 1.0 / (dec.fps or 25.0)
             w, h = display_size(dec.width, dec.height, dec.sample_aspect, rotation)
             self.info = StreamInfo(
-                path=self.path, frame_count=n, fps=n / duration, duration=duration,
-                times=times,
+                path=self.path, frame_count=n, fps=n / duration, duration=duration, times=times,
                 width=w, height=h, rotation=rotation, has_alpha=frame_has_alpha(f0),
                 has_audio=dec.has_audio)
             self._ref = VideoReformatter()      # decode thread only (and here, before it starts)
