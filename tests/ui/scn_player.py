@@ -206,6 +206,12 @@ def player_star_promote(project, out, args):
     res["next_take_screen"] = _screen_number(app, p, out, "next_take")
     press(xi, app, "comma")
     res["after_prev_take"] = p.take.take_id
+    press(xi, app, "c")
+    cmp = [w for w in app.windows if w.alive and w.key_context == "compare"]
+    res["compare_takes"] = list(cmp[0].take_ids) if cmp else None
+    res["player_focused_after_c"] = p.focused()
+    p.focus()
+    app.settle(2)
     press(xi, app, "Escape")
     res["closed"] = not p.alive
     res["errors"] = app.errors

@@ -114,6 +114,7 @@ def test_star_promote_and_next_take_from_the_keyboard(proj, tmp_path):
     assert r["after_next_take"] == ids["take2"]
     assert r["next_take_screen"]["number"] == 0
     assert r["after_prev_take"] == ids["take"]
+    assert r["compare_takes"] == [ids["take"]]            # C: this take in the compare view
     assert r["closed"]
 
 
