@@ -352,8 +352,13 @@ class LiveView:
              errors: list[str | None] | None = None) -> None:
         """Put frames on screen. mode "panes": frame k in pane k of `layout`; "wipe"/"difference"/
         "blend": frames[0] (A) against frames[1] (B) composed in one pane (param: wipe position 0..1,
-        difference gain, blend opacity of A). A None frame keeps the pane's last picture (frame not
-        decoded yet); errors[k] replaces pane k's picture with red text (take cannot be decoded)."""
+        difference gain, blend opacity of A); B is stretched onto A's picture if their sizes differ,
+        labels[0] / labels[1] go top-left / top-right. Frames are HxWx4 (or x3) uint8, any size:
+        letterboxed into the pane (decode at `pane_sizes(...)` to skip scaling). A None frame keeps
+        the pane's last picture (not decoded yet); errors[k] replaces pane k's picture with red,
+        wrapped text (take cannot be decoded). The same array objects as last time are not written
+        again: pass new arrays for new pixels (or call invalidate()).
+        Call destroy() when the window closes: the textures live outside `parent`."""
         if mode != "panes" and mode not in MODES:
             raise ValueError(f"mode must be 'panes' or one of {MODES}, got {mode!r}")
         frames = list(frames)
@@ -420,15 +425,16 @@ class LiveView:
             return
         if a is None:
             return                                 # not decoded yet: keep what is there
-        a = self._rgba(a)
-        if b is not None:
-            b = self._rgba(b)
         key = (mode, float(param) if mode != "panes" else None, pw, ph, self.backend)
         if a is pane.frame and b is pane.frame2 and key == pane.key:
             self.stats["skips"] += 1
             if img is not None:
                 dpg.configure_item(img, show=True)
             return
+        src_a, src_b = a, b
+        a = self._rgba(a)
+        if b is not None:
+            b = self._rgba(b)
         fh, fw = a.shape[:2]
         if fw <= pw and fh <= ph:
             ow, oh = fw, fh                        # 1:1 into the texture; Dear PyGui scales on draw
@@ -451,7 +457,7 @@ class LiveView:
             pane.img_tex = tex.tag
         else:
             dpg.configure_item(img, pmin=(px0, py0), pmax=(px0 + dw, py0 + dh), uv_max=uv_max, show=True)
-        pane.frame, pane.frame2, pane.key = a, b, key
+        pane.frame, pane.frame2, pane.key = src_a, src_b, key
         self.stats["writes"] += 1
 
     @staticmethod
