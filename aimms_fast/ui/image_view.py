@@ -62,9 +62,12 @@ def load_image(path: str | Path):
             return im.convert("RGBA" if has_alpha else "RGB")
     except FileNotFoundError:
         raise MediaError("file not found", path=path, hint="the take's file was moved or deleted") from None
-    except (UnidentifiedImageError, OSError, ValueError) as e:
-        raise MediaError(f"not an image Pillow can read ({e})", path=path,
+    except UnidentifiedImageError:
+        raise MediaError("not an image Pillow can read (unknown or damaged format)", path=path,
                          hint="replace the take with a PNG, JPEG or WebP file") from None
+    except (OSError, ValueError) as e:     # truncated or corrupt data inside a known format
+        raise MediaError(f"the image cannot be decoded ({e})", path=path,
+                         hint="the file may be truncated; replace the take") from None
 
 
 @dataclass

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 
 import dearpygui.dearpygui as dpg
 import numpy as np
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 SCRUB_H = 40                 # scrub bar height (filmstrip frames are drawn into it)
 CONTROLS_H = SCRUB_H + 100   # scrub bar + two button rows + status line, below the picture
 WHEEL_STEP = 1.25            # zoom factor per wheel notch
+NO_REPEAT = {"play", "pause", "in", "out", "clear_in", "clear_out", "loop",
+             "star", "compare_add", "promote", "promote:next", "mute", "close"}
+NO_REPEAT_S = 0.3            # > Dear PyGui's key repeat delay (0.275 s)
 _audio_note_shown = False    # "no audio device" is said once per session, not per player
 
 
@@ -92,6 +96,8 @@ class Player(FloatingWindow):
         self._dragging: tuple[float, float] | None = None
         self._status_key = None
         self._audio_reason: str | None = None
+        self._strip_asked = 0.0
+        self._last_action: tuple[str, float] = ("", 0.0)
 
         vw = dpg.get_viewport_client_width() or 1400
         vh = dpg.get_viewport_client_height() or 900
@@ -400,9 +406,10 @@ class Player(FloatingWindow):
                 parts.append("loop")
             if info.has_audio:
                 if self.audio is None:
-                    parts.append(f"no sound ({self._audio_reason})" if self._audio_reason else "no sound")
+                    parts.append((f"no sound ({self._audio_reason})" if self._audio_reason else "no sound")
+                                 + (" (muted)" if self.muted else ""))
                 elif not self.audio.available:
-                    parts.append("no sound device")
+                    parts.append("no sound device" + (" (muted)" if self.muted else ""))
                 else:
                     parts.append("muted" if self.muted else "sound")
             parts.append(self._star_text())
@@ -435,7 +442,11 @@ class Player(FloatingWindow):
         w = self._size[0]
         n = self.stream.info.frame_count
         strip = self.app.textures.strip(self.take.rel) if self.app.services is not None else None
-        if strip is None and self.app.services is not None:
+        now = time.monotonic()
+        if strip is None and self.app.services is not None and now - self._strip_asked > 1.0:
+            # Not every frame: the pages ask for their visible tiles each frame and the newest
+            # request cancels older ones; once a second keeps ours in the queue without a fight.
+            self._strip_asked = now
             self.app.services.request([self.take.rel], [])
         if strip is not None and strip.tag != self._strip_tag:
             self._clear_strip()
@@ -535,6 +546,8 @@ class Player(FloatingWindow):
     def on_action(self, action: str) -> bool:
         if not self.alive:
             return False
+        if self._repeated(action):
+            return True
         if action == "close":
             self.close()
             return True
@@ -595,6 +608,16 @@ class Player(FloatingWindow):
         else:
             return False
         return True
+
+    def _repeated(self, action: str) -> bool:
+        """A held key repeats (Dear PyGui: first repeat after 0.275 s, then every 0.05 s). Steps
+        and take changes should repeat, and J/L must take a quick double tap (2x); toggles and
+        one-shot actions must not (a held F would promote a frame twenty times a second). Such an action within NO_REPEAT_S of the same one
+        is a repeat; each repeat extends the window, so holding the key never fires it again."""
+        now = time.monotonic()
+        last, at = self._last_action
+        self._last_action = (action, now)
+        return action in NO_REPEAT and action == last and now - at < NO_REPEAT_S
 
     def next_take(self, step: int) -> None:
         """, / . : the previous / next take of this shot in the same storyboard, in take order."""

@@ -44,9 +44,10 @@ def player_steps(project, out, args):
     """Open a numbered clip (GOP 24); Right/Left (held too), Shift+Right, Home/End, L..K, J..K."""
     from tests.ui.xinput import XInput
     app = start_app(project)
+    t0 = time.perf_counter()
     p = _open(app, args["take"])
-    res = {"backend": p.view.backend, "steps": []}
     ok = _wait_exact(app, p, 0)
+    res = {"backend": p.view.backend, "steps": [], "open_to_first_frame_ms": (time.perf_counter() - t0) * 1000}
     res["first_ready"] = ok
     res["open"] = _screen_number(app, p, out, "open")
     res["focused"] = p.focused()
@@ -135,6 +136,25 @@ def player_broken(project, out, args):
     good.on_action("step:+1")
     res["good_step"] = _wait_exact(app, good, 1)
     res["good"] = _screen_number(app, good, out, "good_after_broken")
+    img = _open(app, args["bad_image"])
+    app.settle(3)
+    res["bad_image_error"], res["bad_image_kind"] = img.error, img.shown_kind
+    shot(app, out, "bad_image")
+    snd = _open(app, args["sound"])
+    _wait_exact(app, snd, 0)
+    res["sound_has_audio"] = snd.stream.info.has_audio
+    snd.on_action("play")
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 0.6:
+        app.iterate(pace=True)
+    res["sound_status"] = __import__("dearpygui.dearpygui", fromlist=["x"]).get_value(snd.status)
+    snd.on_action("mute")
+    app.settle(2)
+    res["sound_status_muted"] = __import__("dearpygui.dearpygui", fromlist=["x"]).get_value(snd.status)
+    snd.on_action("pause")
+    res["sound_played_to"] = snd.transport.index
+    res["audio_out"] = None if snd.audio is None else {"available": snd.audio.available, "reason": snd.audio.reason}
+    shot(app, out, "sound")
     res["broken_still_open"] = bad.alive
     res["windows"] = len([w for w in app.windows if w.alive])
     res["errors"] = app.errors

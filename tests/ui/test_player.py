@@ -30,13 +30,17 @@ def _project(root):
     noise = rng.integers(0, 256, (900, 1600, 3), dtype=np.uint8)
     Image.fromarray(noise).save(src / "noise.png")
     Image.new("RGB", (640, 360), (30, 200, 30)).save(src / "green.png")
+    sound = make_numbered_clip(src / "sound.mp4", frames=FRAMES, gop=24, size=(320, 180), audio_tone_frames=[0, 24])
+    bad_png = src / "bad.png"
+    bad_png.write_bytes(b"not a PNG at all")
     with Project.create(root, name="Player test", author="tests") as p:
         s1 = add_shot(p, shot_name="Stairs", section="Act 1", description="", image_prompt="", placeholders=False)
         s2 = add_shot(p, shot_name="Lamp", section="Act 1", description="", image_prompt="", placeholders=False)
-        take, take2, broken = add_takes(p, s1, [a, b, bad], storyboard="video")
-        image, image2 = add_takes(p, s2, [src / "noise.png", src / "green.png"], storyboard="image")
+        take, take2, broken, sound_take = add_takes(p, s1, [a, b, bad, sound], storyboard="video")
+        image, image2, bad_image = add_takes(p, s2, [src / "noise.png", src / "green.png", bad_png],
+                                             storyboard="image")
     return {"take": take, "take2": take2, "broken": broken, "good": take, "image": image, "image2": image2,
-            "noise": str(src / "noise.png")}
+            "noise": str(src / "noise.png"), "sound": sound_take, "bad_image": bad_image}
 
 
 @pytest.fixture
@@ -82,8 +86,15 @@ def test_undecodable_take_shows_its_error_and_the_app_keeps_running(proj, tmp_pa
     assert r["red_text_pixels"] > 50                    # the error text is in the pane, in red
     assert r["frames_rendered"] >= 10
     assert r["good_ready"] and r["good_step"] and r["good"]["number"] == 1
-    assert r["broken_still_open"] and r["windows"] == 2
+    assert r["broken_still_open"] and r["windows"] == 4
     assert r["errors"] == []                             # no dialog: the pane says it
+    # A still Pillow cannot read: the same, in its own player.
+    assert "base_03.png" in r["bad_image_error"] and "not an image" in r["bad_image_error"]
+    assert r["bad_image_kind"] == "error"
+    # A clip with sound plays (with or without an output device, which it then names once).
+    assert r["sound_has_audio"] and r["sound_played_to"] > 5
+    assert "sound" in r["sound_status"] and "muted" not in r["sound_status"]
+    assert "muted" in r["sound_status_muted"]
 
 
 def test_star_promote_and_next_take_from_the_keyboard(proj, tmp_path):
