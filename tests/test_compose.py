@@ -88,6 +88,10 @@ for mode, param in json.loads(sys.argv[1]):
     n = compose_numpy(a, b, mode, param)
     d = np.abs(g.astype(int) - n.astype(int))
     res["cases"].append({"mode": mode, "param": param, "max": int(d.max()), "shape": list(g.shape)})
+# a second size on the same compositor (its offscreen target is remade)
+c = rng.integers(0, 256, (9, 11, 4), dtype=np.uint8)
+res["second_size_max"] = int(np.abs(comp.compose(c, c[::-1].copy(), "blend", 0.5).astype(int)
+                                    - compose_numpy(c, c[::-1].copy(), "blend", 0.5).astype(int)).max())
 # compose_to into a texture, at a viewport offset: the wipe column counts from the viewport's edge.
 t = ctx.texture((80, 40), 4, dtype="f1")
 comp.compose_to(a, b, "wipe", 0.5, t, viewport=(20, 3, 53, 37))
@@ -117,6 +121,7 @@ def test_gl_shaders_give_the_numpy_pixels_within_one():
         assert c["max"] <= 1, c
     # wipe is integer-exact in both: the split column is computed once on the CPU
     assert all(c["max"] == 0 for c in res["cases"] if c["mode"] == "wipe")
+    assert res["second_size_max"] <= 1
     assert res["compose_to_wipe_max"] == 0
     assert res["copy_corners"] == [[255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255], [255, 255, 255, 255]]
 

@@ -212,13 +212,15 @@ class GLCompositor:
         """Render offscreen at a's size and read back (tests, benchmarks): HxWx4 uint8."""
         _check(a, b, mode)
         h, w = a.shape[:2]
+        prev = self.ctx.fbo
         if self._off is None or self._off.size != (w, h):
             if self._off is not None:
+                if prev is self._off:
+                    prev = None                  # bound by the last compose(): about to be released
                 self._off.color_attachments[0].release()
                 self._off.release()
             self._off = self.ctx.framebuffer(color_attachments=[self.ctx.texture((w, h), 4, dtype="f1")])
         self._last.clear()                       # compose() always uploads: tests reuse arrays freely
-        prev = self.ctx.fbo
         self._draw(a, b, mode, param, self._off, (0, 0, w, h))
         data = self._off.read(components=4, dtype="f1", alignment=1)
         if prev is not None:
