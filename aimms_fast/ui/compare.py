@@ -353,6 +353,16 @@ class PaneSet:
         self.streams = [None] * len(self.streams)
 
 
+def window_focused(w: FloatingWindow, children: list) -> bool:
+    """Keyboard focus is in the window or one of its child windows. Dear PyGui's "focused item"
+    (what FloatingWindow.focused walks up from) stays on a button of a window after the focus
+    moved elsewhere by focus_item(), so a window that hands the keyboard back (add_to_compare)
+    asks ImGui about its own windows only; a click on a button keeps its window focused."""
+    if not (w.alive and w.win is not None and dpg.does_item_exist(w.win)):
+        return False
+    return any(dpg.does_item_exist(x) and dpg.is_item_focused(x) for x in (w.win, *children))
+
+
 def _empty_info():
     """A one-frame stand-in so a window whose every take failed still has a transport."""
     from aimms_fast.playback.stream import StreamInfo
@@ -383,6 +393,7 @@ class CompareWindow(FloatingWindow):
         self._was_down = False
         self._noted = None
         self._exact = False
+        self._focus_back = None
         self._view_size = (0, 0)
         self._tips: dict[str, str] = {}
         self._tip_for = None
@@ -501,6 +512,27 @@ class CompareWindow(FloatingWindow):
         self._rebuild_pane_rows()
         return True
 
+    def focus(self) -> None:
+        self._focus_back = None
+        super().focus()
+
+    def focused(self) -> bool:
+        return window_focused(self, [self.view_box])
+
+    def return_focus(self, src) -> None:
+        """Give the keyboard back to `src` (a floating window, or None: the page). A window that
+        just appeared takes focus in its first rendered frame, so this is done in the next three
+        ticks (the first may come before that frame)."""
+        self._focus_back = [src, 3]
+
+    def _apply_focus_back(self) -> None:
+        src, n = self._focus_back
+        if src is not None and getattr(src, "alive", False):
+            src.focus()
+        elif dpg.does_item_exist("main"):
+            dpg.focus_item("main")
+        self._focus_back = [src, n - 1] if n > 1 else None
+
     def remove_pane(self, k: int) -> None:
         if not 0 <= k < len(self.panes):
             return
@@ -617,6 +649,8 @@ class CompareWindow(FloatingWindow):
     def tick(self) -> bool:
         if not self.alive or not dpg.does_item_exist(self.win):
             return False
+        if self._focus_back is not None:
+            self._apply_focus_back()
         self._fit()
         tr = self.transport
         tr.tick()
@@ -755,7 +789,8 @@ def _open_compare_window(app):
     return None
 
 
-def open_compare(app, take_ids: list[str], *, start_indices: list[int] | None = None) -> CompareWindow | None:
+def open_compare(app, take_ids: list[str], *, start_indices: list[int] | None = None,
+                 focus: bool = True) -> CompareWindow | None:
     """A new compare window with these takes (at most 4), pane k opened at frame start_indices[k]
     (cut points: N's last frame beside N+1's first). UI thread."""
     if app.project is None or not take_ids:
@@ -768,20 +803,31 @@ def open_compare(app, take_ids: list[str], *, start_indices: list[int] | None = 
         app.show_error("Could not open the compare view", e)
         return None
     app.add_window(w)
-    w.focus()
+    if focus:
+        w.focus()
     return w
 
 
 def add_to_compare(app, take_id: str) -> CompareWindow | None:
-    """Add a take to the open compare window, or open one with it (from the storyboard, the shot
-    window or the player: C). UI thread."""
+    """C in the storyboard, the shot window or the player: add the take to the open compare window,
+    or open one with it. The keyboard stays where it was, so the next take can be picked and added
+    with the keys too; C on a take that is already in the compare view goes to the compare view
+    (keys from then on drive it). UI thread."""
     if app.project is None:
         return None
+    src = app.focused_window()
     w = _open_compare_window(app)
+    if w is not None and take_id in w.take_ids:
+        w.focus()
+        return w
     if w is None:
-        return open_compare(app, [take_id])
-    if w.add_take(take_id):
-        app.toast(f"compare: {len(w.panes)} take{'s' if len(w.panes) != 1 else ''}"
-                  + (" (press W for a wipe, D for the difference)" if len(w.panes) == 2 else ""))
-    w.focus()
+        w = open_compare(app, [take_id], focus=False)
+        if w is None:
+            return None
+    elif not w.add_take(take_id):
+        return w
+    n = len(w.panes)
+    app.toast(f"compare: {n} take{'s' if n != 1 else ''} · C on a take again: go to compare"
+              + (" (W wipe, D difference)" if n >= 2 else ""))
+    w.return_focus(src)
     return w

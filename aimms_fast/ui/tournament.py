@@ -13,7 +13,7 @@ import dearpygui.dearpygui as dpg
 
 from aimms_fast.errors import AimmsError
 from aimms_fast.store.review import review_shots, shot_review_takes
-from aimms_fast.ui.compare import PaneSet, timecode, transport_action
+from aimms_fast.ui.compare import PaneSet, timecode, transport_action, window_focused
 from aimms_fast.ui.floating import FloatingWindow
 
 MAX_TAKES = 9
@@ -247,6 +247,9 @@ class TournamentWindow(FloatingWindow):
 
     def view_rects(self) -> list[tuple[int, tuple[float, float, float, float]]]:
         return [(k, self.live.pane_rect(k)) for k in range(len(self.takes))]
+
+    def focused(self) -> bool:
+        return window_focused(self, [self.view_box])
 
     def on_data_changed(self, what: str, shot_ids=None) -> None:
         if what == "takes" and shot_ids and self.shot_id not in shot_ids:

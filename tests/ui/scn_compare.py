@@ -43,9 +43,12 @@ def compare_frames(project, out, args):
     w = None
     for t in ids[:3]:
         w = add_to_compare(app, t)
-    app.settle(3)
+        app.settle(2)
     res = {"after_add": w.take_ids, "same_window": len([x for x in app.windows if x is w]) == 1,
-           "layout": w.layout, "focused": w.focused(), "backend": w.live.backend, "steps": []}
+           "layout": w.layout, "focused_while_adding": w.focused(), "backend": w.live.backend, "steps": []}
+    add_to_compare(app, ids[0])          # C on a take already there: go to the compare view
+    app.settle(3)
+    res["focused"] = w.focused()
     xi = XInput()
     _settle_view(app, w)
     res["steps"].append(["open", _capture(app, w, out, "cmp_open", xi=xi)])
@@ -318,6 +321,41 @@ def compare_images_and_broken(project, out, args):
     press(xi, app, "c")
     wins = [x for x in app.windows if isinstance(x, CompareWindow) and x.alive]
     res["c_opened"] = [x.take_ids for x in wins]
+    res["errors"] = app.errors
+    xi.close()
+    app.shutdown()
+    return res
+
+
+@scenario
+def compare_keyboard_flow(project, out, args):
+    """Without the mouse: on the Videos storyboard C adds the selected card's take and the keys stay
+    on the storyboard (Right picks the next card, C adds it); C on a take already in the compare
+    view goes there, and W / D then drive it."""
+    from aimms_fast.ui.compare import CompareWindow
+    from tests.ui.xinput import XInput
+    app = start_app(project)
+    app.show_page("videos")
+    app.settle(3)
+    g = app.pages["videos"].grid
+    g.select(0)
+    xi = XInput()
+    press(xi, app, "c")
+    w = next(x for x in app.windows if isinstance(x, CompareWindow))
+    res = {"after_first_c": w.take_ids, "compare_focused_1": w.focused()}
+    press(xi, app, "Right")
+    res["storyboard_selected"] = g.selected
+    press(xi, app, "c")
+    res["after_second_c"] = w.take_ids
+    res["compare_focused_2"] = w.focused()
+    press(xi, app, "c")                  # this card's take is in compare already: go there
+    res["compare_focused_3"] = w.focused()
+    press(xi, app, "w")
+    res["mode_w"] = w.mode
+    press(xi, app, "d")
+    res["mode_d"] = w.mode
+    press(xi, app, "Escape")
+    res["closed"] = not w.alive
     res["errors"] = app.errors
     xi.close()
     app.shutdown()

@@ -62,6 +62,7 @@ def test_compare_three_takes_show_the_same_frame_after_every_key(numbered_projec
     r = run_scenario("compare_frames", tmp_path, project=root, args={"take_ids": ids})
     assert r["errors"] == []
     assert r["after_add"] == ids[:3] and r["same_window"] and r["focused"]
+    assert not r["focused_while_adding"]
     assert r["layout"] == "grid"
     want_master = {"open": 0, "right3": 3, "shift_right": 27, "end": 47, "left": 46, "shift_left": 22, "home": 0}
     lengths = [48, 48, 30]
@@ -83,6 +84,17 @@ def test_compare_three_takes_show_the_same_frame_after_every_key(numbered_projec
     assert r["layouts"] == ["side", "stack", "grid"]     # N cycles from the 3-pane grid
     assert r["after_full"] == ids[:4]             # 4 panes max: the fifth was refused
     assert r["after_remove"] == ids[:3]
+
+
+def test_compare_from_the_storyboard_with_keys_only(numbered_project, tmp_path):
+    root, ids = numbered_project
+    r = run_scenario("compare_keyboard_flow", tmp_path, project=root)
+    assert r["errors"] == []
+    assert r["after_first_c"] == [ids[0]] and not r["compare_focused_1"]
+    assert r["storyboard_selected"] == 1
+    assert r["after_second_c"] == [ids[0], ids[3]] and not r["compare_focused_2"]
+    assert r["compare_focused_3"]
+    assert r["mode_w"] == "wipe" and r["mode_d"] == "difference" and r["closed"]
 
 
 def test_compare_time_sync_maps_the_same_fraction_of_each_duration(tmp_path):
