@@ -182,7 +182,13 @@ def player_star_promote(project, out, args):
     for _ in range(5):
         press(xi, app, "Right")
     _wait_exact(app, p, 5)
-    press(xi, app, "f")
+    # F held for 0.7 s (Dear PyGui repeats a held key after 0.275 s, then every 0.05 s): one promote.
+    xi.key("f", True)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 0.7:
+        app.iterate(pace=True)
+    xi.key("f", False)
+    app.settle(2)
     # Scrub: press on the filmstrip bar at frame 36, drag to 24, let go; the exact frame follows.
     import dearpygui.dearpygui as dpg
     sx0, sy0 = dpg.get_item_rect_min(p.scrub)
