@@ -24,6 +24,9 @@ from aimms_fast.ui.floating import FloatingWindow
 from aimms_fast.ui.player import timecode  # noqa: F401  (one timecode format for every review window)
 
 MAX_PANES = 4
+# Decoded frames kept per pane: 4 panes x 64 MB stays well inside the issue's 800 MB for four open
+# players; at a 620x340 pane that is ~75 frames (3 s at 24 fps) around the playhead.
+PANE_BUDGET = 64 << 20
 LETTERS = "ABCDEFGHI"
 LAYOUTS = ("side", "stack", "grid")
 MODES = ("panes", "wipe", "difference", "blend")
@@ -134,7 +137,7 @@ class StillStream:
         self._frame = None
 
 
-def open_stream(project, take: ReviewTake, size: tuple[int, int]):
+def open_stream(project, take: ReviewTake, size: tuple[int, int], *, budget_bytes: int = 96 << 20):
     """(stream, None) or (None, error text) for one take; a bad file never raises."""
     from aimms_fast.ops.files import IMAGE_EXTS
     if take.placeholder:
@@ -148,7 +151,7 @@ def open_stream(project, take: ReviewTake, size: tuple[int, int]):
         if Path(take.rel).suffix.lower() in IMAGE_EXTS:
             return StillStream(path, size=size), None
         from aimms_fast.playback.stream import TakeStream
-        return TakeStream(path, size=size), None
+        return TakeStream(path, size=size, budget_bytes=budget_bytes), None
     except AimmsError as e:
         return None, str(e)
     except Exception as e:   # a decoder surprise must mark this pane only, never close the window
@@ -196,9 +199,11 @@ class PaneSet:
     pane's frame offset if it was opened at another frame (cut points: N's tail beside N+1's head).
     Panes whose take cannot be opened keep their place and show the error. UI thread only."""
 
-    def __init__(self, project, takes: list[ReviewTake], *, size=(320, 180), sync: str = "frame"):
+    def __init__(self, project, takes: list[ReviewTake], *, size=(320, 180), sync: str = "frame",
+                 budget_bytes: int = 64 << 20):
         from aimms_fast.playback.transport import Transport
         self.project = project
+        self.budget_bytes = int(budget_bytes)   # decoded-frame buffer of each pane's stream
         self.takes: list[ReviewTake] = []
         self.streams: list = []
         self.errors: list[str | None] = []
@@ -213,7 +218,7 @@ class PaneSet:
 
     # -- panes ---------------------------------------------------------------------------------
     def _open(self, take: ReviewTake, size) -> None:
-        s, err = open_stream(self.project, take, size)
+        s, err = open_stream(self.project, take, size, budget_bytes=self.budget_bytes)
         self.takes.append(take)
         self.streams.append(s)
         self.errors.append(err)
@@ -404,7 +409,7 @@ class CompareWindow(FloatingWindow):
         self.win = dpg.add_window(label=self._title(len(takes)), width=w, height=h, pos=(20 + off, 40 + off),
                                   no_collapse=True, no_scrollbar=True, on_close=lambda: self.close())
         self._build(w, h)
-        self.panes = PaneSet(app.project, takes, size=self._guess_size(len(takes)))
+        self.panes = PaneSet(app.project, takes, size=self._guess_size(len(takes)), budget_bytes=PANE_BUDGET)
         if start_indices:
             self.panes.set_start(list(start_indices))
         self._rebuild_pane_rows()

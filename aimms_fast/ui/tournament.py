@@ -17,6 +17,8 @@ from aimms_fast.ui.compare import PaneSet, timecode, transport_action, window_fo
 from aimms_fast.ui.floating import FloatingWindow
 
 MAX_TAKES = 9
+# Decoded frames kept per take: 9 x 32 MB; a 3x3 pane (~440x250) holds ~75 frames of it.
+PANE_BUDGET = 32 << 20
 STAR_GOLD = (255, 200, 40, 255)
 
 
@@ -111,7 +113,7 @@ class TournamentWindow(FloatingWindow):
         self.more = max(0, len(takes) - MAX_TAKES)
         self.takes = takes[:MAX_TAKES]
         n = max(1, len(self.takes))
-        self.panes = PaneSet(self.app.project, self.takes, size=self._guess_size(n))
+        self.panes = PaneSet(self.app.project, self.takes, size=self._guess_size(n), budget_bytes=PANE_BUDGET)
         tr = self.panes.transport
         tr.loop = True
         if keep_rate and self.takes and self.storyboard == "video":
