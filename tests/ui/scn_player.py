@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from tests.ui.scenarios import move_mouse, press, scenario, shot, start_app
+from tests.ui.scenarios import click, item_center, move_mouse, press, scenario, shot, start_app
 
 
 def _open(app, take_id):
@@ -102,8 +102,24 @@ def player_steps(project, out, args):
     _wait_exact(app, p)
     res["jk"] = _screen_number(app, p, out, "after_jk")
     res["jk"].update(start=start, min_s=t_before_k - t_after_j, max_s=t_after_k - t_before_j)
-    res["status"] = __import__("dearpygui.dearpygui", fromlist=["x"]).get_value(p.status)
+    import dearpygui.dearpygui as dpg
+    res["status"] = dpg.get_value(p.status)
     res["dropped"] = p.transport.dropped
+    # In at 2, out at 5, loop, play: the playhead stays inside; Alt+I / Alt+O clear them.
+    press(xi, app, "Home")
+    for k in (["Right"], ["Right"], ["i"], ["Right"], ["Right"], ["Right"], ["o"], ["p"], ["space"]):
+        press(xi, app, *k)
+    seen = set()
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 0.8:
+        app.iterate(pace=True)
+        seen.add(p.transport.index)
+    press(xi, app, "k")
+    res["loop_seen"] = sorted(seen)
+    res["loop_status"] = dpg.get_value(p.status)
+    press(xi, app, "Alt_L", "i")
+    press(xi, app, "Alt_L", "o")
+    res["cleared"] = [p.transport.in_index, p.transport.out_index]
     res["errors"] = app.errors
     xi.close()
     app.shutdown()
@@ -179,9 +195,16 @@ def player_star_promote(project, out, args):
     g = app.pages["videos"].grid
     res["card_starred"] = [c.starred for c in g.cards if c.key == p.take.shot_id]
     res["status_after_star"] = __import__("dearpygui.dearpygui", fromlist=["x"]).get_value(p.status)
+    # The mouse reaches the same actions: +1s, then 19 frames back with -1s and five >.
+    click(xi, app, *item_center(p.b["second:+1"]))
+    res["after_click_plus_second"] = p.transport.index
+    click(xi, app, *item_center(p.b["second:-1"]))
     for _ in range(5):
-        press(xi, app, "Right")
+        click(xi, app, *item_center(p.b["step:+1"]))
     _wait_exact(app, p, 5)
+    res["after_clicks"] = _screen_number(app, p, out, "after_clicks")
+    p.focus()
+    app.settle(2)
     # F held for 0.7 s (Dear PyGui repeats a held key after 0.275 s, then every 0.05 s): one promote.
     xi.key("f", True)
     t0 = time.monotonic()

@@ -76,6 +76,10 @@ def test_steps_land_on_the_exact_frame_read_from_the_screen(proj, tmp_path):
     assert math.floor(jk["min_s"] * 24) - 1 <= back <= math.ceil(jk["max_s"] * 24) + 1, jk
     assert back >= 6
     assert "fps" in r["status"] and "frame" in r["status"] and "dropped" in r["status"]
+    # I / O / P / Space: 0.8 s of play (about four passes over 2..5) never leaves the loop.
+    assert set(r["loop_seen"]) <= {2, 3, 4, 5} and len(r["loop_seen"]) >= 3, r["loop_seen"]
+    assert "in 2 out 5" in r["loop_status"] and "loop" in r["loop_status"]
+    assert r["cleared"] == [None, None]
 
 
 def test_undecodable_take_shows_its_error_and_the_app_keeps_running(proj, tmp_path):
@@ -104,6 +108,7 @@ def test_star_promote_and_next_take_from_the_keyboard(proj, tmp_path):
     assert r["starred_db"] == 1
     assert r["card_starred"] == [True]
     assert "starred" in r["status_after_star"]
+    assert r["after_click_plus_second"] == 24 and r["after_clicks"]["number"] == 5   # buttons, clicked
     promoted = [row for row in r["images_after_promote"]
                 if row[0] not in (ids["image"], ids["image2"], ids["bad_image"])]
     assert len(promoted) == 1        # F was held 0.7 s: key repeat must not promote again
