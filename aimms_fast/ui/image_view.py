@@ -52,12 +52,14 @@ def over_checkerboard(rgba: np.ndarray) -> np.ndarray:
 
 
 def load_image(path: str | Path):
-    """The still as a Pillow image in RGB or RGBA (palette/greyscale/CMYK converted), fully
-    loaded. Raises MediaError naming the file when Pillow cannot read it."""
-    from PIL import Image, UnidentifiedImageError
+    """The still as a Pillow image in RGB or RGBA (palette/greyscale/CMYK converted, EXIF
+    orientation applied), fully loaded. Raises MediaError naming the file when Pillow cannot
+    read it."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
     try:
         with Image.open(path) as im:
             im.load()
+            im = ImageOps.exif_transpose(im) or im   # phone JPEGs: upright, as the posters show them
             has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
             return im.convert("RGBA" if has_alpha else "RGB")
     except FileNotFoundError:

@@ -208,3 +208,18 @@ def test_timecode_and_alpha_over_checkerboard():
     assert np.array_equal(out[:, 5:10, :3], np.broadcast_to([0, 200, 0], (10, 5, 3)))
     half = (np.array([0, 200, 0]) * 128 + board[:, :5] * 127 + 127) // 255
     assert np.array_equal(out[:, :5, :3], half) and np.all(out[..., 3] == 255)
+
+
+def test_still_loads_upright_and_unreadable_names_the_file(tmp_path):
+    from aimms_fast.errors import MediaError
+    from aimms_fast.ui.image_view import ImageView
+    im = Image.new("RGB", (40, 20), (200, 10, 10))
+    exif = Image.Exif()
+    exif[0x0112] = 6                                   # orientation: rotate 90° clockwise to show
+    im.save(tmp_path / "phone.jpg", exif=exif)
+    v = ImageView.open(tmp_path / "phone.jpg")
+    assert (v.width, v.height) == (20, 40)
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    with pytest.raises(MediaError) as e:
+        ImageView.open(tmp_path / "bad.png")
+    assert "bad.png" in str(e.value) and "not an image" in str(e.value)
