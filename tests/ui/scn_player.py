@@ -320,3 +320,37 @@ def player_image(project, out, args):
     xi.close()
     app.shutdown()
     return res
+
+
+@scenario
+def player_two(project, out, args):
+    """Two players: keys go to the one the user clicked last, even after a button of the other
+    was clicked (Dear PyGui's focused item stays on that button)."""
+    import dearpygui.dearpygui as dpg
+    from tests.ui.xinput import XInput
+    app = start_app(project)
+    a = _open(app, args["take"])
+    b = _open(app, args["take2"])
+    dpg.configure_item(b.win, pos=(760, 400), width=620, height=480)
+    app.settle(4)
+    _wait_exact(app, a, 0)
+    _wait_exact(app, b, 0)
+    xi = XInput()
+    click(xi, app, *item_center(b.b["step:+1"]))          # B: frame 1, focus item = B's button
+    ax0, ay0 = dpg.get_item_pos(a.win)
+    click(xi, app, ax0 + 60, ay0 + 8)                       # A's title bar: A has the keyboard now
+    res = {"a_focused": a.focused(), "b_focused": b.focused()}
+    click(xi, app, *item_center(b.b["step:-1"]))            # B again (frame 0), by its button
+    a.focus()                                               # ... and A focused by the program (as
+    app.settle(3)                                           # compare hands the keyboard back)
+    res["a_focused_2"], res["b_focused_2"] = a.focused(), b.focused()
+    press(xi, app, "Right")
+    press(xi, app, "Right")
+    _wait_exact(app, a, 2)
+    res["a"], res["b"] = a.transport.index, b.transport.index
+    res["shot"] = shot(app, out, "two_players")
+    res["a_screen"] = _screen_number(app, a, out, "two_a")["number"]
+    res["errors"] = app.errors
+    xi.close()
+    app.shutdown()
+    return res

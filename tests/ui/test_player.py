@@ -132,6 +132,7 @@ def test_star_promote_and_next_take_from_the_keyboard(proj, tmp_path):
     assert r["next_take_screen"]["number"] == 0
     assert r["after_prev_take"] == ids["take"]
     assert r["compare_takes"] == [ids["take"]]            # C: this take in the compare view
+    assert r["player_focused_after_c"]                    # ... and the keyboard stays here
     assert r["closed"]
 
 
@@ -223,3 +224,12 @@ def test_still_loads_upright_and_unreadable_names_the_file(tmp_path):
     with pytest.raises(MediaError) as e:
         ImageView.open(tmp_path / "bad.png")
     assert "bad.png" in str(e.value) and "not an image" in str(e.value)
+
+
+def test_keys_go_to_the_player_clicked_last(proj, tmp_path):
+    root, ids = proj
+    r = run_scenario("player_two", tmp_path, project=root, args=ids)
+    assert r["errors"] == []
+    assert r["a_focused"] and not r["b_focused"]
+    assert r["a_focused_2"] and not r["b_focused_2"]
+    assert (r["a"], r["b"]) == (2, 0) and r["a_screen"] == 2
