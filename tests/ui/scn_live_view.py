@@ -49,6 +49,12 @@ def live_view_panes(project, out, args):
     res = {"cases": {}}
     W, H = VIEW
     res["cases"]["one"] = _case(app, lv, out, "one", [flat(W, H, A)], labels=["take A"])
+    # A window resized a little: the pane follows, the texture is reused (only UVs change).
+    made = lv.stats["textures"]
+    lv.set_size(W - 60, H - 40)
+    res["cases"]["resized"] = _case(app, lv, out, "resized", [flat(W - 60, H - 40, D)])
+    res["resize_textures_made"] = lv.stats["textures"] - made
+    lv.set_size(W, H)
     # 4:3 picture in a 16:9 pane: bars left and right; and a frame twice the pane size (scaled down).
     res["cases"]["letterbox"] = _case(app, lv, out, "letterbox", [flat(720, 540, B)])
     big = flat(2 * W, 2 * H, C)
@@ -127,6 +133,16 @@ def live_view_bench(project, out, args):
                      "still_cpu_ms": round(idle(), 2)}      # same picture again, nothing new to show
 
     res["empty_cpu_ms"] = round(idle(), 2)
+    # dragging the window's corner: the pane changes size every frame, the frame is the old size
+    f = rng.integers(0, 256, (720, 1280, 4), dtype=np.uint8)
+    c0, made = time.process_time(), lv.stats["textures"]
+    for i in range(40):
+        lv.set_size(1280 - 3 * i, 720 - 2 * i)
+        lv.show([f])
+        dpg.render_dearpygui_frame()
+    res["resize_drag"] = {"frame_cpu_ms": round((time.process_time() - c0) / 40 * 1000, 2),
+                          "textures_made": lv.stats["textures"] - made}
+    lv.set_size(1280, 720)
     run("one_1080_in_720", lambda: [rng.integers(0, 256, (1080, 1920, 4), dtype=np.uint8)])
     run("one_720", lambda: [rng.integers(0, 256, (720, 1280, 4), dtype=np.uint8)])
     lv.set_size(1280 + GAP, 720 + GAP)                       # 2x2 grid panes of exactly 640x360

@@ -42,6 +42,15 @@ def test_live_view_panes_and_composed_modes(backend, tmp_path):
     x0, y0 = c["panes"][0][:2]
     assert count_near(img, (x0 + 4, y0 + 4, x0 + 60, y0 + 24), (235, 235, 235), tol=60) > 10   # "take A"
 
+    # resized pane: the picture follows
+    c = cases["resized"]
+    x0, y0, x1, y1 = c["panes"][0]
+    assert (x1 - x0, y1 - y0) == (900, 500)
+    assert c["pictures"][0] == c["panes"][0]
+    assert close_to(region_mean(pixels(c["shot"]), c["panes"][0]), D, tol=2)
+    # GL reuses its rounded-up texture (only UVs change); numpy makes an exact-size raw one
+    assert r["resize_textures_made"] == (0 if backend == "gl" else 1)
+
     # 4:3 in a 16:9 pane: aspect kept, dark bars left and right
     c = cases["letterbox"]
     img = pixels(c["shot"])
