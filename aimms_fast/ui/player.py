@@ -422,6 +422,8 @@ class Player(FloatingWindow):
             rate = tr.rate
             parts = [timecode(float(info.times[i]), info.fps), f"frame {i} (0-{n - 1})", f"{info.fps:.2f} fps",
                      "paused" if not rate else f"{rate:+g}x", f"dropped {tr.dropped}"]
+            if self.shown_kind == "filmstrip":
+                parts.insert(2, "filmstrip preview, decoding…")
             if tr.in_index is not None or tr.out_index is not None:
                 a = "-" if tr.in_index is None else tr.in_index
                 b = "-" if tr.out_index is None else tr.out_index
@@ -532,7 +534,13 @@ class Player(FloatingWindow):
             k = int(np.argmin(np.abs(np.asarray(times, float) - t)))
         else:
             k = min(len(frames) - 1, int(i * len(frames) / max(1, self.stream.info.frame_count)))
-        return k, np.ascontiguousarray(frames[k])
+        f = frames[k]
+        if f.shape[-1] == 4:      # cache tiles are letterboxed: alpha 0 outside the picture
+            rows = np.flatnonzero(f[..., 3].max(axis=1))
+            cols = np.flatnonzero(f[..., 3].max(axis=0))
+            if len(rows) and len(cols):
+                f = f[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        return k, np.ascontiguousarray(f)
 
     # -- image zoom and pan ----------------------------------------------------------------------
     def _mouse_in_pane(self) -> tuple[float, float] | None:

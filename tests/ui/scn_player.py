@@ -354,3 +354,33 @@ def player_two(project, out, args):
     xi.close()
     app.shutdown()
     return res
+
+
+@scenario
+def player_scrub_filmstrip(project, out, args):
+    """Scrubbing far into a long GOP: the cached filmstrip frame is on screen at once, the exact
+    frame replaces it when decoded."""
+    import dearpygui.dearpygui as dpg
+    from tests.ui.xinput import XInput
+    app = start_app(project)
+    p = _open(app, args["take"])
+    _wait_exact(app, p, 0)
+    res = {"strip_ready": app.wait_until(lambda: app.textures.strip(p.take.rel) is not None, timeout=30)}
+    app.settle(2)
+    xi = XInput()
+    target = args["target"]
+    sx0, sy0 = dpg.get_item_rect_min(p.scrub)
+    sx1, sy1 = dpg.get_item_rect_max(p.scrub)
+    slot = (sx1 - sx0) / p.stream.info.frame_count
+    move_mouse(xi, app, sx0 + (target + 0.5) * slot, (sy0 + sy1) / 2)
+    xi.button(True, 1)
+    app.wait_until(lambda: p.transport.index == target, timeout=3, min_frames=1)
+    res["kind_at_once"] = p.shown_kind
+    res["at_once"] = _screen_number(app, p, out, "scrub_filmstrip")
+    xi.button(False, 1)
+    res["exact_arrived"] = _wait_exact(app, p, target, timeout=15)
+    res["exact"] = _screen_number(app, p, out, "scrub_exact")
+    res["errors"] = app.errors
+    xi.close()
+    app.shutdown()
+    return res

@@ -233,3 +233,22 @@ def test_keys_go_to_the_player_clicked_last(proj, tmp_path):
     assert r["a_focused"] and not r["b_focused"]
     assert r["a_focused_2"] and not r["b_focused_2"]
     assert (r["a"], r["b"]) == (2, 0) and r["a_screen"] == 2
+
+
+def test_scrub_shows_the_filmstrip_frame_then_the_exact_one(tmp_path):
+    """A 240-frame clip with one keyframe: frame 200 takes 200 decodes, the filmstrip is at hand."""
+    from aimms_fast.demo.numbered import make_numbered_clip
+    from aimms_fast.ops.shots import add_shot
+    from aimms_fast.ops.takes import add_takes
+    from aimms_fast.project import Project
+    clip = make_numbered_clip(tmp_path / "src" / "long.mp4", frames=240, gop=240, size=(640, 360))
+    with Project.create(tmp_path / "proj", name="Scrub", author="tests") as p:
+        sid = add_shot(p, shot_name="Long", section="", description="", image_prompt="", placeholders=False)
+        [take] = add_takes(p, sid, [clip], storyboard="video")
+    r = run_scenario("player_scrub_filmstrip", tmp_path, project=tmp_path / "proj",
+                     args={"take": take, "target": 200})
+    assert r["errors"] == [] and r["strip_ready"]
+    assert r["kind_at_once"] == "filmstrip"
+    # The filmstrip has a frame every 240/16 = 15 frames: the nearest one is on screen at once.
+    assert isinstance(r["at_once"]["number"], int) and abs(r["at_once"]["number"] - 200) <= 8, r["at_once"]
+    assert r["exact_arrived"] and r["exact"]["number"] == 200
