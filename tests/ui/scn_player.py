@@ -105,21 +105,6 @@ def player_steps(project, out, args):
     import dearpygui.dearpygui as dpg
     res["status"] = dpg.get_value(p.status)
     res["dropped"] = p.transport.dropped
-    # In at 2, out at 5, loop, play: the playhead stays inside; Alt+I / Alt+O clear them.
-    press(xi, app, "Home")
-    for k in (["Right"], ["Right"], ["i"], ["Right"], ["Right"], ["Right"], ["o"], ["p"], ["space"]):
-        press(xi, app, *k)
-    seen = set()
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < 0.8:
-        app.iterate(pace=True)
-        seen.add(p.transport.index)
-    press(xi, app, "k")
-    res["loop_seen"] = sorted(seen)
-    res["loop_status"] = dpg.get_value(p.status)
-    press(xi, app, "Alt_L", "i")
-    press(xi, app, "Alt_L", "o")
-    res["cleared"] = [p.transport.in_index, p.transport.out_index]
     res["errors"] = app.errors
     xi.close()
     app.shutdown()
@@ -324,8 +309,8 @@ def player_image(project, out, args):
 
 @scenario
 def player_two(project, out, args):
-    """Two players: keys go to the one the user clicked last, even after a button of the other
-    was clicked (Dear PyGui's focused item stays on that button)."""
+    """Two players: keys go to the one clicked or focused last, never to the other; in that one
+    I / O / P / Space loop between in and out, Alt+I / Alt+O clear them."""
     import dearpygui.dearpygui as dpg
     from tests.ui.xinput import XInput
     app = start_app(project)
@@ -350,6 +335,21 @@ def player_two(project, out, args):
     res["a"], res["b"] = a.transport.index, b.transport.index
     res["shot"] = shot(app, out, "two_players")
     res["a_screen"] = _screen_number(app, a, out, "two_a")["number"]
+    # In at 2, out at 5, loop, play: the playhead stays inside; Alt+I / Alt+O clear them.
+    press(xi, app, "Home")
+    for k in (["Right"], ["Right"], ["i"], ["Right"], ["Right"], ["Right"], ["o"], ["p"], ["space"]):
+        press(xi, app, *k)
+    seen = set()
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 0.8:
+        app.iterate(pace=True)
+        seen.add(a.transport.index)
+    press(xi, app, "k")
+    res["loop_seen"] = sorted(seen)
+    res["loop_status"] = dpg.get_value(a.status)
+    press(xi, app, "Alt_L", "i")
+    press(xi, app, "Alt_L", "o")
+    res["cleared"] = [a.transport.in_index, a.transport.out_index]
     res["errors"] = app.errors
     xi.close()
     app.shutdown()
