@@ -68,6 +68,51 @@ def transport_action(tr, action: str) -> bool:
     return True
 
 
+# Actions a held key repeats (Dear PyGui repeats a held key: after 0.275 s, then every 0.05 s).
+# Everything else (play, star, modes, solo, sync, close, open …) fires once per press: a held S
+# must not toggle the star twenty times a second, but N N N tapped quickly must cycle three times.
+REPEATING = ("step:", "second:", "move:", "shot:", "shuttle:", "take:")
+
+
+class RepeatGuard:
+    """Tells a key repeat of a one-shot action from a new press by the key's state: a repeat is
+    the same action again while its key has stayed down since it fired (`tick` every frame sees
+    the release). UI thread."""
+
+    _codes_by_name: dict[str, list[int]] | None = None
+
+    def __init__(self, context: str):
+        self.context = context
+        self._down: tuple[str, list[int]] | None = None
+
+    @classmethod
+    def _codes(cls, context: str, action: str) -> list[int]:
+        from aimms_fast.ui import keys as K
+        if cls._codes_by_name is None:
+            from aimms_fast.ui.app import _key_names
+            by: dict[str, list[int]] = {}
+            for code, name in _key_names().items():
+                by.setdefault(name, []).append(code)
+            cls._codes_by_name = by
+        names = {s.chord.rsplit("+", 1)[-1] if not s.chord.endswith("+") else "+"
+                 for s in K.SHORTCUTS if s.context == context and s.action == action}
+        return [c for n in names for c in cls._codes_by_name.get(n, [])]
+
+    def held(self, action: str) -> bool:
+        """True when `action` comes from a held key that must not fire again."""
+        if action.startswith(REPEATING):
+            return False
+        if self._down is not None and self._down[0] == action:
+            return True
+        self._down = (action, self._codes(self.context, action))
+        return False
+
+    def tick(self) -> None:
+        """Per frame: a key seen up ends its hold (the next press fires again)."""
+        if self._down is not None and not any(dpg.is_key_down(c) for c in self._down[1]):
+            self._down = None
+
+
 def fit_size(width: int, height: int, pane: tuple[int, int]) -> tuple[int, int]:
     """(w, h) of a width x height picture scaled to fit inside `pane`, aspect kept, at least 16 px."""
     pw, ph = max(16, int(pane[0])), max(16, int(pane[1]))
@@ -399,6 +444,7 @@ class CompareWindow(FloatingWindow):
         self._noted = None
         self._exact = False
         self._focus_back = None
+        self._keys = RepeatGuard(self.key_context)
         self._view_size = (0, 0)
         self._tips: dict[str, str] = {}
         self._tip_for = None
@@ -426,7 +472,7 @@ class CompareWindow(FloatingWindow):
     # -- layout ----------------------------------------------------------------------------------
     def _build(self, w: int, h: int) -> None:
         from aimms_fast.ui.live_view import LiveView
-        b = lambda label, action, **kw: dpg.add_button(label=label, callback=lambda: self.on_action(action), **kw)  # noqa: E731
+        b = lambda label, action, **kw: dpg.add_button(label=label, callback=lambda: self.on_action(action, key=False), **kw)  # noqa: E731
         with dpg.group(parent=self.win, horizontal=True):
             self.b_play = b("Play", "play", width=60)
             b("|<", "first")
@@ -469,7 +515,7 @@ class CompareWindow(FloatingWindow):
         dpg.delete_item(self.pane_row, children_only=True)
         for k, t in enumerate(self.panes.takes):
             with dpg.group(parent=self.pane_row, horizontal=True):
-                dpg.add_button(label=f"{k + 1}", width=24, callback=lambda s, a, u: self.on_action(f"solo:{u}"),
+                dpg.add_button(label=f"{k + 1}", width=24, callback=lambda s, a, u: self.on_action(f"solo:{u}", key=False),
                                user_data=k + 1)
                 dpg.add_button(label="Star", callback=lambda s, a, u: self.star(u), user_data=k,
                                enabled=not self.app.readonly)
@@ -602,7 +648,10 @@ class CompareWindow(FloatingWindow):
         return [(k, self.live.pane_rect(j)) for j, k in enumerate(view)]
 
     # -- actions ------------------------------------------------------------------------------------
-    def on_action(self, action: str) -> bool:
+    def on_action(self, action: str, *, key: bool = True) -> bool:
+        """A keys.py "compare" action (key=False: a button, never a key repeat). UI thread."""
+        if key and self._keys.held(action):
+            return True
         tr = self.transport
         if action == "clear_inout":
             tr.clear_in()
@@ -654,6 +703,7 @@ class CompareWindow(FloatingWindow):
     def tick(self) -> bool:
         if not self.alive or not dpg.does_item_exist(self.win):
             return False
+        self._keys.tick()
         if self._focus_back is not None:
             self._apply_focus_back()
         self._fit()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import dearpygui.dearpygui as dpg
 
 from aimms_fast.store.review import CutShot, starred_sequence
-from aimms_fast.ui.compare import fit_size, open_stream, window_focused
+from aimms_fast.ui.compare import RepeatGuard, fit_size, open_stream, window_focused
 from aimms_fast.ui.floating import FloatingWindow
 
 LIST_H = 190
@@ -62,6 +62,7 @@ class CutPointsWindow(FloatingWindow):
         self._rows: list[int] = []
         self._view_size = (0, 0)
         self._scroll_to = None
+        self._keys = RepeatGuard(self.key_context)
         vw = dpg.get_viewport_client_width() or 1400
         vh = dpg.get_viewport_client_height() or 900
         w, h = min(1280, vw - 40), min(840, vh - 50)
@@ -73,9 +74,9 @@ class CutPointsWindow(FloatingWindow):
     def _build(self, w: int, h: int) -> None:
         from aimms_fast.ui.live_view import LiveView
         with dpg.group(parent=self.win, horizontal=True):
-            dpg.add_button(label="< Previous cut", callback=lambda: self.on_action("move:-1"))
-            dpg.add_button(label="Next cut >", callback=lambda: self.on_action("move:+1"))
-            dpg.add_button(label="Open in compare (Enter)", callback=lambda: self.on_action("open"))
+            dpg.add_button(label="< Previous cut", callback=lambda: self.on_action("move:-1", key=False))
+            dpg.add_button(label="Next cut >", callback=lambda: self.on_action("move:+1", key=False))
+            dpg.add_button(label="Open in compare (Enter)", callback=lambda: self.on_action("open", key=False))
             self.t_head = dpg.add_text("", color=(120, 180, 255))
         self.t_note = dpg.add_text("", parent=self.win, color=(255, 200, 90))
         self.view_box = dpg.add_child_window(parent=self.win, width=-1, height=-LIST_H - 8, border=False,
@@ -176,7 +177,10 @@ class CutPointsWindow(FloatingWindow):
         return open_compare(self.app, [c.out_shot.starred.take_id, c.in_shot.starred.take_id],
                             start_indices=[tail, 0])
 
-    def on_action(self, action: str) -> bool:
+    def on_action(self, action: str, *, key: bool = True) -> bool:
+        """A keys.py "cutpoints" action (key=False: a button, never a key repeat). UI thread."""
+        if key and self._keys.held(action):
+            return True
         if action.startswith("move:"):
             self.select(self.selected + int(action[5:]))
         elif action == "open":
@@ -191,6 +195,7 @@ class CutPointsWindow(FloatingWindow):
     def tick(self) -> bool:
         if not self.alive or not dpg.does_item_exist(self.win):
             return False
+        self._keys.tick()
         w, h = dpg.get_item_rect_size(self.view_box)
         if w > 16 and h > 16 and (int(w), int(h)) != self._view_size:
             self._view_size = (int(w), int(h))

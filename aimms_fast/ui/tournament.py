@@ -13,7 +13,7 @@ import dearpygui.dearpygui as dpg
 
 from aimms_fast.errors import AimmsError
 from aimms_fast.store.review import review_shots, shot_review_takes
-from aimms_fast.ui.compare import PaneSet, timecode, transport_action, window_focused
+from aimms_fast.ui.compare import PaneSet, RepeatGuard, timecode, transport_action, window_focused
 from aimms_fast.ui.floating import FloatingWindow
 
 MAX_TAKES = 9
@@ -51,6 +51,7 @@ class TournamentWindow(FloatingWindow):
         self.panes: PaneSet | None = None
         self.takes = []
         self.more = 0
+        self._keys = RepeatGuard(self.key_context)
         self._noted = None
         self._view_size = (0, 0)
         vw = dpg.get_viewport_client_width() or 1400
@@ -63,7 +64,7 @@ class TournamentWindow(FloatingWindow):
 
     def _build(self, w: int, h: int) -> None:
         from aimms_fast.ui.live_view import LiveView
-        b = lambda label, action, **kw: dpg.add_button(label=label, callback=lambda: self.on_action(action), **kw)  # noqa: E731
+        b = lambda label, action, **kw: dpg.add_button(label=label, callback=lambda: self.on_action(action, key=False), **kw)  # noqa: E731
         with dpg.group(parent=self.win, horizontal=True):
             b("< Shot (Shift+Tab)", "shot:-1")
             b("Shot > (Tab)", "shot:+1")
@@ -188,7 +189,10 @@ class TournamentWindow(FloatingWindow):
             return
         self.load_shot(ids[i])
 
-    def on_action(self, action: str) -> bool:
+    def on_action(self, action: str, *, key: bool = True) -> bool:
+        """A keys.py "tournament" action (key=False: a button, never a key repeat). UI thread."""
+        if key and self._keys.held(action):
+            return True
         if action.startswith("star:"):
             self.star(int(action[5:]))
         elif action.startswith("shot:"):
@@ -204,6 +208,7 @@ class TournamentWindow(FloatingWindow):
     def tick(self) -> bool:
         if not self.alive or not dpg.does_item_exist(self.win):
             return False
+        self._keys.tick()
         w, h = dpg.get_item_rect_size(self.view_box)
         if w > 16 and h > 16 and (int(w), int(h)) != self._view_size:
             self._view_size = (int(w), int(h))

@@ -185,7 +185,10 @@ def compare_modes(project, out, args):
     move_mouse(xi, app, (bx0 + bx1) / 2, (by0 + by1) / 2)
     res["under_mouse"] = w.pane_under_mouse()
     res["tooltip"] = __import__("dearpygui.dearpygui", fromlist=["x"]).get_value(w.tip_text)
-    press(xi, app, "s")
+    xi.key("s", True)                   # held 0.7 s: Dear PyGui repeats it; it must star once
+    _play_for(app, 0.7)
+    xi.key("s", False)
+    app.settle(3)
     res["labels_after_star"] = [t.starred for t in w.panes.takes]
     res["star_shot"] = shot(app, out, "modes_starred")
     res["errors"] = app.errors

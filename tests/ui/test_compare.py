@@ -168,6 +168,8 @@ def test_compare_modes_give_the_expected_pixels(tmp_path, monkeypatch, backend):
     assert "COLOURS" in r["tooltip"] and "take 02" in r["tooltip"]
     assert r["labels_after_star"] == [0, 1]
     assert _starred(root) == {ids[0]: 0, ids[1]: 1}
+    with sqlite3.connect(root / "data" / "shots.db") as c:     # the held S starred once
+        assert c.execute("SELECT COUNT(*) FROM fast_audit WHERE action IN ('star', 'unstar')").fetchone()[0] == 1
 
 
 # -- tournament -----------------------------------------------------------------------------------
