@@ -37,9 +37,8 @@ class ReviewTake:
 
     @property
     def label(self) -> str:
-        """'3. Harbour at dawn · take 02' (what a pane's caption says; 'image take 02' for images)."""
-        kind = "image take" if self.storyboard == "image" else "take"
-        return f"{self.shot_order}. {self.shot_name} · {kind} {self.take_number:02d}"
+        """'3. Harbour at dawn · take 02' (what a pane's caption says)."""
+        return f"{self.shot_order}. {self.shot_name} · take {self.take_number:02d}"
 
 
 @dataclass(frozen=True)

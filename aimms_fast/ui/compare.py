@@ -781,7 +781,8 @@ class CompareWindow(FloatingWindow):
         t = self.panes.takes[k]
         i = self.panes.indices()[k]
         frame = f"  ·  frame {i}" if i is not None else ""
-        return f"{LETTERS[k]}  {t.label}{'  ★' if t.starred else ''}{frame}"
+        kind = "  (image)" if t.storyboard == "image" else ""
+        return f"{LETTERS[k]}  {t.label}{kind}{'  ★' if t.starred else ''}{frame}"
 
     def _update_controls(self) -> None:
         tr = self.transport
