@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 SCRUB_H = 40                 # scrub bar height (filmstrip frames are drawn into it)
 CONTROLS_H = SCRUB_H + 100   # scrub bar + two button rows + status line, below the picture
 WHEEL_STEP = 1.25            # zoom factor per wheel notch
+MIN_SIZE = (740, 420)        # the transport row's buttons fit on one line
 NO_REPEAT = {"play", "pause", "in", "out", "clear_in", "clear_out", "loop",
              "star", "compare_add", "promote", "promote:next", "mute", "close"}
 NO_REPEAT_S = 0.3            # > Dear PyGui's key repeat delay (0.275 s)
@@ -105,7 +106,8 @@ class Player(FloatingWindow):
         w, h = min(960, vw - 60), min(700, vh - 80)
         off = 28 * ((self.n - 1) % 6)
         self.win = dpg.add_window(label=self._title(), width=w, height=h, pos=(40 + off, 40 + off),
-                                  no_collapse=True, no_scrollbar=True, on_close=lambda: self.close())
+                                  no_collapse=True, no_scrollbar=True, min_size=MIN_SIZE,
+                                  on_close=lambda: self.close())
         self._build(w, h)
         self._load(take)
         with dpg.handler_registry() as self._handlers:
@@ -680,8 +682,11 @@ class Player(FloatingWindow):
             return
         add_to_compare(self.app, self.take.take_id)
 
-    def promote(self, *, next_shot: bool = False) -> str | None:
-        """This frame as a new image take of this shot (F) or of the next one (button)."""
+    def promote(self, *, next_shot: bool = False) -> int | None:
+        """The frame on screen as a new image take of this shot (F) or of the next one (button).
+        Playback pauses first, so the frame saved is the one the user saw. The decode + PNG +
+        import run as a background job (a frame deep in a long GOP takes a second or more at
+        1080p); returns the frame index queued, None when there is nothing to promote."""
         from aimms_fast.ops.promote import next_shot_id, promote_frame
         if self.stream is None or self.transport is None:
             self.app.toast("only a playable video has frames to promote")
@@ -696,14 +701,20 @@ class Player(FloatingWindow):
             if dest is None:
                 self.app.toast("this is the last shot: there is no next shot")
                 return None
-        i = self.transport.index
-        new = self.app.run_op(lambda: promote_frame(p, self.take.take_id, i, to_shot_id=dest),
-                              changed=("takes", [dest]), title="Could not promote the frame")
-        if new:
+        self.transport.pause()
+        i = self.shown_index if self.shown_kind == "exact" and self.shown_index is not None else self.transport.index
+        take_id, rel = self.take.take_id, self.take.rel
+
+        def done(new: str) -> None:
             from aimms_fast.store.takes import get_take
             t = get_take(p.conn, new)
-            self.app.toast(f"Frame {i} saved as {t.file_path if t else new}")
-        return new
+            self.app.toast(f"Frame {i} of {rel} saved as {t.file_path if t else new}")
+            if self.alive:
+                self.focus()      # the job's modal dialog had the keyboard
+        self.app.run_job(lambda progress: promote_frame(p, take_id, i, to_shot_id=dest),
+                         title="Promote frame", label=f"Saving frame {i} of {rel} as a new image take…",
+                         on_done=done, changed=("takes", [dest]))
+        return i
 
     def focused(self) -> bool:
         """Keyboard focus is in this window or its picture (a child window). Asked of ImGui's

@@ -196,7 +196,9 @@ def player_star_promote(project, out, args):
     while time.monotonic() - t0 < 0.7:
         app.iterate(pace=True)
     xi.key("f", False)
-    app.settle(2)
+    app.wait_until(lambda: app.jobs_running == 0, timeout=15)   # promote runs as a background job
+    app.settle(3)
+    res["focused_after_promote"] = p.focused()
     # Scrub: press on the filmstrip bar at frame 36, drag to 24, let go; the exact frame follows.
     import dearpygui.dearpygui as dpg
     sx0, sy0 = dpg.get_item_rect_min(p.scrub)
@@ -220,7 +222,7 @@ def player_star_promote(project, out, args):
     res["scrub"] = _screen_number(app, p, out, "scrubbed")
     res["scrub_width"] = sx1 - sx0
     # Resize the window: the pane follows, the frame is decoded at the new size and reads the same.
-    dpg.configure_item(p.win, width=640, height=520)
+    dpg.configure_item(p.win, width=760, height=520)
     app.settle(4)
     _wait_exact(app, p)
     res["resized"] = _screen_number(app, p, out, "resized")
@@ -316,7 +318,7 @@ def player_two(project, out, args):
     app = start_app(project)
     a = _open(app, args["take"])
     b = _open(app, args["take2"])
-    dpg.configure_item(b.win, pos=(760, 400), width=620, height=480)
+    dpg.configure_item(b.win, pos=(640, 440), width=740, height=440)
     app.settle(4)
     _wait_exact(app, a, 0)
     _wait_exact(app, b, 0)

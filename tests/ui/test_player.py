@@ -108,6 +108,7 @@ def test_star_promote_and_next_take_from_the_keyboard(proj, tmp_path):
     promoted = [row for row in r["images_after_promote"]
                 if row[0] not in (ids["image"], ids["image2"], ids["bad_image"])]
     assert len(promoted) == 1        # F was held 0.7 s: key repeat must not promote again
+    assert r["focused_after_promote"]  # the job's dialog gave the keyboard back
     take_id, rel, shot_id = promoted[0]
     assert rel == "media/1/base_01.png" and shot_id == 1
     from aimms_fast.demo.numbered import read_frame_number
@@ -121,8 +122,8 @@ def test_star_promote_and_next_take_from_the_keyboard(proj, tmp_path):
     # A smaller window: smaller pane, frames decoded at that size, still exact.
     pw, ph = r["pane_size_after_resize"]
     sw, sh = r["stream_size_after_resize"]
-    assert pw < 640 and sw <= pw and sh <= ph and abs(sw / sh - 320 / 180) < 0.01   # fitted, aspect kept
-    assert r["resized"]["pane"][2] - r["resized"]["pane"][0] < 640
+    assert pw < 760 and sw <= pw and sh <= ph and abs(sw / sh - 320 / 180) < 0.01   # fitted, aspect kept
+    assert r["resized"]["pane"][2] - r["resized"]["pane"][0] < 760
     assert r["resized"]["number"] == 24 and r["resized_step"]["number"] == 25
     assert r["after_next_take"] == ids["take2"]
     assert r["next_take_screen"]["number"] == 0
