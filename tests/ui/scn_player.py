@@ -386,3 +386,23 @@ def player_scrub_filmstrip(project, out, args):
     xi.close()
     app.shutdown()
     return res
+
+
+@scenario
+def player_quick(project, out, args):
+    """Open, Right, End, J: the frame read from the screen (run with either LiveView backend)."""
+    from tests.ui.xinput import XInput
+    app = start_app(project)
+    p = _open(app, args["take"])
+    res = {"backend": p.view.backend, "first": _wait_exact(app, p, 0)}
+    xi = XInput()
+    got = []
+    for keys in (["Right"], ["End"], ["Left"]):
+        press(xi, app, *keys)
+        _wait_exact(app, p)
+        got.append(_screen_number(app, p, out, "quick_" + keys[0].lower())["number"])
+    res["numbers"] = got
+    res["errors"] = app.errors
+    xi.close()
+    app.shutdown()
+    return res

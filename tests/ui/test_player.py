@@ -253,3 +253,12 @@ def test_scrub_shows_the_filmstrip_frame_then_the_exact_one(tmp_path):
     # The filmstrip has a frame every 240/16 = 15 frames: the nearest one is on screen at once.
     assert isinstance(r["at_once"]["number"], int) and abs(r["at_once"]["number"] - 200) <= 8, r["at_once"]
     assert r["exact_arrived"] and r["exact"]["number"] == 200
+
+
+def test_player_on_the_numpy_live_view_backend(proj, tmp_path, monkeypatch):
+    """Where GL fails LiveView draws with numpy: the player shows the same exact frames."""
+    root, ids = proj
+    monkeypatch.setenv("AIMMS_LIVE_BACKEND", "numpy")
+    r = run_scenario("player_quick", tmp_path, project=root, args=ids)
+    assert r["errors"] == [] and r["backend"] == "numpy" and r["first"]
+    assert r["numbers"] == [1, FRAMES - 1, FRAMES - 2]
