@@ -172,22 +172,23 @@ class TournamentWindow(FloatingWindow):
                         changed=("takes", [t.shot_id]), title="Could not star the take")
 
     def go(self, delta: int) -> None:
-        """Next / previous shot with takes (Tab / Shift+Tab), in story order."""
+        """Next / previous shot with takes (Tab / Shift+Tab), in story order; also from a shot
+        that has lost its takes meanwhile."""
         ids = self.shot_ids()
-        if not ids:
-            return
         if self.shot_id in ids:
-            i = ids.index(self.shot_id) + delta
-        else:   # this shot lost its takes: the neighbours by story order
+            i = ids.index(self.shot_id) + (1 if delta > 0 else -1)
+            target = ids[i] if 0 <= i < len(ids) else None
+        else:
             from aimms_fast.store.shots import list_shots
-            order = [s["shot_id"] for s in list_shots(self.app.project.conn)]
-            here = order.index(self.shot_id) if self.shot_id in order else 0
-            later = [s for s in ids if order.index(s) > here]
-            i = ids.index(later[0]) if later and delta > 0 else (ids.index(later[0]) - 1 if later else len(ids) - 1)
-        if not 0 <= i < len(ids):
+            order = {s["shot_id"]: n for n, s in enumerate(list_shots(self.app.project.conn))}
+            here = order.get(self.shot_id, -1)
+            after = [s for s in ids if order.get(s, -1) > here]
+            before = [s for s in ids if order.get(s, -1) < here]
+            target = (after[0] if after else None) if delta > 0 else (before[-1] if before else None)
+        if target is None:
             self.app.toast("last shot with takes" if delta > 0 else "first shot with takes")
             return
-        self.load_shot(ids[i])
+        self.load_shot(target)
 
     def on_action(self, action: str, *, key: bool = True) -> bool:
         """A keys.py "tournament" action (key=False: a button, never a key repeat). UI thread."""
@@ -235,7 +236,8 @@ class TournamentWindow(FloatingWindow):
         if info is not None:
             t = float(info.times[tr.index]) if tr.index < len(info.times) else 0.0
             text = (f"frame {tr.index} / {info.frame_count - 1}  ·  {timecode(t, info.fps)}  ·  "
-                    f"{'paused' if not tr.rate else f'{tr.rate:+g}x'}  ·  1–{max(1, n)} star  ·  Tab next shot")
+                    f"{'paused' if not tr.rate else f'{tr.rate:+g}x'}  ·  {'1' if n <= 1 else f'1–{n}'} star  ·  "
+                    f"Tab next shot")
         else:
             text = "no playable take"
         if dpg.get_value(self.t_status) != text:

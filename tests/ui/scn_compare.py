@@ -239,6 +239,12 @@ def tournament_keys(project, out, args):
     res["back_shot"] = shot(app, out, "tournament_back")
     press(xi, app, "9")                 # no take 9: a note, nothing starred
     res["after_9"] = t.starred_index
+    t2 = open_tournament(app, args["image_shot_id"], "image")    # the same window, image takes
+    app.settle(3)
+    press(xi, app, "1")
+    res["image"] = {"same_window": t2 is t, "storyboard": t.storyboard, "shot": t.shot_id,
+                    "takes": [x.take_id for x in t.takes], "starred_index": t.starred_index}
+    res["image_shot"] = shot(app, out, "tournament_images")
     press(xi, app, "Escape")
     res["closed"] = not t.alive
     res["errors"] = app.errors

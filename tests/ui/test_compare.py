@@ -187,7 +187,9 @@ def test_tournament_number_keys_star_and_tab_walks_shots(tmp_path):
         shots = [s["shot_id"] for s in list_shots(p.conn)]
         v1 = [t.take_id for t in takes_for_shot(p.conn, shots[0], "video")]
         v3 = [t.take_id for t in takes_for_shot(p.conn, shots[2], "video")]
-    r = run_scenario("tournament_keys", tmp_path, project=root, args={"shot_id": shots[0]})
+        i2 = [t.take_id for t in takes_for_shot(p.conn, shots[1], "image")]
+    r = run_scenario("tournament_keys", tmp_path, project=root,
+                     args={"shot_id": shots[0], "image_shot_id": shots[1]})
     assert r["errors"] == []
     assert r["shot0"] == shots[0] and r["takes0"] == v1 and r["focused"]
     assert r["playing"] == 1.0                         # the grid plays in sync at once
@@ -209,6 +211,10 @@ def test_tournament_number_keys_star_and_tab_walks_shots(tmp_path):
     assert r["shot_after_last_tab"] == shots[2]           # no shot after the last: stays
     assert r["shot_after_shift_tab"] == shots[0] and r["starred_back"] == 2
     assert r["after_9"] == 2
+    assert r["image"] == {"same_window": True, "storyboard": "image", "shot": shots[1], "takes": i2,
+                          "starred_index": 1}
+    with sqlite3.connect(root / "data" / "shots.db") as c:       # image takes star into slot 1
+        assert c.execute("SELECT starred FROM takes WHERE take_id = ?", (i2[0],)).fetchone()[0] == 1
     assert r["closed"]
     db = _starred(root)
     assert [db[t] for t in v1] == [0, 1, 0] and [db[t] for t in v3] == [1, 0]
