@@ -108,8 +108,13 @@ class Player(FloatingWindow):
         self.win = dpg.add_window(label=self._title(), width=w, height=h, pos=(40 + off, 40 + off),
                                   no_collapse=True, no_scrollbar=True, min_size=MIN_SIZE,
                                   on_close=lambda: self.close())
-        self._build(w, h)
-        self._load(take)
+        try:
+            self._build(w, h)
+            self._load(take)
+        except BaseException:
+            self._release_media()
+            dpg.delete_item(self.win)      # no half-built window left behind
+            raise
         with dpg.handler_registry() as self._handlers:
             dpg.add_mouse_wheel_handler(callback=self._on_wheel)
         app.textures.on_evict(self._on_evict)
