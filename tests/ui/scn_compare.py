@@ -38,7 +38,7 @@ def compare_frames(project, out, args):
     to a full view is refused."""
     from aimms_fast.ui.compare import add_to_compare
     from tests.ui.xinput import XInput
-    app = start_app(project)
+    app = start_app(project, width=1200, height=800)
     ids = args["take_ids"]
     w = None
     for t in ids[:3]:
@@ -73,22 +73,6 @@ def compare_frames(project, out, args):
     press(xi, app, "k")
     res["rate_after_k"] = w.transport.rate
     res["steps"].append(["shuttle", {"settled": _settle_view(app, w), **_capture(app, w, out, "cmp_shuttle", xi=xi)}])
-    # layouts: N cycles side -> stack -> grid
-    layouts = []
-    for _ in range(3):
-        press(xi, app, "n")
-        layouts.append(w.layout)
-    res["layouts"] = layouts
-    _settle_view(app, w)
-    res["stack"] = _capture(app, w, out, "cmp_layout_grid", xi=xi)
-    # full: a 4th fits, a 5th is refused
-    add_to_compare(app, ids[3])
-    add_to_compare(app, ids[4])
-    app.settle(3)
-    res["after_full"] = w.take_ids
-    w.remove_pane(3)
-    app.settle(2)
-    res["after_remove"] = w.take_ids
     res["dropped"] = w.transport.dropped
     res["errors"] = app.errors
     xi.close()
@@ -341,7 +325,7 @@ def compare_keyboard_flow(project, out, args):
     """Without the mouse: on the Videos storyboard C adds the selected card's take and the keys stay
     on the storyboard (Right picks the next card, C adds it); C on a take already in the compare
     view goes there, and W / D then drive it."""
-    from aimms_fast.ui.compare import CompareWindow
+    from aimms_fast.ui.compare import CompareWindow, add_to_compare
     from tests.ui.xinput import XInput
     app = start_app(project)
     app.show_page("videos")
@@ -359,6 +343,23 @@ def compare_keyboard_flow(project, out, args):
     res["compare_focused_2"] = w.focused()
     press(xi, app, "c")                  # this card's take is in compare already: go there
     res["compare_focused_3"] = w.focused()
+    # N cycles the layout from side by side (two panes): stacked, 2x2 grid, side again
+    layouts = []
+    for _ in range(3):
+        press(xi, app, "n")
+        layouts.append(w.layout)
+    res["layouts"] = layouts
+    # full: the 3rd and 4th fit, a 5th is refused; Remove takes one out
+    ids = args["take_ids"]
+    for t in (ids[1], ids[2], ids[4]):
+        add_to_compare(app, t)
+    app.settle(3)
+    res["after_full"] = w.take_ids
+    w.remove_pane(3)
+    app.settle(2)
+    res["after_remove"] = w.take_ids
+    w.focus()
+    app.settle(3)
     press(xi, app, "w")
     res["mode_w"] = w.mode
     press(xi, app, "d")
