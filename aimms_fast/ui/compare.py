@@ -2,9 +2,15 @@
 2×2; wipe A/B with a draggable divider, difference |A−B| with a gain, blend with an opacity, and
 an A/B toggle (1–4 show one pane full size). Sync by frame index or by normalised time.
 
-Also the machinery the tournament shares: `PaneSet` (a take's stream per pane and the one
-`Transport` that drives them), `transport_action` (the player-style keys) and the generation
+Also the machinery the tournament and cut points share: `PaneSet` (a take's stream per pane and
+the one `Transport` that drives them), `open_stream` / `StillStream` (videos through TakeStream,
+image takes as one-frame streams), `fit_size` (TakeStream scales to exactly the size it is given,
+so panes ask for the take's own aspect), `transport_action` (the player-style keys),
+`RepeatGuard` (a held key fires a one-shot action once), `window_focused` and the generation
 summary shown on hover (the shot window's own lookup, reused).
+
+C (`add_to_compare`) collects takes without taking the keyboard from where it was pressed, so a
+user picks the next take with the keys; C on a take already in the view goes there.
 
 Why one transport: every pane's frame index is derived from the same master position each frame,
 so panes can never drift apart; a pane whose frame is not decoded yet shows the nearest ready one
