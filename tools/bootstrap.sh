@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything aimms_fast needs on a bare Debian/Ubuntu machine, idempotently:
-# apt packages (Python venv, Xvfb, Mesa GL/EGL, X libraries GLFW loads) when missing and we are root,
+# apt packages (Python venv, Xvfb, Mesa GL/EGL, X libraries GLFW loads, libportaudio2 that sounddevice
+# plays take audio through: without it takes play silently) when missing and we are root,
 # then a virtual environment in .venv with the package and its test extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-APT_PKGS="python3 python3-venv python3-pip xvfb xauth libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libegl-mesa0 libx11-6 libxrandr2 libxinerama1 libxcursor1 libxi6 libxkbcommon0 ffmpeg"
+APT_PKGS="python3 python3-venv python3-pip xvfb xauth libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libegl-mesa0 libx11-6 libxrandr2 libxinerama1 libxcursor1 libxi6 libxkbcommon0 ffmpeg libportaudio2"
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in $APT_PKGS; do

@@ -113,6 +113,7 @@ class ClipDecoder:
         pts: list[int] = []
         keys: list[int] = []
         ordinal = False
+        last = (None, 0)                          # (pts, duration) of the last frame shown
         for pkt in self._c.demux(self._s):
             if pkt.size == 0 or pkt.is_discard:   # EOF flush packet / frames the decoder drops
                 continue
@@ -120,6 +121,8 @@ class ClipDecoder:
             if p is None:
                 ordinal = True
                 p = len(pts)
+            elif last[0] is None or p > last[0]:
+                last = (p, pkt.duration or 0)
             pts.append(p)
             if pkt.is_keyframe:
                 keys.append(p)
@@ -130,6 +133,8 @@ class ClipDecoder:
         # Without distinct timestamps frames can only be counted in decode-output order.
         self.ordinal = ordinal or len(uniq) != len(pts)
         self.pts = uniq if not self.ordinal else list(range(len(pts)))
+        # How long the last frame is shown (time_base units; 0 = the container does not say).
+        self.last_duration = last[1] if not self.ordinal else 0
         self._index_of = {p: i for i, p in enumerate(self.pts)}
         if self.ordinal:
             self.key_index = [0]
@@ -145,6 +150,11 @@ class ClipDecoder:
     @property
     def keyframe_count(self) -> int:
         return len(self.key_index)
+
+    @property
+    def has_audio(self) -> bool:
+        """The container also holds an audio track (the player then plays it in sync)."""
+        return bool(self._c.streams.audio)
 
     def time_of(self, index: int) -> float:
         """Seconds from the first frame."""

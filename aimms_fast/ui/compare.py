@@ -1,0 +1,895 @@
+"""Compare 2–4 takes (same shot or any shots) played by ONE transport: side by side, stacked or
+2×2; wipe A/B with a draggable divider, difference |A−B| with a gain, blend with an opacity, and
+an A/B toggle (1–4 show one pane full size). Sync by frame index or by normalised time.
+
+Also the machinery the tournament and cut points share: `PaneSet` (a take's stream per pane and
+the one `Transport` that drives them), `open_stream` / `StillStream` (videos through TakeStream,
+image takes as one-frame streams), `fit_size` (TakeStream scales to exactly the size it is given,
+so panes ask for the take's own aspect), `transport_action` (the player-style keys),
+`RepeatGuard` (a held key fires a one-shot action once), `window_focused` and the generation
+summary shown on hover (the shot window's own lookup, reused).
+
+C (`add_to_compare`) collects takes without taking the keyboard from where it was pressed, so a
+user picks the next take with the keys; C on a take already in the view goes there.
+
+Why one transport: every pane's frame index is derived from the same master position each frame,
+so panes can never drift apart; a pane whose frame is not decoded yet shows the nearest ready one
+and is replaced as soon as the exact frame arrives (`PaneSet.poll` says when all are exact).
+Everything here runs on the UI thread; the streams decode on their own threads.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dearpygui.dearpygui as dpg
+import numpy as np
+
+from aimms_fast.errors import AimmsError, MediaError
+from aimms_fast.store.review import ReviewTake, review_takes
+from aimms_fast.ui.floating import FloatingWindow
+from aimms_fast.ui.player import timecode  # noqa: F401  (one timecode format for every review window)
+
+MAX_PANES = 4
+# Decoded frames kept per pane: 4 panes x 64 MB stays well inside the issue's 800 MB for four open
+# players; at a 620x340 pane that is ~75 frames (3 s at 24 fps) around the playhead.
+PANE_BUDGET = 64 << 20
+LETTERS = "ABCDEFGHI"
+LAYOUTS = ("side", "stack", "grid")
+MODES = ("panes", "wipe", "difference", "blend")
+PARAM = {"wipe": (0.5, 0.0, 1.0, "divider"), "difference": (4.0, 1.0, 32.0, "gain"),
+         "blend": (0.5, 0.0, 1.0, "opacity A")}
+TOOLBAR_H = 118
+
+
+# -- shared: keys, streams, generation summary ------------------------------------------------------
+
+def transport_action(tr, action: str) -> bool:
+    """Apply a player-style key action (keys.py `_transport`) to a Transport; True if it was one."""
+    if action == "play":
+        tr.toggle()
+    elif action == "pause":
+        tr.pause()
+    elif action.startswith("shuttle:"):
+        tr.shuttle(int(action[8:]))
+    elif action.startswith("step:"):
+        tr.step(int(action[5:]))
+    elif action.startswith("second:"):
+        tr.step_seconds(float(action[7:]))
+    elif action == "first":
+        tr.first()
+    elif action == "last":
+        tr.last()
+    elif action == "in":
+        tr.set_in()
+    elif action == "out":
+        tr.set_out()
+    elif action == "clear_in":
+        tr.clear_in()
+    elif action == "clear_out":
+        tr.clear_out()
+    elif action == "loop":
+        tr.toggle_loop()
+    else:
+        return False
+    return True
+
+
+# Actions a held key repeats (Dear PyGui repeats a held key: after 0.275 s, then every 0.05 s).
+# Everything else (play, star, modes, solo, sync, close, open …) fires once per press: a held S
+# must not toggle the star twenty times a second, but N N N tapped quickly must cycle three times.
+REPEATING = ("step:", "second:", "move:", "shot:", "shuttle:", "take:")
+
+
+class RepeatGuard:
+    """Tells a key repeat of a one-shot action from a new press by the key's state: a repeat is
+    the same action again while its key has stayed down since it fired (`tick` every frame sees
+    the release). UI thread."""
+
+    _codes_by_name: dict[str, list[int]] | None = None
+
+    def __init__(self, context: str):
+        self.context = context
+        self._down: tuple[str, list[int]] | None = None
+
+    @classmethod
+    def _codes(cls, context: str, action: str) -> list[int]:
+        from aimms_fast.ui import keys as K
+        if cls._codes_by_name is None:
+            from aimms_fast.ui.app import _key_names
+            by: dict[str, list[int]] = {}
+            for code, name in _key_names().items():
+                by.setdefault(name, []).append(code)
+            cls._codes_by_name = by
+        names = {s.chord.rsplit("+", 1)[-1] if not s.chord.endswith("+") else "+"
+                 for s in K.SHORTCUTS if s.context == context and s.action == action}
+        return [c for n in names for c in cls._codes_by_name.get(n, [])]
+
+    def held(self, action: str) -> bool:
+        """True when `action` comes from a held key that must not fire again."""
+        if action.startswith(REPEATING):
+            return False
+        if self._down is not None and self._down[0] == action:
+            return True
+        self._down = (action, self._codes(self.context, action))
+        return False
+
+    def tick(self) -> None:
+        """Per frame: a key seen up ends its hold (the next press fires again)."""
+        if self._down is not None and not any(dpg.is_key_down(c) for c in self._down[1]):
+            self._down = None
+
+
+def fit_size(width: int, height: int, pane: tuple[int, int]) -> tuple[int, int]:
+    """(w, h) of a width x height picture scaled to fit inside `pane`, aspect kept, at least 16 px."""
+    pw, ph = max(16, int(pane[0])), max(16, int(pane[1]))
+    s = min(pw / max(1, width), ph / max(1, height))
+    return max(16, min(pw, round(width * s))), max(16, min(ph, round(height * s)))
+
+
+class StillStream:
+    """An image take behind the TakeStream interface (one frame), so pictures get the same panes,
+    wipe and difference as videos. Pillow decodes once at open; each pane size is one resize."""
+
+    def __init__(self, path, *, size: tuple[int, int]):
+        from PIL import Image, ImageOps
+        from aimms_fast.playback.stream import StreamInfo
+        try:
+            with Image.open(path) as im:
+                im = ImageOps.exif_transpose(im)
+                alpha = "A" in im.getbands()
+                self._src = im.convert("RGBA")
+        except (OSError, ValueError, Image.DecompressionBombError) as e:
+            raise MediaError(f"cannot read the image: {e}", path=path,
+                             hint="replace the take with a readable PNG/JPEG/WebP") from None
+        w, h = self._src.size
+        self.info = StreamInfo(path=str(path), frame_count=1, fps=24.0, duration=1 / 24.0,
+                               times=np.zeros(1), width=w, height=h, rotation=0, has_alpha=alpha,
+                               has_audio=False)
+        self.error = None
+        self._size = None
+        self._frame = None
+        self.set_size(size)
+
+    def set_size(self, size: tuple[int, int]) -> None:
+        from PIL import Image
+        size = (max(1, int(size[0])), max(1, int(size[1])))
+        if size == self._size:
+            return
+        self._size = size
+        w, h = self._src.size
+        s = min(size[0] / w, size[1] / h)
+        fit = (max(1, round(w * s)), max(1, round(h * s)))
+        self._frame = np.ascontiguousarray(np.asarray(self._src.resize(fit, Image.BILINEAR)))
+
+    def want(self, index: int, direction: int = 1) -> None:
+        pass
+
+    def get(self, index: int):
+        return self._frame
+
+    def wait(self, index: int, timeout: float = 2.0):
+        return self._frame
+
+    def nearest(self, index: int):
+        return 0, self._frame
+
+    def index_at(self, t: float) -> int:
+        return 0
+
+    def full_frame(self, index: int):
+        return np.asarray(self._src)
+
+    @property
+    def stats(self) -> dict:
+        return {"decoded": 1, "seeks": 0, "hits": 0, "misses": 0, "buffered": 1,
+                "bytes": self._frame.nbytes if self._frame is not None else 0}
+
+    def close(self) -> None:
+        self._frame = None
+
+
+def open_stream(project, take: ReviewTake, size: tuple[int, int], *, budget_bytes: int = 96 << 20):
+    """(stream, None) or (None, error text) for one take; a bad file never raises."""
+    from aimms_fast.ops.files import IMAGE_EXTS
+    if take.placeholder:
+        return None, "placeholder take: no media yet"
+    path = project.layout.abs(take.rel)
+    try:
+        if not path.is_file():
+            return None, f"file missing: {take.rel}"
+        if path.stat().st_size == 0:
+            return None, f"empty file (placeholder): {take.rel}"
+        if Path(take.rel).suffix.lower() in IMAGE_EXTS:
+            return StillStream(path, size=size), None
+        from aimms_fast.playback.stream import TakeStream
+        return TakeStream(path, size=size, budget_bytes=budget_bytes), None
+    except AimmsError as e:
+        return None, str(e)
+    except Exception as e:   # a decoder surprise must mark this pane only, never close the window
+        project.log.exception("review: cannot open %s", take.rel)
+        return None, f"cannot open {take.rel}: {type(e).__name__}: {e}"
+
+
+class _GenLookup:
+    """The shot window's generation lookup (own metadata, else the workflow PNG's), reused as is:
+    its two methods only need `app` and the file states."""
+    from aimms_fast.ui.shot_window import ShotWindow as _SW
+    _generation = _SW._generation
+    _generation_of = _SW._generation_of
+    gen_text = staticmethod(_SW._gen_text)
+    del _SW
+
+    def __init__(self, app):
+        self.app = app
+        self._files: dict[str, str] = {}
+
+
+def generation_summary(app, take: ReviewTake) -> str:
+    """Prompt, seed, model … of a take as the shot window shows them (hover text of a pane)."""
+    from aimms_fast.store.takes import get_take
+    from aimms_fast.ui.storyboard import file_state
+    t = get_take(app.project.conn, take.take_id)
+    if t is None:
+        return "take deleted"
+    g = _GenLookup(app)
+    for rel in (t.file_path, t.companion_path):
+        if rel:
+            g._files[rel] = file_state(app.project.layout, rel)
+    try:
+        gen = g._generation(t)
+    except Exception as e:   # metadata is a convenience: a bad chunk must not break hovering
+        return f"generation metadata unreadable: {e}"
+    return f"{take.label}\n{take.rel}\n" + g.gen_text(gen)
+
+
+class PaneSet:
+    """The takes of a review window, one stream each, and the one Transport driving them all.
+
+    Pane k shows `indices()[k]`: the transport's frame for its stream (frame sync: the master's
+    index, clamped to the pane's length; time sync: the same fraction of the duration), plus the
+    pane's frame offset if it was opened at another frame (cut points: N's tail beside N+1's head).
+    Panes whose take cannot be opened keep their place and show the error. UI thread only."""
+
+    def __init__(self, project, takes: list[ReviewTake], *, size=(320, 180), sync: str = "frame",
+                 budget_bytes: int = 64 << 20):
+        from aimms_fast.playback.transport import Transport
+        self.project = project
+        self.budget_bytes = int(budget_bytes)   # decoded-frame buffer of each pane's stream
+        self.takes: list[ReviewTake] = []
+        self.streams: list = []
+        self.errors: list[str | None] = []
+        self.offsets: list[int] = []
+        self.sizes: list[tuple[int, int]] = []
+        self.shown: list[int | None] = []      # frame index each pane shows (exact frames only)
+        self._want: list[int | None] = []
+        self._alpha: dict[int, tuple] = {}
+        for t in takes:
+            self._open(t, size)
+        self.transport = Transport(self._infos() or [_empty_info()], sync=sync)
+
+    # -- panes ---------------------------------------------------------------------------------
+    def _open(self, take: ReviewTake, size) -> None:
+        s, err = open_stream(self.project, take, size, budget_bytes=self.budget_bytes)
+        self.takes.append(take)
+        self.streams.append(s)
+        self.errors.append(err)
+        self.offsets.append(0)
+        self.sizes.append(tuple(size))
+        self.shown.append(None)
+        self._want.append(None)
+
+    def _infos(self):
+        return [s.info for s in self.streams if s is not None]
+
+    def _live(self) -> list[int]:
+        return [k for k, s in enumerate(self.streams) if s is not None]
+
+    def add(self, take: ReviewTake, size=(320, 180)) -> None:
+        self._open(take, size)
+        self._restream()
+
+    def remove(self, k: int) -> None:
+        s = self.streams.pop(k)
+        if s is not None:
+            s.close()
+        for lst in (self.takes, self.errors, self.offsets, self.sizes, self.shown, self._want):
+            lst.pop(k)
+        self._alpha.clear()
+        if self.offsets and self.offsets[0]:
+            base = self.offsets[0]     # the master pane's offset is the transport itself
+            self.offsets = [o - base for o in self.offsets]
+        self._restream()
+
+    def _restream(self) -> None:
+        self.transport.set_streams(self._infos() or [_empty_info()])
+        self._want = [None] * len(self.streams)
+
+    def __len__(self) -> int:
+        return len(self.takes)
+
+    def set_sync(self, sync: str) -> None:
+        self.transport.sync = sync
+        self._want = [None] * len(self.streams)
+
+    def set_start(self, start_indices: list[int]) -> None:
+        """Open pane k at frame start_indices[k]: the master seeks to its own, the others keep their
+        difference as an offset while stepping and playing (frame sync)."""
+        live = self._live()
+        if not live:
+            return
+        base = int(start_indices[live[0]])
+        for k in range(len(self.streams)):
+            self.offsets[k] = int(start_indices[k]) - base if k < len(start_indices) else 0
+        self.transport.seek(base)
+        self._want = [None] * len(self.streams)
+
+    def set_size(self, k: int, pane: tuple[int, int]) -> None:
+        """Decode pane k's take at the largest size with its own aspect that fits `pane` (TakeStream
+        scales to exactly the size it is given; LiveView centres the picture with bars)."""
+        s = self.streams[k]
+        size = fit_size(s.info.width, s.info.height, pane) if s is not None else tuple(pane)
+        if self.sizes[k] != size:
+            self.sizes[k] = size
+            if self.streams[k] is not None:
+                self.streams[k].set_size(size)
+            self._want[k] = None
+
+    # -- frames --------------------------------------------------------------------------------
+    def indices(self) -> list[int | None]:
+        """The frame index every pane should show now (None: pane without a stream)."""
+        live = self._live()
+        tr_idx = self.transport.indices() if live else []
+        out: list[int | None] = [None] * len(self.streams)
+        master = self.transport.index
+        for j, k in enumerate(live):
+            n = self.streams[k].info.frame_count
+            if self.offsets[k] and self.transport.sync == "frame":
+                out[k] = max(0, min(n - 1, master + self.offsets[k]))
+            else:
+                out[k] = tr_idx[j] if j < len(tr_idx) else 0
+        return out
+
+    def poll(self) -> tuple[list, bool]:
+        """Frames to show now (nearest ready frame while the exact one decodes) and whether every
+        pane already shows its exact frame."""
+        idx = self.indices()
+        frames, exact = [], True
+        for k, s in enumerate(self.streams):
+            i = idx[k]
+            if s is None:
+                frames.append(None)
+                continue
+            if self._want[k] != i:
+                # Paused, a step back (Left) reads back from there: the decode goes that way too.
+                prev = self._want[k]
+                back = self.transport.rate < 0 or (not self.transport.rate and prev is not None and i < prev)
+                s.want(i, -1 if back else 1)
+                self._want[k] = i
+            f = s.get(i)
+            if f is not None:
+                self.shown[k] = i
+                if s.info.has_alpha:
+                    f = self._over_checker(k, i, f)
+            elif getattr(s, "error", None):     # decoding failed later: the pane says why
+                self.errors[k] = s.error
+            else:
+                exact = False
+                near = s.nearest(i)
+                f = near[1] if near is not None else None
+            frames.append(f)
+        return frames, exact
+
+    def _over_checker(self, k: int, i: int, f):
+        """Alpha takes over a checkerboard, made once per shown frame (LiveView rewrites a pane
+        only for a new array, so the same frame must come back as the same object)."""
+        from aimms_fast.ui.image_view import over_checkerboard
+        key = (i, id(f))
+        got = self._alpha.get(k)
+        if got is None or got[0] != key:
+            got = self._alpha[k] = (key, over_checkerboard(f))
+        return got[1]
+
+    def wait_exact(self, timeout: float = 5.0) -> bool:
+        """Block until every pane's exact frame is decoded (tests, single steps while paused)."""
+        ok = True
+        for k, i in enumerate(self.indices()):
+            s = self.streams[k]
+            if s is not None and s.wait(i, timeout) is None:
+                ok = False
+        return ok
+
+    def master_info(self):
+        live = self._live()
+        return self.streams[live[0]].info if live else None
+
+    def close(self) -> None:
+        for s in self.streams:
+            if s is not None:
+                s.close()
+        self.streams = [None] * len(self.streams)
+
+
+def window_focused(w: FloatingWindow, children: list) -> bool:
+    """Keyboard focus is in the window or one of its child windows. Dear PyGui's "focused item"
+    (what FloatingWindow.focused walks up from) stays on a button of a window after the focus
+    moved elsewhere by focus_item(), so a window that hands the keyboard back (add_to_compare)
+    asks ImGui about its own windows only; a click on a button keeps its window focused."""
+    if not (w.alive and w.win is not None and dpg.does_item_exist(w.win)):
+        return False
+    return any(dpg.does_item_exist(x) and dpg.is_item_focused(x) for x in (w.win, *children))
+
+
+def _empty_info():
+    """A one-frame stand-in so a window whose every take failed still has a transport."""
+    from aimms_fast.playback.stream import StreamInfo
+    return StreamInfo(path="", frame_count=1, fps=24.0, duration=1 / 24.0, times=np.zeros(1),
+                      width=16, height=16, rotation=0, has_alpha=False, has_audio=False)
+
+
+# -- the compare window ---------------------------------------------------------------------------
+
+class CompareWindow(FloatingWindow):
+    """2–4 takes in one window, one transport. Keys: keys.py context "compare"."""
+    key_context = "compare"
+    _count = 0
+
+    def __init__(self, app, take_ids: list[str], *, start_indices: list[int] | None = None):
+        super().__init__(app)
+        takes = review_takes(app.project.conn, list(take_ids)[:MAX_PANES])
+        if not takes:
+            raise AimmsError("none of these takes exists any more", path=app.project.root)
+        CompareWindow._count += 1
+        self.n_id = CompareWindow._count
+        self.layout = "side" if len(takes) <= 2 else "grid"
+        self.mode = "panes"
+        self.params = {m: v[0] for m, v in PARAM.items()}
+        self.solo: int | None = None
+        self.ab = (0, 1)
+        self._dragging = False
+        self._was_down = False
+        self._noted = None
+        self._exact = False
+        self._focus_back = None
+        self._keys = RepeatGuard(self.key_context)
+        self._view_size = (0, 0)
+        self._tips: dict[str, str] = {}
+        self._tip_for = None
+        vw = dpg.get_viewport_client_width() or 1400
+        vh = dpg.get_viewport_client_height() or 900
+        off = 24 * (self.n_id % 5)
+        w, h = min(1280, vw - 40), min(820, vh - 60)
+        self.win = dpg.add_window(label=self._title(len(takes)), width=w, height=h, pos=(20 + off, 40 + off),
+                                  no_collapse=True, no_scrollbar=True, on_close=lambda: self.close())
+        self._build(w, h)
+        self.panes = PaneSet(app.project, takes, size=self._guess_size(len(takes)), budget_bytes=PANE_BUDGET)
+        if start_indices:
+            self.panes.set_start(list(start_indices))
+        self._rebuild_pane_rows()
+
+    def _title(self, n: int) -> str:
+        return f"Compare {n} take{'s' if n != 1 else ''}###compare{self.n_id}"
+
+    def _guess_size(self, n: int) -> tuple[int, int]:
+        w, h = self._view_size if self._view_size[0] else (1200, 640)
+        cols = 1 if n <= 1 else 2 if n <= 4 else 3
+        rows = 1 if n <= 2 else 2
+        return (max(16, w // cols), max(16, h // rows))
+
+    # -- layout ----------------------------------------------------------------------------------
+    def _build(self, w: int, h: int) -> None:
+        from aimms_fast.ui.live_view import LiveView
+        b = lambda label, action, **kw: dpg.add_button(label=label, callback=lambda: self.on_action(action, key=False), **kw)  # noqa: E731
+        with dpg.group(parent=self.win, horizontal=True):
+            self.b_play = b("Play", "play", width=60)
+            b("|<", "first")
+            b("-1s", "second:-1")
+            b("<", "step:-1")
+            b(">", "step:+1")
+            b("+1s", "second:+1")
+            b(">|", "last")
+            b("J", "shuttle:-1")
+            b("K", "pause")
+            b("L", "shuttle:+1")
+            b("In", "in")
+            b("Out", "out")
+            b("Clear in/out", "clear_inout")
+            self.b_loop = b("Loop", "loop")
+            self.t_status = dpg.add_text("")
+        with dpg.group(parent=self.win, horizontal=True):
+            self.b_layout = b("Layout: side", "mode:side")
+            self.b_mode = {m: b(m.capitalize(), f"mode:{m}") for m in MODES}
+            self.b_sync = b("Sync: frame", "sync")
+            self.s_param = dpg.add_slider_float(label="", width=150, min_value=0.0, max_value=1.0,
+                                                default_value=0.5, show=False,
+                                                callback=lambda s, a: self.set_param(a))
+            dpg.add_text("A")
+            self.c_a = dpg.add_combo([], width=48, callback=lambda s, a: self._set_ab(a, None))
+            dpg.add_text("vs B")
+            self.c_b = dpg.add_combo([], width=48, callback=lambda s, a: self._set_ab(None, a))
+            dpg.add_text("  1–4 one pane · S star · Esc close",
+                         color=(150, 155, 165))
+        self.pane_row = dpg.add_group(parent=self.win, horizontal=True)
+        self.view_box = dpg.add_child_window(parent=self.win, width=-1, height=-1, border=False,
+                                             no_scrollbar=True)
+        with dpg.tooltip(parent=self.view_box) as self.tip:
+            self.tip_text = dpg.add_text("", wrap=520)
+        vw, vh = max(64, w - 16), max(64, h - TOOLBAR_H - 40)
+        self._view_size = (vw, vh)
+        self.live = LiveView(self.app, self.view_box, vw, vh)
+
+    def _rebuild_pane_rows(self) -> None:
+        dpg.delete_item(self.pane_row, children_only=True)
+        for k, t in enumerate(self.panes.takes):
+            with dpg.group(parent=self.pane_row, horizontal=True):
+                dpg.add_button(label=f"{k + 1}", width=24, callback=lambda s, a, u: self.on_action(f"solo:{u}", key=False),
+                               user_data=k + 1)
+                dpg.add_button(label="Star", callback=lambda s, a, u: self.star(u), user_data=k,
+                               enabled=not self.app.readonly)
+                dpg.add_button(label="Remove", callback=lambda s, a, u: self.remove_pane(u), user_data=k)
+                dpg.add_text(f"{LETTERS[k]}: {t.label}{'  ★' if t.starred else ''}",
+                             color=(255, 210, 90) if t.starred else (200, 205, 215))
+                dpg.add_spacer(width=14)
+        names = [LETTERS[k] for k in range(len(self.panes))]
+        dpg.configure_item(self.c_a, items=names)
+        dpg.configure_item(self.c_b, items=names)
+        a, b = self.ab
+        if len(names) >= 2:
+            a, b = min(a, len(names) - 1), min(b, len(names) - 1)
+            if a == b:
+                a, b = 0, 1
+            dpg.set_value(self.c_a, names[a])
+            dpg.set_value(self.c_b, names[b])
+        self.ab = (a, b)
+        dpg.configure_item(self.win, label=self._title(len(self.panes)))
+
+    # -- public ------------------------------------------------------------------------------------
+    @property
+    def take_ids(self) -> list[str]:
+        return [t.take_id for t in self.panes.takes]
+
+    @property
+    def transport(self):
+        return self.panes.transport
+
+    def add_take(self, take_id: str) -> bool:
+        """Add a pane (UI thread). False (with a toast) when full or already there."""
+        if take_id in self.take_ids:
+            self.app.toast("that take is already in the compare view")
+            return False
+        if len(self.panes) >= MAX_PANES:
+            self.app.toast(f"compare holds {MAX_PANES} takes: remove one first")
+            return False
+        got = review_takes(self.app.project.conn, [take_id])
+        if not got:
+            self.app.toast("that take no longer exists")
+            return False
+        self.panes.add(got[0], self._guess_size(len(self.panes) + 1))
+        if len(self.panes) == 3 and self.layout == "side":
+            self.layout = "grid"
+        self._rebuild_pane_rows()
+        return True
+
+    def focus(self) -> None:
+        self._focus_back = None
+        super().focus()
+
+    def focused(self) -> bool:
+        return window_focused(self, [self.view_box])
+
+    def return_focus(self, src) -> None:
+        """Give the keyboard back to `src` (a floating window, or None: the page). A window that
+        just appeared takes focus in its first rendered frame, so this is done in the next three
+        ticks (the first may come before that frame)."""
+        self._focus_back = [src, 3]
+
+    def _apply_focus_back(self) -> None:
+        src, n = self._focus_back
+        if src is not None and getattr(src, "alive", False):
+            src.focus()
+        elif dpg.does_item_exist("main"):
+            dpg.focus_item("main")
+        self._focus_back = [src, n - 1] if n > 1 else None
+
+    def remove_pane(self, k: int) -> None:
+        if not 0 <= k < len(self.panes):
+            return
+        self.panes.remove(k)
+        if self.solo is not None:
+            self.solo = None
+        if not len(self.panes):
+            self.close()
+            return
+        if len(self.panes) < 2 and self.mode != "panes":
+            self.mode = "panes"
+        self._rebuild_pane_rows()
+
+    def star(self, k: int | None = None) -> None:
+        """Star (toggle) the take of pane k; default: the pane under the mouse, else A."""
+        if k is None:
+            k = self.pane_under_mouse()
+            k = 0 if k is None else k
+        if not 0 <= k < len(self.panes):
+            return
+        from aimms_fast.ops.takes import star_take
+        t = self.panes.takes[k]
+        self.app.run_op(lambda: star_take(self.app.project, t.take_id), changed=("takes", [t.shot_id]),
+                        title="Could not star the take")
+
+    def pane_under_mouse(self) -> int | None:
+        """The take index (pane) under the mouse in the current view, or None."""
+        if not dpg.is_item_hovered(self.view_box):
+            return None
+        mx, my = dpg.get_mouse_pos(local=False)
+        p = self.live.pane_at(mx, my)
+        if p is None:
+            return None
+        view = self._view_panes()
+        if self.solo is None and self.mode == "wipe":
+            x0, y0, x1, y1 = self.live.pane_rect(0)
+            frac = (mx - x0) / max(1.0, x1 - x0)
+            return view[0] if frac < self.params["wipe"] else view[1]
+        return view[p] if p < len(view) else None
+
+    def _view_panes(self) -> list[int]:
+        """Which panes the picture area shows now, in screen order."""
+        n = len(self.panes)
+        if self.solo is not None and self.solo < n:
+            return [self.solo]
+        if self.mode != "panes" and n >= 2:
+            return list(self.ab)
+        return list(range(n))
+
+    def _view_layout(self) -> tuple[str, str]:
+        n = len(self._view_panes())
+        if n == 1 or (self.mode != "panes" and self.solo is None):
+            return "single", ("panes" if n == 1 else self.mode)
+        return self.layout, "panes"
+
+    def view_rects(self) -> list[tuple[int, tuple[float, float, float, float]]]:
+        """(pane, viewport rectangle) of what is on screen now (tests read pixels there)."""
+        view = self._view_panes()
+        layout, mode = self._view_layout()
+        if mode != "panes":
+            return [(view[0], self.live.pane_rect(0))]
+        return [(k, self.live.pane_rect(j)) for j, k in enumerate(view)]
+
+    # -- actions ------------------------------------------------------------------------------------
+    def on_action(self, action: str, *, key: bool = True) -> bool:
+        """A keys.py "compare" action (key=False: a button, never a key repeat). UI thread."""
+        if key and self._keys.held(action):
+            return True
+        tr = self.transport
+        if action == "clear_inout":
+            tr.clear_in()
+            tr.clear_out()
+        elif transport_action(tr, action):
+            pass
+        elif action.startswith("solo:"):
+            k = int(action[5:]) - 1
+            if 0 <= k < len(self.panes):
+                self.solo = None if self.solo == k else k
+        elif action == "mode:side":
+            if self.mode != "panes":
+                self.mode = "panes"
+            else:
+                self.layout = LAYOUTS[(LAYOUTS.index(self.layout) + 1) % len(LAYOUTS)]
+            self.solo = None
+        elif action.startswith("mode:"):
+            m = action[5:]
+            if m in MODES:
+                if m != "panes" and len(self.panes) < 2:
+                    self.app.toast(f"{m} needs two takes: add another with C")
+                    return True
+                self.mode = "panes" if self.mode == m else m
+                self.solo = None
+        elif action == "sync":
+            self.panes.set_sync("time" if tr.sync == "frame" else "frame")
+        elif action == "star":
+            self.star()
+        elif action == "close":
+            self.close()
+        else:
+            return False
+        return True
+
+    def set_param(self, v: float, mode: str | None = None) -> None:
+        """Wipe position (0..1), difference gain or blend opacity of A — the slider's value."""
+        mode = mode or self.mode
+        if mode in PARAM:
+            lo, hi = PARAM[mode][1], PARAM[mode][2]
+            self.params[mode] = float(min(hi, max(lo, v)))
+
+    def _set_ab(self, a, b) -> None:
+        ka = LETTERS.index(a) if a else self.ab[0]
+        kb = LETTERS.index(b) if b else self.ab[1]
+        if ka != kb:
+            self.ab = (ka, kb)
+
+    # -- per frame ------------------------------------------------------------------------------------
+    def tick(self) -> bool:
+        if not self.alive or not dpg.does_item_exist(self.win):
+            return False
+        self._keys.tick()
+        if self._focus_back is not None:
+            self._apply_focus_back()
+        self._fit()
+        tr = self.transport
+        tr.tick()
+        dragging = self._mouse()
+        exact = self._draw()
+        self._update_controls()
+        return bool(tr.rate) or not exact or dragging
+
+    def _fit(self) -> None:
+        w, h = dpg.get_item_rect_size(self.view_box)
+        if w > 16 and h > 16 and (int(w), int(h)) != self._view_size:
+            self._view_size = (int(w), int(h))
+            self.live.set_size(int(w), int(h))
+
+    def _mouse(self) -> bool:
+        down = dpg.is_mouse_button_down(dpg.mvMouseButton_Left)
+        hovered = dpg.is_item_hovered(self.view_box)
+        wipe = self.mode == "wipe" and self.solo is None and len(self.panes) >= 2
+        if down and not self._was_down:
+            self._dragging = wipe and hovered
+        if not down:
+            self._dragging = False
+        self._was_down = down
+        if self._dragging:
+            mx, _ = dpg.get_mouse_pos(local=False)
+            x0, _, x1, _ = self.live.pane_rect(0)
+            self.params["wipe"] = float(min(1.0, max(0.0, (mx - x0) / max(1.0, x1 - x0))))
+        if hovered:
+            k = self.pane_under_mouse()
+            tid = self.panes.takes[k].take_id if k is not None else None
+            if tid != self._tip_for:
+                self._tip_for = tid
+                if tid is not None and tid not in self._tips:
+                    self._tips[tid] = generation_summary(self.app, self.panes.takes[k])
+                dpg.set_value(self.tip_text, self._tips.get(tid, "") if tid else "")
+        dpg.configure_item(self.tip, show=hovered and self._tip_for is not None and not self._dragging)
+        return self._dragging
+
+    def _draw(self) -> bool:
+        """Hand the current frames to the LiveView (every frame: it rewrites a pane only when its
+        frame object, mode or size changed, so a still picture costs nothing)."""
+        view = self._view_panes()
+        layout, mode = self._view_layout()
+        sizes = self.live.pane_sizes(1 if mode != "panes" else len(view), layout)
+        for j, k in enumerate(view):
+            self.panes.set_size(k, sizes[0] if mode != "panes" else sizes[j])
+        frames, exact = self.panes.poll()
+        errors = [self.panes.errors[k] for k in view]
+        self.live.show([frames[k] for k in view], layout=layout, mode=mode, param=self.params.get(mode, 0.5),
+                       labels=[self._label(k) for k in view], errors=errors)
+        live = self.panes._live()
+        if live and self.panes.shown[live[0]] == self.panes.indices()[live[0]]:
+            if self._noted != self.transport.index:
+                self._noted = self.transport.index
+                self.transport.note_shown(self.transport.index)
+        self._exact = exact
+        return exact
+
+    def settled(self) -> bool:
+        """True when every pane shows its exact frame for the playhead (tests; then one more
+        rendered frame puts it on screen)."""
+        return self._exact and not self.transport.rate
+
+    def picture_rects(self) -> list[tuple[int, tuple[float, float, float, float]]]:
+        """(pane, viewport rectangle of its letterboxed picture) for what is on screen now."""
+        view = self._view_panes()
+        _, mode = self._view_layout()
+        if mode != "panes":
+            return [(view[0], self.live.picture_rect(0))]
+        return [(k, self.live.picture_rect(j)) for j, k in enumerate(view)]
+
+    def _label(self, k: int) -> str:
+        t = self.panes.takes[k]
+        i = self.panes.indices()[k]
+        frame = f"  ·  frame {i}" if i is not None else ""
+        kind = "  (image)" if t.storyboard == "image" else ""
+        return f"{LETTERS[k]}  {t.label}{kind}{'  ★' if t.starred else ''}{frame}"
+
+    def _update_controls(self) -> None:
+        tr = self.transport
+        info = self.panes.master_info()
+        if info is not None:
+            i = tr.index
+            t = float(info.times[i]) if i < len(info.times) else 0.0
+            rate = f"  ·  {tr.rate:+g}x" if tr.rate else "  ·  paused"
+            io = ""
+            if tr.in_index is not None or tr.out_index is not None:
+                io = f"  ·  in {tr.in_index if tr.in_index is not None else '-'} out " \
+                     f"{tr.out_index if tr.out_index is not None else '-'}"
+            text = (f"frame {i} / {info.frame_count - 1}  ·  {timecode(t, info.fps)}  ·  {info.fps:.3g} fps{rate}"
+                    f"  ·  dropped {tr.dropped}{io}{'  ·  loop' if tr.loop else ''}")
+        else:
+            text = "no playable take"
+        if dpg.get_value(self.t_status) != text:
+            dpg.set_value(self.t_status, text)
+        dpg.set_item_label(self.b_play, "Pause" if tr.rate else "Play")
+        dpg.set_item_label(self.b_layout, f"Layout: {self.layout}")
+        dpg.set_item_label(self.b_sync, f"Sync: {tr.sync}")
+        dpg.set_item_label(self.b_loop, "Loop: on" if tr.loop else "Loop")
+        p = PARAM.get(self.mode)
+        show = p is not None and self.solo is None
+        dpg.configure_item(self.s_param, show=show)
+        if show:
+            dpg.configure_item(self.s_param, min_value=p[1], max_value=p[2], label=p[3])
+            if abs(dpg.get_value(self.s_param) - self.params[self.mode]) > 1e-6:
+                dpg.set_value(self.s_param, self.params[self.mode])
+
+    # -- shell hooks ------------------------------------------------------------------------------------
+    def on_data_changed(self, what: str, shot_ids=None) -> None:
+        if what == "takes" and shot_ids and not set(shot_ids) & {t.shot_id for t in self.panes.takes}:
+            return
+        fresh = {t.take_id: t for t in review_takes(self.app.project.conn, self.take_ids)}
+        for k in reversed(range(len(self.panes))):
+            if self.panes.takes[k].take_id not in fresh:
+                self.remove_pane(k)
+                if not self.alive:
+                    return
+        self.panes.takes = [fresh[t.take_id] for t in self.panes.takes]
+        self._tips.clear()
+        self._tip_for = None
+        self._rebuild_pane_rows()
+
+    def close(self) -> None:
+        if not self.alive:
+            return
+        self.panes.close()
+        self.live.destroy()
+        super().close()
+
+
+# -- entry points -------------------------------------------------------------------------------------
+
+def _open_compare_window(app):
+    for w in reversed(app.windows):
+        if w.alive and isinstance(w, CompareWindow):
+            return w
+    return None
+
+
+def open_compare(app, take_ids: list[str], *, start_indices: list[int] | None = None,
+                 focus: bool = True) -> CompareWindow | None:
+    """A new compare window with these takes (at most 4), pane k opened at frame start_indices[k]
+    (cut points: N's last frame beside N+1's first). UI thread."""
+    if app.project is None or not take_ids:
+        return None
+    if len(take_ids) > MAX_PANES:
+        app.toast(f"compare shows {MAX_PANES} takes at most: the first {MAX_PANES} are open")
+    try:
+        w = CompareWindow(app, list(take_ids), start_indices=start_indices)
+    except AimmsError as e:
+        app.show_error("Could not open the compare view", e)
+        return None
+    app.add_window(w)
+    if focus:
+        w.focus()
+    return w
+
+
+def add_to_compare(app, take_id: str) -> CompareWindow | None:
+    """C in the storyboard, the shot window or the player: add the take to the open compare window,
+    or open one with it. The keyboard stays where it was, so the next take can be picked and added
+    with the keys too; C on a take that is already in the compare view goes to the compare view
+    (keys from then on drive it). UI thread."""
+    if app.project is None:
+        return None
+    src = app.focused_window()
+    w = _open_compare_window(app)
+    if w is not None and take_id in w.take_ids:
+        w.focus()
+        return w
+    if w is None:
+        w = open_compare(app, [take_id], focus=False)
+        if w is None:
+            return None
+    elif not w.add_take(take_id):
+        return w
+    n = len(w.panes)
+    app.toast(f"compare: {n} take{'s' if n != 1 else ''} · C on a take again: go to compare"
+              + (" (W wipe, D difference)" if n >= 2 else ""))
+    w.return_focus(src)
+    return w
