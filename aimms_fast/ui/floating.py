@@ -33,14 +33,12 @@ class FloatingWindow:
         """Card size, theme or font scale changed."""
 
     def focused(self) -> bool:
-        """True while this window (or anything inside it) has keyboard focus."""
+        """True while this window (or a child window inside it) has keyboard focus. Asked of
+        ImGui's windows, not of Dear PyGui's "focused item": that one stays on a clicked button
+        after the focus moved to another window, which would then lose its keys to this one."""
         if not (self.alive and self.win is not None and dpg.does_item_exist(self.win)):
             return False
-        if dpg.is_item_focused(self.win):
-            return True
-        # A click on a child (drawlist, child window, button) focuses the child in Dear PyGui's
-        # item state, not the window: walk up from the focused item.
-        return _contains(self.win, dpg.get_focused_item())
+        return _window_focused(self.win)
 
     def focus(self) -> None:
         if self.alive and self.win is not None and dpg.does_item_exist(self.win):
@@ -54,9 +52,21 @@ class FloatingWindow:
             dpg.delete_item(self.win)
 
 
-def _contains(root, item) -> bool:
-    while item and dpg.does_item_exist(item):
-        if item == root:
+def _window_focused(item) -> bool:
+    """The window or any child window below it (also inside groups) is ImGui's focused window."""
+    return dpg.is_item_focused(item) or _window_focused_inside(item)
+
+
+def _window_focused_inside(item) -> bool:
+    for child in dpg.get_item_children(item, 1) or []:
+        kind = dpg.get_item_type(child)
+        if kind == "mvAppItemType::mvChildWindow":
+            if _window_focused(child):
+                return True
+        elif kind in _CONTAINERS and _window_focused_inside(child):
             return True
-        item = dpg.get_item_parent(item)
     return False
+
+
+_CONTAINERS = {"mvAppItemType::mvGroup", "mvAppItemType::mvTabBar", "mvAppItemType::mvTab",
+               "mvAppItemType::mvCollapsingHeader", "mvAppItemType::mvTable", "mvAppItemType::mvTableRow"}

@@ -716,7 +716,7 @@ class Player(FloatingWindow):
             self.app.toast(f"Frame {i} of {rel} saved as {t.file_path if t else new}")
             if self.alive:
                 self.focus()      # the job's modal dialog had the keyboard
-        self.app.run_job(lambda progress: promote_frame(p, take_id, i, to_shot_id=dest),
+        self.app.run_job(lambda progress, cancel, job: promote_frame(job, take_id, i, to_shot_id=dest),
                          title="Promote frame", label=f"Saving frame {i} of {rel} as a new image take…",
                          on_done=done, changed=("takes", [dest]))
         return i

@@ -58,7 +58,10 @@ def pages_cards(project, out, args):
     xi = XInput()
     move_mouse(xi, app, *_card_centre(g, 1), frames=4)
     app.wait_until(lambda: g.tooltip_text is not None, timeout=5)
-    app.settle(30)                     # the tooltip appears after its short delay
+    # The tooltip appears after its 0.35 s delay: wait for it in real time (frames can be fast).
+    app.wait_until(lambda: dpg.get_item_rect_max(g.tip_text)[0] > dpg.get_item_rect_min(g.tip_text)[0],
+                   timeout=5)
+    app.settle(2)
     res["tooltip"] = g.tooltip_text
     res["tooltip_shown"] = dpg.is_item_shown(g.tip)
     res["tooltip_shot"] = shot(app, out, "tooltip")

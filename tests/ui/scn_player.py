@@ -157,7 +157,7 @@ def player_broken(project, out, args):
     res["audio_out"] = None if snd.audio is None else {"available": snd.audio.available, "reason": snd.audio.reason}
     shot(app, out, "sound")
     res["broken_still_open"] = bad.alive
-    res["windows"] = len([w for w in app.windows if w.alive])
+    res["windows"] = len([w for w in app.windows if w.alive and w.key_context == "player"])
     res["errors"] = app.errors
     app.shutdown()
     return res
