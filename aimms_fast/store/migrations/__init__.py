@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from aimms_fast.store.migrations import m001_fast_core, m002_media, m003_search
+from aimms_fast.store.migrations import m001_fast_core, m002_media, m003_search, m005_trims
 
-MIGRATIONS = [m001_fast_core, m002_media, m003_search]
+# m004 (history) comes from another branch; m005 (export trims) is numbered after it.
+MIGRATIONS = [m001_fast_core, m002_media, m003_search, m005_trims]
 LATEST = MIGRATIONS[-1].VERSION
 
 
