@@ -5,8 +5,8 @@ re-import build on.
 Rules (user-visible, docs/user-guide.md):
 - Video storyboard: the starred video take, whole file or the in/out stored for it (fast_take_trims).
 - Image storyboard: the starred image (reference slot 1; the lowest set slot when slot 1 is empty)
-  held for the shot's duration: a `duration` column in seconds when the shots table has one, else
-  Storyboarder's estimate (`estimate_duration_s`).
+  held for: the hold an edit stored for it (fast_take_trims), else a `duration` column in seconds
+  when the shots table has one, else Storyboarder's estimate (`estimate_duration_s`).
 - A shot without a usable take (none starred, a zero-byte placeholder, a missing or undecodable
   file) is skipped, becomes a black gap, or a title card naming the shot (`missing`), and the report
   says which.
@@ -255,6 +255,8 @@ def build_cut(project, *, storyboard: str = "video", section: str | None = None,
                            take_number=r.get("take_number"), file_duration_s=file_d)
         else:
             d, how_d = shot_duration_s(r)
+            if r.get("trim_in") is not None and r.get("trim_out") is not None:
+                d, how_d = float(r["trim_out"]) - float(r["trim_in"]), "stored hold (edit)"
             clip = CutClip(**base, take_id=r["take_id"], rel=r["file_path"], path=lay.abs(r["file_path"]),
                            kind="image", duration_s=quantize(d), fps=fps,
                            width=int(r.get("m_width") or width), height=int(r.get("m_height") or height),
