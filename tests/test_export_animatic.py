@@ -211,3 +211,40 @@ def test_timecode():
     assert timecode(0, 24) == "00:00:00:00"
     assert timecode(24 * 61 + 5, 24) == "00:01:01:05"
     assert timecode(30 * 3600, 29.97) == "01:00:00:00"
+
+
+def test_project_animatic_through_formats(tmp_path):
+    """The real pipeline: a project with demo-labelled takes (tests/export_fixture.py), its starred
+    cut, the registered 'animatic' writer. Each cut's first frame is the starred take's own frame
+    at its in point (it matches that file and no other take)."""
+    from aimms_fast import export as ex
+    from aimms_fast.export.timeline import build_cut
+    from aimms_fast.project import Project
+    from tests.export_fixture import build_project
+    built = build_project(tmp_path / "proj")
+    with Project.open(built.root) as p:
+        ex.load()
+        assert {"animatic", "pdf", "html"} <= set(ex.FORMATS)
+        cut = build_cut(p)
+        r = ex.FORMATS["animatic"](p, cut, tmp_path / "cut.mp4", ex.ExportOptions())
+    assert r.format == "animatic" and r.path == tmp_path / "cut.mp4"
+    frames = read_video(r.path)
+    spans = cut_frames(cut, cut.fps)
+    assert len(frames) == round(cut.total_s * cut.fps)
+    assert abs(len(frames) / cut.fps - sum(c.duration_s for c in cut.clips)) <= len(cut.clips) / cut.fps
+
+    def first_frame(path, at):
+        with av.open(str(path)) as c:
+            for f in c.decode(video=0):
+                if f.time >= at - 1e-3:
+                    return f.to_ndarray(format="rgb24")
+
+    sources = {c.take_id: first_frame(c.path, c.source_in_s) for c in cut.clips if c.kind == "video"}
+    for (start, n), c in zip(spans, cut.clips):
+        got = frames[start].astype(int)
+        if c.kind != "video":
+            assert got.mean() < 40, c.shot_name        # the gap is black
+            continue
+        diffs = {tid: float(np.abs(got - src.astype(int)).mean()) for tid, src in sources.items()}
+        assert min(diffs, key=diffs.get) == c.take_id, (c.shot_name, diffs)
+        assert diffs[c.take_id] < 8, (c.shot_name, diffs)

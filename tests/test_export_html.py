@@ -236,3 +236,22 @@ def test_chromium_grid_click_plays_and_no_network(tmp_path):
         assert bad == [], bad
     finally:
         b.close()
+
+
+def test_project_review_through_formats(tmp_path):
+    from aimms_fast import export as ex
+    from aimms_fast.export.timeline import build_cut
+    from aimms_fast.project import Project
+    from tests.export_fixture import SHOTS, build_project
+    built = build_project(tmp_path / "proj")
+    with Project.open(built.root) as p:
+        ex.load()
+        cut = build_cut(p)
+        r = ex.FORMATS["html"](p, cut, tmp_path / "review", ex.ExportOptions())
+    assert r.format == "html" and r.clips == len(SHOTS)
+    page = (r.path / "index.html").read_text(encoding="utf-8")
+    for name, *_ in SHOTS:
+        assert f'"name": "{name}"' in page
+    # Four starred videos (EMPTY has none): all H.264 MP4, copied as they are.
+    assert len(list((r.path / "media").glob("*.mp4"))) == 4 and len(list((r.path / "posters").glob("*.jpg"))) == 4
+    assert any(f.name == "index.html" for f in r.files)

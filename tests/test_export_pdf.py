@@ -119,3 +119,30 @@ def test_broken_media_is_a_note_and_bad_options_are_named(tmp_path):
     with pytest.raises(AimmsError, match="cancelled"):
         render_boards_pdf(cut_of(clips), tmp_path / "d.pdf", cancel=stop)
     assert not (tmp_path / "d.pdf").exists() and not (tmp_path / "d.pdf.partial").exists()
+
+
+def test_project_boards_through_formats(tmp_path):
+    """The image storyboard of a real project through the registered 'pdf' writer: every shot's
+    name, its prompt (from the file's generation metadata) and the header are in the text layer."""
+    from aimms_fast import export as ex
+    from aimms_fast.export.timeline import build_cut
+    from aimms_fast.project import Project
+    from tests.export_fixture import SHOTS, build_project
+    built = build_project(tmp_path / "proj")
+    with Project.open(built.root) as p:
+        ex.load()
+        cut = build_cut(p, storyboard="image")
+        r = ex.FORMATS["pdf"](p, cut, tmp_path / "boards", ex.ExportOptions(
+            storyboard="image", extra={"rows": "2", "columns": "3", "prompts": True, "paper": "Letter"}))
+    assert r.path == tmp_path / "boards.pdf" and r.clips == len(SHOTS)
+    text = subprocess.run([need("pdftotext"), str(r.path), "-"], capture_output=True, text=True, check=True).stdout
+    for name, *_ in SHOTS:
+        assert name in text
+    assert "Export Test" in text and "open prompt take 1" in text
+    img = render_page(r.path, tmp_path)
+    pw, ph = page_size("Letter", "landscape")
+    lay = BoardLayout(pw, ph, 2, 3, 7)
+    x, y, w, h = lay.picture_box(0)
+    board0 = img[round((ph - y - h) * DPI / 72) + 2:round((ph - y) * DPI / 72) - 2,
+                 round(x * DPI / 72) + 2:round((x + w) * DPI / 72) - 2]
+    assert board0.std() > 20           # the demo still (a scene), not an empty grey box
