@@ -149,13 +149,17 @@ def write_edl(project, cut: Cut, out: Path, options: ExportOptions) -> ExportRes
     tl.name = _ascii(cut.project_name, EDL_TITLE_MAX) or "aimms"
     track = tl.tracks[0]
     track.markers.clear()   # CMX 3600 has no timeline markers; sections are in each clip's name comment
-    for i, item in enumerate(track):
-        if isinstance(item, otio.schema.Gap):
-            continue
+    for i, item in enumerate(list(track)):
         c = cut.clips[i]
-        item.name = _ascii(c.shot_name, EDL_NAME_MAX) or f"SHOT {c.shot_id}"
-        reel = "BL" if c.kind == "title" else edl_reel(i + 1, c.take_number)
-        item.metadata["cmx_3600"] = {"reel": reel}
+        name = _ascii(c.shot_name, EDL_NAME_MAX) or f"SHOT {c.shot_id}"
+        if isinstance(item, otio.schema.Gap) or c.kind == "title":
+            # An explicit black event (not a jump in record time) so every shot is an event with
+            # its name, and readers that ignore record time keep the timing.
+            track[i] = otio.schema.Clip(name=name, source_range=item.source_range,
+                                        metadata={"cmx_3600": {"reel": "BL"}})
+            continue
+        item.name = name
+        item.metadata["cmx_3600"] = {"reel": edl_reel(i + 1, c.take_number)}
     text = otio.adapters.write_to_string(tl, adapter_name="cmx_3600", rate=cut.fps)
     events = len(cut.clips)
     if events > 999:

@@ -154,9 +154,9 @@ def _hint_from_meta(md: dict) -> str | None:
     m = re.search(r"take_id=([0-9A-Za-z-]+)", str(comments.get("mastercomment4") or ""))
     if m:
         return m.group(1)
-    for d in (md.get("fcpx") or {}).get("metadata") or []:
-        if isinstance(d, dict) and d.get("key") == "aimms.take_id" and d.get("value"):
-            return d["value"]
+    for d in (md.get("fcpx") or {}).get("metadata") or []:   # the FCPXML adapter: [{key: value}, ...]
+        if isinstance(d, dict) and d.get("aimms.take_id"):
+            return d["aimms.take_id"]
     return None
 
 

@@ -201,7 +201,13 @@ def build_cut(project, *, storyboard: str = "video", section: str | None = None,
     video_rates = [round(float(r["m_fps"]), 3) for r, why in zip(rows, usable)
                    if why is None and storyboard == "video" and r.get("m_fps")]
     if fps is None:
-        fps = Counter(video_rates).most_common(1)[0][0] if video_rates else DEFAULT_FPS
+        # Most clips at that rate; a tie goes to the rate with more running time.
+        seconds: Counter = Counter()
+        for r, why in zip(rows, usable):
+            if why is None and storyboard == "video" and r.get("m_fps"):
+                seconds[round(float(r["m_fps"]), 3)] += float(r.get("m_duration") or 0)
+        counts = Counter(video_rates)
+        fps = max(counts, key=lambda k: (counts[k], seconds[k])) if video_rates else DEFAULT_FPS
         how = "most common rate of the starred takes" if video_rates else "default: no starred videos"
     else:
         how = "chosen"
