@@ -273,3 +273,23 @@ def test_cli_export_and_errors(built, tmp_path):
     assert r.exit_code == 2
     r = runner.invoke(cli, ["export", "--help"])
     assert r.exit_code == 0 and "--copy-media" in r.output
+
+
+def test_ntsc_rate_is_exact_in_every_format(built, tmp_path):
+    """29.97 means 30000/1001 everywhere: MLT profile, FCPXML frame duration, OTIO rate, EDL timecode."""
+    with Project.open(built.root, readonly=True) as p:
+        from aimms_fast.export.timeline import build_cut
+        assert build_cut(p, fps=29.97).fps == 30000 / 1001
+        outs = {f: export(p, f, tmp_path / f"n.{f}", ExportOptions(fps=29.97, missing="gap")).path
+                for f in ("kdenlive", "fcpx", "otio", "edl")}
+    prof = ET.parse(outs["kdenlive"]).getroot().find("profile")
+    assert (prof.get("frame_rate_num"), prof.get("frame_rate_den")) == ("30000", "1001")
+    fx = ET.fromstring(outs["fcpx"].read_text().split("\n", 2)[2])
+    assert {f.get("frameDuration") for f in fx.iter("format")} == {"1001/30000s"}
+    spine = fx.find("project/sequence/spine")
+    # OPEN is 1.5 s: 45 frames of 1001/30000 s.
+    assert Fraction(spine[0].get("duration")[:-1]) == Fraction(45 * 1001, 30000)
+    tl = _otio_read(outs["otio"])
+    assert [i.source_range.duration.value for i in tl.tracks[0]] == [45, 30, 30, 60, 37]
+    _, events = parse_edl(outs["edl"].read_text(), 30)
+    assert [e["rec_out"] - e["rec_in"] for e in events] == [45, 30, 30, 60, 37]

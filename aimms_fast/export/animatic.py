@@ -330,6 +330,11 @@ class _Writer:
         self.vs.width, self.vs.height, self.vs.pix_fmt = w, h, "yuv420p"
         self.vs.codec_context.time_base = 1 / self.rate
         self.vs.codec_context.options = {"preset": preset, "crf": str(crf)}
+        # PyAV opens encoders with slice threads; x264 then runs sliced threading, which at these
+        # sizes keeps the second core idle. Frame threads (ffmpeg's default) encode whole frames in
+        # parallel: see tools/bench/export_media.py for the measured difference.
+        self.vs.codec_context.thread_type = "FRAME"
+        self.vs.codec_context.thread_count = 0
         self.aus = self.c.add_stream("aac", rate=AUDIO_RATE, layout=AUDIO_LAYOUT)
         self.aus.codec_context.time_base = Fraction(1, AUDIO_RATE)
         self.frames = 0

@@ -287,9 +287,15 @@ def _fcpx_fix(text: str, cut: Cut) -> str:
     markers on the first spine item of each section (the adapter drops track markers)."""
     body = re.sub(r"^<\?xml[^>]*\?>\s*(<!DOCTYPE fcpxml>)?\s*", "", text)
     root = ET.fromstring(body.encode())
+    frame = _fcpx_time(1, cut.fps)
+    code = f"{cut.fps:.2f}".rstrip("0").rstrip(".").replace(".", "")
     for fmt in root.iter("format"):
+        # The adapter's frame-duration table lacks NTSC rates given as floats (it writes ""): set
+        # it from the cut's exact rate.
+        fmt.set("frameDuration", frame)
         fmt.set("width", str(cut.width))
         fmt.set("height", str(cut.height))
+        fmt.set("name", f"FFVideoFormat{cut.height}p{code}")
     spine = root.find(".//sequence/spine")
     if spine is not None and cut.sections:
         items = list(spine)
@@ -297,7 +303,6 @@ def _fcpx_fix(text: str, cut: Cut) -> str:
         for c in cut.clips:
             starts.append(t)
             t += cut.frames(c.duration_s)
-        frame = _fcpx_time(1, cut.fps)
         for name, start in cut.sections:
             f = cut.frames(start)
             if f in starts and starts.index(f) < len(items):

@@ -309,6 +309,21 @@ def _manifest_take(path: Path, cache: dict) -> str | None:
     return cache[folder].get(path.name) or None
 
 
+def _fcpx_ntsc(path: Path) -> bool:
+    """True when the FCPXML's formats have frame durations that are not 1/N s (NTSC rates)."""
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError):
+        return False
+    for f in root.iter("format"):
+        fd = (f.get("frameDuration") or "").rstrip("s")
+        if "/" in fd and not fd.startswith("1/") and not fd.startswith("100/"):
+            num, den = fd.split("/", 1)
+            if int(den) % int(num):
+                return True
+    return False
+
+
 def _file_seconds(conn, rel: str) -> float | None:
     r = conn.execute("SELECT frame_count, fps, duration, kind FROM fast_media WHERE path = ?", (rel,)).fetchone()
     if not r:
@@ -372,6 +387,10 @@ def read_edit(project, file: str | Path, *, storyboard: str | None = None) -> Ed
         notes.append("no clip of the edit matches a take of this project")
         return diff
 
+    trims_ok = not (fmt == "fcpx_xml" and _fcpx_ntsc(file))
+    if not trims_ok:
+        notes.append("trims not read: OpenTimelineIO's FCPXML reader rounds NTSC frame rates "
+                     "(1001/30000 s frames read as 29 fps); order and takes are read")
     rows = {r["shot_id"]: r for r in q.cut_rows(conn, sb)}
     # order
     seq: list[int] = []
@@ -412,6 +431,8 @@ def read_edit(project, file: str | Path, *, storyboard: str | None = None) -> Ed
         if t["take_id"] != r.get("take_id"):
             diff.stars.append(StarChange(sid, name, r.get("take_id"), r.get("take_number"), t["take_id"],
                                          t.get("take_number")))
+        if not trims_ok:
+            continue
         if sb == "video":
             whole = _file_seconds(conn, t["file_path"])
             cur_in, cur_out = trims.get(t["take_id"], (0.0, whole if whole is not None else c.in_s + c.duration_s))

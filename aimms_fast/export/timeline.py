@@ -86,6 +86,14 @@ class Cut:
         return [c for c in self.clips if c.kind in ("video", "image")]
 
 
+def normalize_fps(fps: float) -> float:
+    """NTSC rates exactly (29.97 -> 30000/1001), so frame counts and timecodes do not drift."""
+    for base in (24, 30, 48, 60, 120):
+        if abs(fps - base * 1000 / 1001) < 0.005:
+            return base * 1000 / 1001
+    return float(round(fps)) if abs(fps - round(fps)) < 0.001 else fps
+
+
 def word_count(text: str | None) -> int:
     """Storyboarder's count: runs of spaces collapse, then split on spaces (newlines count as spaces
     here so a multi-line dialogue is not one word)."""
@@ -211,7 +219,7 @@ def build_cut(project, *, storyboard: str = "video", section: str | None = None,
         how = "most common rate of the starred takes" if video_rates else "default: no starred videos"
     else:
         how = "chosen"
-    fps = float(fps)
+    fps = normalize_fps(float(fps))
     sizes = Counter((int(r["m_width"]), int(r["m_height"])) for r, why in zip(rows, usable)
                     if why is None and r.get("m_width") and r.get("m_height"))
     width, height = sizes.most_common(1)[0][0] if sizes else DEFAULT_SIZE
