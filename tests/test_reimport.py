@@ -247,3 +247,30 @@ def test_cli_import_edit(built, tmp_path):
         assert [c.shot_name for c in build_cut(p, missing="skip").clips] == ["OPEN", "END", "TALK", "WALK"]
     r = runner.invoke(cli, ["import-edit", str(root), str(tmp_path / "missing.otio")])
     assert r.exit_code == 1 and "no such file" in r.output
+
+
+def test_image_storyboard_edit(proj, built, tmp_path):
+    """Stills: a longer hold is stored as the image's hold; another image becomes slot 1."""
+    import opentimelineio as otio
+    RT, TR = otio.opentime.RationalTime, otio.opentime.TimeRange
+    res = export(proj, "otio", tmp_path / "img.otio", ExportOptions(storyboard="image", missing="skip"))
+    assert read_edit(proj, res.path).empty
+    tl = otio.adapters.read_from_file(str(res.path))
+    track = tl.video_tracks()[0]
+    assert [c.name for c in track] == ["OPEN", "WALK", "TALK", "EMPTY", "END"]
+    track[0].source_range = TR(RT(0, 24), RT(72, 24))
+    track[4].media_reference.target_url = _file(proj, built.image_takes["END"][1]).resolve().as_uri()
+    edited = tmp_path / "img_edit.otio"
+    otio.adapters.write_to_file(tl, str(edited))
+    diff = read_edit(proj, edited)
+    assert diff.storyboard == "image" and diff.order is None
+    assert [(s.shot_name, s.new_take_id) for s in diff.stars] == [("END", built.image_takes["END"][1])]
+    assert [(t.shot_name, t.new_in_s, t.new_out_s) for t in diff.trims] == [("OPEN", 0.0, 3.0)]
+    apply_edit(proj, diff)
+    slot = dict(proj.conn.execute("SELECT take_id, starred FROM takes WHERE shot_id=? AND take_type='base_image'",
+                                  (built.shot_ids["END"],)))
+    assert slot[built.image_takes["END"][1]] == 1 and slot[built.image_takes["END"][0]] == 0
+    cut = build_cut(proj, storyboard="image")
+    assert round(cut.clips[0].duration_s * 24) == 72 and cut.clips[0].metadata["duration_rule"] == "stored hold (edit)"
+    assert cut.clips[4].take_id == built.image_takes["END"][1]
+    assert read_edit(proj, edited).empty
