@@ -3,7 +3,6 @@ conformed rates, metadata, and the OTIO timeline built from it."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 

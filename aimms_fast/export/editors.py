@@ -29,7 +29,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import shutil
 import tempfile
 import unicodedata
 from pathlib import Path

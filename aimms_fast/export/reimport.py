@@ -30,6 +30,7 @@ from aimms_fast.errors import AimmsError
 from aimms_fast.store import aimms_schema as A
 from aimms_fast.store import export as q
 from aimms_fast.store.db import transaction
+from aimms_fast.store.takes import starred_take
 
 READERS = {".otio": "otio_json", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml", ".edl": "cmx_3600",
            ".kdenlive": "mlt", ".mlt": "mlt"}
@@ -324,22 +325,12 @@ def _fcpx_ntsc(path: Path) -> bool:
     return False
 
 
-def _file_seconds(conn, rel: str) -> float | None:
-    r = conn.execute("SELECT frame_count, fps, duration, kind FROM fast_media WHERE path = ?", (rel,)).fetchone()
-    if not r:
-        return None
-    if r[0] and r[1]:
-        return r[0] / r[1]
-    return r[2]
-
-
 def read_edit(project, file: str | Path, *, storyboard: str | None = None) -> EditDiff:
     """Read an edited timeline and compare it with the project. Changes nothing."""
     from aimms_fast.export.timeline import shot_duration_s
     file = Path(file)
     clips, fps, fmt, meta = read_clips(file)
     conn = project.conn
-    root = project.root.resolve()
     notes: list[str] = []
     mcache: dict = {}
     by_path = {}
@@ -434,7 +425,7 @@ def read_edit(project, file: str | Path, *, storyboard: str | None = None) -> Ed
         if not trims_ok:
             continue
         if sb == "video":
-            whole = _file_seconds(conn, t["file_path"])
+            whole = q.media_seconds(conn, t["file_path"])
             cur_in, cur_out = trims.get(t["take_id"], (0.0, whole if whole is not None else c.in_s + c.duration_s))
         else:
             whole = None
@@ -457,9 +448,7 @@ def apply_edit(project, diff: EditDiff) -> dict:
     main = A.FINAL_VIDEO if diff.storyboard == "video" else A.BASE_IMAGE
     with transaction(project.db):
         for s in diff.stars:
-            now = conn.execute("SELECT take_id FROM takes WHERE shot_id = ? AND take_type = ? AND starred > 0 "
-                               "ORDER BY starred LIMIT 1", (s.shot_id, main)).fetchone()
-            if (now[0] if now else None) != s.old_take_id:
+            if starred_take(conn, s.shot_id, diff.storyboard) != s.old_take_id:
                 raise AimmsError(f"shot {s.shot_name}: its starred take changed since the edit was read",
                                  path=diff.source, hint="read the edit again")
         if diff.order:

@@ -190,9 +190,9 @@ def build_cut(project, *, storyboard: str = "video", section: str | None = None,
     lay = project.layout
     rows = q.cut_rows(conn, storyboard, section=section)
     if section is not None and not rows:
+        from aimms_fast.store.shots import sections as all_sections
         raise AimmsError(f"no shots in section {section!r}", field="section",
-                         hint="sections: " + ", ".join(r[0] for r in conn.execute(
-                             "SELECT DISTINCT section FROM shots WHERE section != '' ORDER BY section")))
+                         hint="sections: " + ", ".join(all_sections(conn)))
     report: list[str] = []
     # Probe facts may be absent for files imported before probing existed: probe those now (one
     # file each, cheap) so durations are real, and never guess a video's length.

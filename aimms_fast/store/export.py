@@ -91,6 +91,16 @@ def takes_by_path(conn: sqlite3.Connection, file_paths: list[str]) -> dict[str, 
     return out
 
 
+def media_seconds(conn: sqlite3.Connection, rel: str) -> float | None:
+    """A file's length from its probe facts (frames / fps when known), None when never probed."""
+    r = conn.execute("SELECT frame_count, fps, duration FROM fast_media WHERE path = ?", (rel,)).fetchone()
+    if not r:
+        return None
+    if r[0] and r[1]:
+        return r[0] / r[1]
+    return r[2]
+
+
 def shot_order(conn: sqlite3.Connection) -> list[tuple[int, int | None]]:
     """(shot_id, order_number) of every shot in story order."""
     return conn.execute("SELECT shot_id, order_number FROM shots ORDER BY order_number, shot_id").fetchall()
