@@ -220,11 +220,12 @@ def _frames(path: Path) -> list[np.ndarray]:
         return [f.to_ndarray(format="rgb24").astype(np.int16) for f in c.decode(video=0)]
 
 
-def test_kdenlive_renders_in_melt(built, tmp_path):
+@pytest.mark.parametrize("missing", ["title", "gap"])
+def test_kdenlive_renders_in_melt(built, tmp_path, missing):
     """The real MLT engine renders the export; every cut shows the starred take's right frame."""
     melt = shutil.which("melt")
     assert melt, "melt is not installed (tools/bootstrap.sh installs the Debian package)"
-    res = _export(built, "kdenlive", tmp_path / "cut.kdenlive", missing="title")
+    res = _export(built, "kdenlive", tmp_path / "cut.kdenlive", missing=missing)
     out = tmp_path / "render.mp4"
     r = subprocess.run([melt, "-quiet", str(res.path), "-consumer", f"avformat:{out}", "vcodec=libx264",
                         "crf=12", "preset=ultrafast", "an=1"], capture_output=True, text=True, timeout=120)
@@ -234,12 +235,15 @@ def test_kdenlive_renders_in_melt(built, tmp_path):
     assert frames[0].shape == (180, 320, 3)
     with Project.open(built.root, readonly=True) as p:
         from aimms_fast.export.timeline import build_cut
-        cut = build_cut(p, missing="title")
+        cut = build_cut(p, missing=missing)
     sources = {c.take_id: _frames(c.path) for c in cut.clips if c.kind == "video"}
     start = 0
     for c, n in zip(cut.clips, EXPECT_FRAMES):
         for k in (0, n // 2, n - 1):
             got = frames[start + k]
+            if c.kind == "gap":   # a blank in the playlist renders black
+                assert got.max() < 30, (k, got.max())
+                continue
             if c.kind == "title":
                 # Black card with the shot name in white near the middle.
                 assert (got < 40).all(axis=2).mean() > 0.85
@@ -293,3 +297,28 @@ def test_ntsc_rate_is_exact_in_every_format(built, tmp_path):
     assert [i.source_range.duration.value for i in tl.tracks[0]] == [45, 30, 30, 60, 37]
     _, events = parse_edl(outs["edl"].read_text(), 30)
     assert [e["rec_out"] - e["rec_in"] for e in events] == [45, 30, 30, 60, 37]
+
+
+def test_kdenlive_image_storyboard_renders_in_melt(built, tmp_path):
+    """Stills held for their durations (2 s, or 3.3 s for the shot with dialogue), in order."""
+    from PIL import Image
+    melt = shutil.which("melt")
+    assert melt, "melt is not installed (tools/bootstrap.sh installs the Debian package)"
+    res = _export(built, "kdenlive", tmp_path / "img.kdenlive", storyboard="image")
+    out = tmp_path / "img.mp4"
+    r = subprocess.run([melt, "-quiet", str(res.path), "-consumer", f"avformat:{out}", "vcodec=libx264",
+                        "crf=12", "preset=ultrafast", "an=1"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and out.is_file(), r.stderr[-2000:]
+    frames = _frames(out)
+    lengths = [48, 48, 79, 48, 48]
+    assert len(frames) == sum(lengths)
+    with Project.open(built.root, readonly=True) as p:
+        stills = [np.asarray(Image.open(p.layout.abs(p.conn.execute(
+            "SELECT file_path FROM takes WHERE take_id=?", (built.image_takes[n][0],)).fetchone()[0])).convert("RGB"),
+            np.int16) for n in EXPECT_NAMES]
+    start = 0
+    for i, n in enumerate(lengths):
+        for k in (0, n - 1):
+            diffs = [np.abs(frames[start + k] - s).mean() for s in stills]
+            assert int(np.argmin(diffs)) == i and diffs[i] < 6, (EXPECT_NAMES[i], k, diffs)
+        start += n

@@ -363,7 +363,8 @@ def _title_xml(text: str, w: int, h: int, frames: int) -> str:
 def mlt_document(cut: Cut, mapping: dict[str, Path] | None = None) -> ET.Element:
     """The cut as an MLT XML document Kdenlive opens and `melt` renders: one profile from the cut,
     a producer per clip (avformat for video, qimage for stills, kdenlivetitle for title cards),
-    playlist V1 with blanks for gaps, a tractor, section guides, metadata as `aimms:*` properties."""
+    playlist V1 with blanks for gaps over Kdenlive's black background track, a tractor, section
+    guides, metadata as `aimms:*` properties."""
     num, den = fps_fraction(cut.fps)
     w, h = cut.width, cut.height
     g = _gcd(w, h) or 1
@@ -419,6 +420,18 @@ def mlt_document(cut: Cut, mapping: dict[str, Path] | None = None) -> ET.Element
             _prop(p, f"aimms:{k}", v)
         producers.append(p)
         entries.append(("entry", (pid, start, start + n - 1)))
+    # Kdenlive's black background track: blanks in V1 show it (MLT renders a bare blank as its
+    # test card, white).
+    total = sum(v if k == "blank" else v[2] - v[1] + 1 for k, v in entries)
+    black = ET.Element("producer", id="black_track", **{"in": "0", "out": str(max(0, total - 1))})
+    _prop(black, "length", max(1, total))
+    _prop(black, "eof", "continue")
+    _prop(black, "resource", "black")
+    _prop(black, "aspect_ratio", 1)
+    _prop(black, "mlt_service", "color")
+    _prop(black, "kdenlive:playlistid", "black_track")
+    _prop(black, "set.test_audio", 0)
+    root.append(black)
     for p in producers:
         root.append(p)
     # The bin (Kdenlive's project clips) and the document properties Kdenlive reads, guides included.
@@ -440,9 +453,9 @@ def mlt_document(cut: Cut, mapping: dict[str, Path] | None = None) -> ET.Element
         else:
             pid, a, b = v
             ET.SubElement(track, "entry", producer=pid, **{"in": str(a), "out": str(b)})
-    total = sum(v if k == "blank" else v[2] - v[1] + 1 for k, v in entries)
     tractor = ET.SubElement(root, "tractor", id="maintractor", **{"in": "0", "out": str(max(0, total - 1))})
     _prop(tractor, "kdenlive:projectTractor", 1)
+    ET.SubElement(tractor, "track", producer="black_track")
     ET.SubElement(tractor, "track", producer="playlist_v1")
     return root
 
