@@ -248,3 +248,35 @@ def test_project_animatic_through_formats(tmp_path):
         diffs = {tid: float(np.abs(got - src.astype(int)).mean()) for tid, src in sources.items()}
         assert min(diffs, key=diffs.get) == c.take_id, (c.shot_name, diffs)
         assert diffs[c.take_id] < 8, (c.shot_name, diffs)
+
+
+def test_sound_starting_late_stays_in_sync(tmp_path):
+    """A clip whose sound begins 0.5 s after its picture: silence first, then the tone."""
+    path = tmp_path / "late.mp4"
+    with av.open(str(path), "w") as c:
+        vs = c.add_stream("libx264", rate=24)
+        vs.width, vs.height, vs.pix_fmt = 160, 96, "yuv420p"
+        aus = c.add_stream("aac", rate=48000, layout="mono")
+        img = np.full((96, 160, 3), 128, np.uint8)
+        for i in range(48):
+            for p in vs.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(p)
+        for p in vs.encode():
+            c.mux(p)
+        wave = (0.5 * np.sin(2 * np.pi * 440 * np.arange(72000) / 48000)).astype(np.float32)
+        for i in range(0, 72000, 1024):
+            f = av.AudioFrame.from_ndarray(wave[None, i:i + 1024], format="flt", layout="mono")
+            f.sample_rate = 48000
+            f.pts = 24000 + i                      # starts at 0.5 s
+            for p in aus.encode(f):
+                c.mux(p)
+        for p in aus.encode():
+            c.mux(p)
+    with av.open(str(path)) as c:
+        first = next(c.decode(audio=0))
+        assert abs(first.time - 0.5) < 0.05       # the file really starts its sound late
+    r = render_animatic(make_cut([clip(1, "video", path, 2.0, size=(160, 96), audio=True)]), tmp_path / "o.mp4")
+    pcm, rate = read_audio(r.path)
+    mono = pcm.mean(axis=0)
+    rms = lambda a, b: float(np.sqrt(np.mean(mono[int(a * rate):int(b * rate)] ** 2)))  # noqa: E731
+    assert rms(0.05, 0.45) < 0.01 and rms(0.6, 1.9) > 0.1

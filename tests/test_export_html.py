@@ -243,8 +243,10 @@ def test_project_review_through_formats(tmp_path):
     from aimms_fast.export.timeline import build_cut
     from aimms_fast.project import Project
     from tests.export_fixture import SHOTS, build_project
+    from aimms_fast.ops.takes import set_notes
     built = build_project(tmp_path / "proj")
     with Project.open(built.root) as p:
+        set_notes(p, built.video_takes["WALK"][0], notes="client: keep the walk", rating=4)
         ex.load()
         cut = build_cut(p)
         r = ex.FORMATS["html"](p, cut, tmp_path / "review", ex.ExportOptions())
@@ -255,3 +257,4 @@ def test_project_review_through_formats(tmp_path):
     # Four starred videos (EMPTY has none): all H.264 MP4, copied as they are.
     assert len(list((r.path / "media").glob("*.mp4"))) == 4 and len(list((r.path / "posters").glob("*.jpg"))) == 4
     assert any(f.name == "index.html" for f in r.files)
+    assert '"notes": "client: keep the walk", "rating": "\u2605\u2605\u2605\u2605"' in page

@@ -257,10 +257,11 @@ class _BurnIn:
 
 # -- one clip's media ------------------------------------------------------------------------------
 
-def _frame_time(frame, stream, start) -> float:
+def _frame_time(frame, stream, origin: float) -> float:
+    """Seconds from `origin` (the picture's first timestamp, so sound and picture share a clock)."""
     if frame.pts is None:
-        return float(frame.time or 0.0)
-    return float((frame.pts - start) * stream.time_base)
+        return float(frame.time or 0.0) - origin
+    return float(frame.pts * stream.time_base) - origin
 
 
 def _open_source(path: Path, want_audio: bool):
@@ -289,12 +290,15 @@ class _ClipAudio:
         self.source_in = source_in
         self.started = False
 
-    def add(self, frame, stream, start) -> None:
+    def add(self, frame, stream, origin: float) -> None:
         if self.have >= self.n:
             return
         if not self.started:
-            t = _frame_time(frame, stream, start)
+            t = _frame_time(frame, stream, origin)
             self.skip = max(0, round((self.source_in - t) * AUDIO_RATE))
+            lead = round((t - self.source_in) * AUDIO_RATE)
+            if lead > 0:     # sound starts after the picture: keep it in sync with silence first
+                self._take(np.zeros((2, min(lead, self.n)), np.float32))
             self.started = True
         frame.pts = None         # the resampler re-times; stray pts from seeks upset it
         for rf in self.resampler.resample(frame):
@@ -472,7 +476,7 @@ def _video_clip(clip, n: int, fps: float, n_samples: int, canvas: _Canvas,
     c, vs, aus = _open_source(clip.path, want_audio=True)
     with c:
         vstart = vs.start_time or 0
-        astart = (aus.start_time or 0) if aus is not None else 0
+        origin = float(vstart * vs.time_base)
         src_in = max(0.0, float(clip.source_in_s or 0.0))
         if src_in > 0:
             c.seek(int(src_in / vs.time_base) + vstart, stream=vs, backward=True)
@@ -495,18 +499,18 @@ def _video_clip(clip, n: int, fps: float, n_samples: int, canvas: _Canvas,
                     if pkt.stream is vs:
                         yield f
                     elif audio is not None:
-                        audio.add(f, aus, astart)
+                        audio.add(f, aus, origin)
 
         gen = decoded()
         cur = nxt = None
         shown = None
         k = 0
         nxt = next(gen, None)
-        while nxt is not None and _frame_time(nxt, vs, vstart) < src_in - tol:
+        while nxt is not None and _frame_time(nxt, vs, origin) < src_in - tol:
             nxt = next(gen, None)
         while k < n:
             target = src_in + k / fps
-            while nxt is not None and (cur is None or _frame_time(nxt, vs, vstart) <= target + tol):
+            while nxt is not None and (cur is None or _frame_time(nxt, vs, origin) <= target + tol):
                 cur, nxt = nxt, next(gen, None)
             if cur is None:
                 raise MediaError("no picture decodes", path=clip.path)

@@ -97,12 +97,14 @@ def _safe(name: str) -> str:
 
 
 def render_review_html(cut, out: str | Path, *, proxies: str = "auto", max_side: int = 1280,
-                       prompts: bool = True, title: str | None = None, progress: Progress = None,
-                       cancel: threading.Event | None = None) -> ReviewResult:
+                       prompts: bool = True, title: str | None = None, take_notes: dict | None = None,
+                       progress: Progress = None, cancel: threading.Event | None = None) -> ReviewResult:
     """Write the review folder for `cut` (export.timeline.Cut) to `out`.
 
     proxies: 'auto' (copy what browsers play, proxy the rest), 'always', or 'never' (copy as is).
     `out` must be missing, empty, or a folder an earlier review export wrote (it is replaced).
+    take_notes: take id -> (notes, rating) shown with the shot (the FORMATS writer reads them from
+    the project; the cut itself carries generation metadata only).
     """
     from aimms_fast.export.boards_pdf import poster_jpeg
     from aimms_fast.ops.files import copy_into
@@ -137,7 +139,11 @@ def render_review_html(cut, out: str | Path, *, proxies: str = "auto", max_side:
                     "kind": clip.kind, "duration": round(clip.duration_s, 3), "poster": None, "media": None,
                     "reason": clip.reason or "", "description": meta.get("description") or "",
                     "dialogue": meta.get("dialogue") or "", "notes": meta.get("notes") or "",
-                    "take": clip.take_number}
+                    "rating": "", "take": clip.take_number}
+            tn = (take_notes or {}).get(clip.take_id)
+            if tn:
+                item["notes"] = item["notes"] or (tn[0] or "")
+                item["rating"] = "\u2605" * int(tn[1] or 0)
             if prompts:
                 loras = meta.get("loras") or []
                 item.update(prompt=meta.get("prompt") or "", negative=meta.get("negative") or "",
@@ -284,7 +290,7 @@ function open(i){
   info.appendChild(el('h2', '', s.n + '. ' + s.name));
   const dl = el('dl');
   [['Section', s.section], ['Take', s.take], ['Duration', s.duration ? s.duration.toFixed(2) + ' s' : ''],
-   ['Description', s.description], ['Dialogue', s.dialogue], ['Notes', s.notes], ['Prompt', s.prompt],
+   ['Rating', s.rating], ['Description', s.description], ['Dialogue', s.dialogue], ['Notes', s.notes], ['Prompt', s.prompt],
    ['Negative prompt', s.negative], ['Seed', s.seed], ['Model', s.model], ['LoRAs', s.loras]]
     .forEach(([k, v]) => { if (v !== undefined && v !== null && v !== '') { dl.appendChild(el('dt', '', k)); dl.appendChild(el('dd', '', String(v))); } });
   info.appendChild(dl);
@@ -311,9 +317,15 @@ document.addEventListener('keydown', e => {
 def write_review_html(project, cut, out: Path, options) -> "ExportResult":
     """FORMATS writer (`out` is a folder): options.extra may hold proxies, max_side, prompts, title."""
     from aimms_fast.export import ExportResult
+    from aimms_fast.store.takes import get_take
     ex = options.extra or {}
+    notes_of = {}
+    for c in cut.clips:
+        t = get_take(project.conn, c.take_id) if c.take_id else None
+        if t is not None and (t.notes or t.rating):
+            notes_of[c.take_id] = (t.notes, t.rating)
     r = render_review_html(cut, out, proxies=str(ex.get("proxies", "auto")), max_side=int(ex.get("max_side", 1280)),
-                           prompts=bool(ex.get("prompts", True)), title=ex.get("title"),
+                           prompts=bool(ex.get("prompts", True)), title=ex.get("title"), take_notes=notes_of,
                            progress=options.progress, cancel=options.cancel)
     notes = list(getattr(cut, "report", []) or []) + r.notes
     notes.append(f"{r.boards} boards; {r.copied} file(s) copied, {r.proxies} proxy(ies); open {r.index}")
