@@ -147,3 +147,36 @@ def test_to_otio(built):
     # TALK (30 fps, 1 s) is conformed: 24 frames on a 24 fps timeline.
     assert track[2].source_range.duration.rate == 24 and track[2].metadata["aimms"]["source_fps"] == 30.0
     assert [(m.name, m.marked_range.start_time.value) for m in track.markers] == [("Act A", 0), ("Act B", 60)]
+
+
+def test_broken_or_vanished_starred_file_becomes_a_gap(proj, built, tmp_path):
+    from aimms_fast.demo.clips import make_broken_video
+    from aimms_fast.ops.takes import add_takes
+    bad = make_broken_video(tmp_path / "broken.mp4")
+    (tid,) = add_takes(proj, built.shot_ids["WALK"], [bad], storyboard="video")
+    star_take(proj, tid, on=True)
+    rel = proj.conn.execute("SELECT file_path FROM takes WHERE take_id=?", (built.video_takes["END"][0],)).fetchone()[0]
+    proj.layout.abs(rel).unlink()
+    cut = build_cut(proj)
+    walk, end = cut.clips[1], cut.clips[4]
+    assert walk.kind == "gap" and walk.reason.startswith("the starred file is error")
+    assert end.kind == "gap" and end.reason == "the starred file is missing"
+    assert any(r.startswith("gap for WALK") for r in cut.report)
+
+
+def test_unicode_names_and_paths(proj, built, tmp_path):
+    """Names outside ASCII: kept in OTIO/FCP/Kdenlive, folded to ASCII in the EDL (CMX 3600 is ASCII)."""
+    import opentimelineio as otio
+    from aimms_fast.export import ExportOptions, export
+    edit_shots(proj, [built.shot_ids["OPEN"]], shot_name="Café — Nacht 1")
+    edl = export(proj, "edl", tmp_path / "ü cut.edl", ExportOptions(missing="skip")).path
+    assert "* FROM CLIP NAME:  Cafe  Nacht 1" in edl.read_text(encoding="ascii")
+    o = export(proj, "otio", tmp_path / "ü cut.otio", ExportOptions(missing="skip", copy_media=tmp_path / "hand off ü")).path
+    tl = otio.adapters.read_from_file(str(o))
+    first = tl.tracks[0][0]
+    assert first.name == "Café — Nacht 1"
+    url = first.media_reference.target_url
+    assert url == (tmp_path / "hand off ü" / "001_Café_—_Nacht_1_t03.mp4").as_uri()
+    assert "hand%20off%20%C3%BC" in url
+    from aimms_fast.export.reimport import read_edit
+    assert read_edit(proj, o).empty
