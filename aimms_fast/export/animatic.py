@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import av
 import numpy as np
@@ -35,6 +35,9 @@ from av.audio.resampler import AudioResampler
 from av.video.reformatter import VideoReformatter
 
 from aimms_fast.errors import AimmsError, MediaError
+
+if TYPE_CHECKING:
+    from aimms_fast.export import ExportResult
 
 DEFAULT_SIZE = (1280, 720)
 AUDIO_RATE = 48000

@@ -25,9 +25,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from aimms_fast.errors import AimmsError
+
+if TYPE_CHECKING:
+    from aimms_fast.export import ExportResult
 
 PAPERS = ("A4", "Letter")
 ORIENTATIONS = ("portrait", "landscape")

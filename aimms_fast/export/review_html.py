@@ -26,9 +26,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from aimms_fast.errors import AimmsError
+
+if TYPE_CHECKING:
+    from aimms_fast.export import ExportResult
 
 MARKER = ".aimms_review"
 POSTER_PX = (480, 270)
