@@ -280,3 +280,26 @@ def test_sound_starting_late_stays_in_sync(tmp_path):
     mono = pcm.mean(axis=0)
     rms = lambda a, b: float(np.sqrt(np.mean(mono[int(a * rate):int(b * rate)] ** 2)))  # noqa: E731
     assert rms(0.05, 0.45) < 0.01 and rms(0.6, 1.9) > 0.1
+
+
+def test_cli_exports_animatic_with_burn_in(tmp_path):
+    """`aimms export PATH --format animatic --set burn_in=true --set size=640x360 --json`."""
+    import json as _json
+    from click.testing import CliRunner
+    from aimms_fast.cli import cli
+    from tests.export_fixture import build_project
+    built = build_project(tmp_path / "proj")
+    out = tmp_path / "cut.mp4"
+    r = CliRunner().invoke(cli, ["export", str(built.root), "--format", "animatic", "--out", str(out),
+                                 "--set", "burn_in=true", "--set", "size=640x360", "--json"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    data = _json.loads(r.stdout)
+    assert data["format"] == "animatic" and data["path"] == str(out)
+    with av.open(str(out)) as c:
+        v = c.streams.video[0]
+        assert (v.width, v.height) == (640, 360)
+        assert abs(float(c.duration / 1e6) - data["duration_s"]) < 0.1
+    r = CliRunner().invoke(cli, ["export", str(built.root), "--format", "animatic", "--out", str(out),
+                                 "--set", "size=big"], catch_exceptions=False)
+    assert r.exit_code == 1 and "size must look like 1280x720" in r.output
