@@ -82,3 +82,35 @@ def build_project(root: Path) -> Built:
     finally:
         p.close()
     return Built(root, shot_ids, vids, imgs, seeds)
+
+
+def make_av_clip(path: Path, label: str, *, seconds: float = 1.0, fps: int = 24, seed: int = 7,
+                 tone_hz: float = 440.0) -> Path:
+    """A labelled H.264 clip with an AAC sine tone (the demo clips are silent)."""
+    import av
+    import numpy as np
+    from aimms_fast.demo.clips import _Renderer
+    spec = ClipSpec(label=label, seconds=seconds, fps=fps, size=SIZE, gop=fps, seed=seed)
+    render = _Renderer(spec)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rate = 48000
+    with av.open(str(path), "w") as c:
+        vs = c.add_stream("libx264", rate=fps)
+        vs.width, vs.height, vs.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
+        vs.codec_context.options = {"preset": "ultrafast"}
+        aus = c.add_stream("aac", rate=rate)
+        aus.layout = "mono"
+        for i in range(spec.frames):
+            for pkt in vs.encode(av.VideoFrame.from_ndarray(render.frame(i), format="rgb24")):
+                c.mux(pkt)
+        t = np.arange(int(seconds * rate)) / rate
+        pcm = (0.3 * np.sin(2 * np.pi * tone_hz * t)).astype(np.float32)
+        for k in range(0, len(pcm), 1024):
+            fr = av.AudioFrame.from_ndarray(pcm[None, k:k + 1024], format="fltp", layout="mono")
+            fr.sample_rate = rate
+            for pkt in aus.encode(fr):
+                c.mux(pkt)
+        for s in (vs, aus):
+            for pkt in s.encode():
+                c.mux(pkt)
+    return path

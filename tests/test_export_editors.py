@@ -322,3 +322,36 @@ def test_kdenlive_image_storyboard_renders_in_melt(built, tmp_path):
             diffs = [np.abs(frames[start + k] - s).mean() for s in stills]
             assert int(np.argmin(diffs)) == i and diffs[i] < 6, (EXPECT_NAMES[i], k, diffs)
         start += n
+
+
+def test_sound_goes_on_a1(built, tmp_path):
+    """A take with sound: A1 in OTIO and FCP 7 XML in step with V1; FCPXML marks the asset hasAudio;
+    the EDL stays one video track."""
+    import opentimelineio as otio
+    from aimms_fast.ops.takes import add_takes, star_take
+    from tests.export_fixture import make_av_clip
+    root = tmp_path / "proj"
+    shutil.copytree(built.root, root)
+    with Project.open(root) as p:
+        (tid,) = add_takes(p, built.shot_ids["WALK"], [make_av_clip(tmp_path / "walk_av.mp4", "WALK av")],
+                           storyboard="video")
+        star_take(p, tid, on=True)
+        from aimms_fast.export.timeline import build_cut
+        assert build_cut(p).clips[1].has_audio
+        outs = {f: export(p, f, tmp_path / f"s.{f}", ExportOptions(missing="gap")).path for f in ("otio", "fcp7", "fcpx", "edl")}
+    for f, ad in (("otio", "otio_json"), ("fcp7", "fcp_xml")):
+        tl = otio.adapters.read_from_file(str(outs[f]), adapter_name=ad)
+        (a1,) = tl.audio_tracks()
+        items = list(a1)
+        clips = [i for i in items if isinstance(i, otio.schema.Clip)]
+        assert [c.name for c in clips] == ["WALK"], f
+        # In step with V1: WALK starts after OPEN's 36 frames and lasts 24 (FCP 7 drops the
+        # trailing gap of a track, OTIO keeps it).
+        assert a1.range_of_child(clips[0]).start_time.value == 36
+        assert clips[0].source_range.duration.value == 24
+        assert clips[0].media_reference.target_url.endswith(".mp4")
+    fx = ET.fromstring(outs["fcpx"].read_text().split("\n", 2)[2])
+    flags = {a.get("src"): a.get("hasAudio") for a in fx.find("resources").iter("asset")}
+    assert sorted(flags.values()) == ["0", "0", "0", "1"]
+    _, events = parse_edl(outs["edl"].read_text(), 24)
+    assert {e["track"] for e in events} == {"V"} and len(events) == 5

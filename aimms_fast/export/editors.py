@@ -144,7 +144,7 @@ def write_edl(project, cut: Cut, out: Path, options: ExportOptions) -> ExportRes
     import opentimelineio as otio
     out, mapping, files, notes = _begin(cut, out, options, ".edl")
     options.check_cancel()
-    tl = to_otio(cut, media_paths=mapping)
+    tl = to_otio(cut, media_paths=mapping, audio=False)   # one video track (sound rides with the source)
     tl.name = _ascii(cut.project_name, EDL_TITLE_MAX) or "aimms"
     track = tl.tracks[0]
     track.markers.clear()   # CMX 3600 has no timeline markers; sections are in each clip's name comment
@@ -253,7 +253,9 @@ def write_fcpx(project, cut: Cut, out: Path, options: ExportOptions) -> ExportRe
     import opentimelineio as otio
     out, mapping, files, notes = _begin(cut, out, options, ".fcpxml")
     options.check_cancel()
-    tl = to_otio(cut, media_paths=mapping)
+    # No A1: the adapter would write each sound as a gap with an audio lane; Final Cut plays an
+    # asset-clip's own sound, so the assets with sound are marked hasAudio instead (_fcpx_fix).
+    tl = to_otio(cut, media_paths=mapping, audio=False)
     track = tl.tracks[0]
     titles = 0
     for i, item in enumerate(list(track)):
@@ -275,17 +277,23 @@ def write_fcpx(project, cut: Cut, out: Path, options: ExportOptions) -> ExportRe
     if titles:
         notes.append(f"FCPXML: {titles} title card(s) written as named gaps (the FCPXML adapter has no titles)")
     text = otio.adapters.write_to_string(tl, adapter_name="fcpx_xml")
-    text = _fcpx_fix(text, cut)
+    text = _fcpx_fix(text, cut, {Path(mapping.get(c.take_id, c.path)).resolve().as_uri()
+                                 for c in cut.clips if c.kind == "video" and c.has_audio})
     _atomic_write(out, text)
     _done(options)
     return ExportResult(out, "fcpx", len(cut.clips), notes, files)
 
 
-def _fcpx_fix(text: str, cut: Cut) -> str:
-    """Frame size on every <format> (Final Cut needs one for the project), and the sections as
-    markers on the first spine item of each section (the adapter drops track markers)."""
+def _fcpx_fix(text: str, cut: Cut, with_audio: set[str] = frozenset()) -> str:
+    """Frame size on every <format> (Final Cut needs one for the project), hasAudio on the assets
+    with sound, and the sections as markers on the first spine item of each section (the adapter
+    drops track markers)."""
     body = re.sub(r"^<\?xml[^>]*\?>\s*(<!DOCTYPE fcpxml>)?\s*", "", text)
     root = ET.fromstring(body.encode())
+    for a in root.iter("asset"):
+        if a.get("src") in with_audio:
+            a.set("hasAudio", "1")
+            a.set("audioSources", "1")
     frame = _fcpx_time(1, cut.fps)
     code = f"{cut.fps:.2f}".rstrip("0").rstrip(".").replace(".", "")
     for fmt in root.iter("format"):

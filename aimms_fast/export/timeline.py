@@ -324,10 +324,11 @@ def otio_meta(clip: CutClip) -> dict:
     return json.loads(json.dumps(m, default=str))
 
 
-def to_otio(cut: Cut, *, media_paths: dict[str, Path] | None = None):
-    """The cut as an `otio.schema.Timeline`: one video track V1, sections as markers on it, our
-    metadata under `metadata['aimms']` on every item. `media_paths` maps take ids to the path to
-    reference instead of the original (the handoff copies)."""
+def to_otio(cut: Cut, *, media_paths: dict[str, Path] | None = None, audio: bool = True):
+    """The cut as an `otio.schema.Timeline`: video track V1, sections as markers on it, our
+    metadata under `metadata['aimms']` on every item, and (when `audio` and a clip has sound) an
+    audio track A1 holding the sound of those clips in step with V1 (gaps elsewhere).
+    `media_paths` maps take ids to the path to reference instead of the original (handoff copies)."""
     import opentimelineio as otio
     fps = cut.fps
     RT, TR = otio.opentime.RationalTime, otio.opentime.TimeRange
@@ -366,6 +367,18 @@ def to_otio(cut: Cut, *, media_paths: dict[str, Path] | None = None):
                                  "kind": c.kind}
         track.append(otio.schema.Clip(name=c.shot_name, media_reference=ref,
                                       source_range=TR(RT(start, fps), RT(n, fps)), metadata=meta))
+    if audio and any(c.has_audio for c in cut.clips):
+        a1 = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
+        for c, item in zip(cut.clips, track):
+            if c.kind == "video" and c.has_audio:
+                ref = item.media_reference
+                aref = otio.schema.ExternalReference(target_url=ref.target_url, available_range=ref.available_range)
+                aref.name = ref.name
+                a1.append(otio.schema.Clip(name=c.shot_name, media_reference=aref, source_range=item.source_range,
+                                           metadata={"aimms": {"take_id": c.take_id, "shot_id": c.shot_id}}))
+            else:
+                a1.append(otio.schema.Gap(source_range=TR(RT(0, fps), item.source_range.duration)))
+        tl.tracks.append(a1)
     for name, start in cut.sections:
         track.markers.append(otio.schema.Marker(
             name=name, marked_range=TR(RT(cut.frames(start), fps), RT(0, fps)),
