@@ -6,6 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 APT_PKGS="python3 python3-venv python3-pip xvfb xauth libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libegl-mesa0 libx11-6 libxrandr2 libxinerama1 libxcursor1 libxi6 libxkbcommon0 ffmpeg libportaudio2"
+# Export tests and fonts (issue 10, media): pdftoppm/pdftotext read the PDF boards, headless Chromium opens
+# the HTML review page, DejaVu is the font the PDF and animatic burn-in draw with.
+APT_PKGS="$APT_PKGS poppler-utils chromium fonts-dejavu-core"
+# issue 10 (timeline exports): the Kdenlive/MLT export is rendered with the real MLT engine in tests
+APT_PKGS="$APT_PKGS melt"
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in $APT_PKGS; do

@@ -15,7 +15,7 @@ from click_default_group import DefaultGroup
 from aimms_fast import __version__
 
 # Modules that add commands (each owns its commands; missing ones are simply not there yet).
-COMMAND_MODULES = ["core", "data", "media", "cache", "viewer", "demo", "housekeeping"]
+COMMAND_MODULES = ["core", "data", "media", "cache", "viewer", "demo", "housekeeping", "export"]
 
 
 @click.group(cls=DefaultGroup, default="open", default_if_no_args=True,

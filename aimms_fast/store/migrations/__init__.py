@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from aimms_fast.store.migrations import m001_fast_core, m002_media, m003_search, m004_history
+from aimms_fast.store.migrations import m001_fast_core, m002_media, m003_search, m004_history, m005_trims
 
-MIGRATIONS = [m001_fast_core, m002_media, m003_search, m004_history]
+MIGRATIONS = [m001_fast_core, m002_media, m003_search, m004_history, m005_trims]
 LATEST = MIGRATIONS[-1].VERSION
 
 
