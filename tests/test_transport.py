@@ -328,3 +328,31 @@ def test_sync_with_real_takes_of_different_fps_and_length(tmp_path, clock):
         tr.seek(24)                                  # 1.0 s of 2 s -> B at 0.5 s = frame 15
         assert tr.indices() == [24, 15]
         assert [read_frame_number(s.wait(i)) for s, i in zip((sa, sb), tr.indices())] == [24, 15]
+
+
+def test_next_change_at_is_when_the_next_frame_is_due(clock):
+    # The UI loop sleeps until then: each video frame gets exactly one render.
+    tr = Transport([info(240, 24)], clock=clock)
+    assert tr.next_change_at() is None                       # paused: nothing is due
+    tr.play()
+    tr.note_shown(tr.index)
+    t_play = clock.t
+    assert tr.next_change_at() == pytest.approx(t_play + 1 / 24)
+    clock.t = tr.next_change_at() + 1e-4
+    assert tr.tick() and tr.index == 1
+    assert tr.next_change_at() == clock.t                    # frame 1 is not on screen yet: due now
+    tr.note_shown(1)
+    assert tr.next_change_at() == pytest.approx(t_play + 2 / 24)
+    tr.shuttle(+1)                                           # 2x: frames come twice as fast
+    tr.note_shown(tr.index)
+    t2 = clock.t
+    assert tr.next_change_at() == pytest.approx(t2 + (2 / 24 - (t2 - t_play)) / 2)
+    tr.pause()
+    tr.seek(100)
+    tr.shuttle(-1)                       # J from frame 100: frame 99 is due at once going back ...
+    tr.note_shown(tr.index)
+    assert tr.next_change_at() == pytest.approx(clock.t, abs=1e-5)
+    clock.advance(1e-4)
+    assert tr.tick() and tr.index == 99
+    tr.note_shown(99)                    # ... and frame 98 one frame time later
+    assert tr.next_change_at() == pytest.approx(clock.t - 1e-4 + 1 / 24, abs=1e-5)

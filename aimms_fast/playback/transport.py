@@ -53,6 +53,7 @@ class Transport:
         self._pos = 0.0                     # master seconds as of the last tick / move
         self._index = 0
         self._shown: int | None = None      # last master index the UI said it showed (this run)
+        self.last_shown: int | None = None  # last master index the UI said it showed (any rate)
         self._step_dir = 1                  # direction of the last step or play (see direction)
 
     # -- facts -------------------------------------------------------------------------------------
@@ -257,6 +258,21 @@ class Transport:
         self._pos = pos
         self._index = self._index_of(pos)
 
+    def next_change_at(self) -> float | None:
+        """Clock time at which the master index changes next while playing (None when paused):
+        the UI renders then instead of at its own rate, so each video frame gets one UI frame and
+        no render is spent on a picture that has not changed."""
+        if self.rate == 0.0:
+            return None
+        if self.last_shown != self._index:        # this frame is not on screen yet (decoding)
+            return self._clock()
+        i = self._index
+        if self.rate > 0:
+            boundary = self._end_time(i)          # frame i+1 starts (or the clip ends)
+        else:
+            boundary = self._time(i) - EPS        # frame i-1 starts when going back
+        return self._t0 + (boundary - self._apos) / self.rate
+
     def tick(self) -> bool:
         """Advance to the clock's now; honours in/out/loop/ends (stops at the end when not
         looping). True if the master index changed."""
@@ -292,6 +308,7 @@ class Transport:
         |rate| <= 1, every frame of the run should be shown; each one passed over counts in
         `dropped` (a late UI frame, or a frame not decoded in time). Faster rates skip frames on
         purpose; seeks, steps, rate changes and loop wraps start a new run."""
+        self.last_shown = index
         if self.rate == 0.0 or abs(self.rate) > 1.0:
             self._shown = None
             return

@@ -39,6 +39,8 @@ from aimms_fast.ui.textures import TextureBank
 ACTIVE_FRAME_S = 1 / 60
 IDLE_FRAME_S = 0.5             # longest wait for input while idle (then one frame is drawn anyway)
 IDLE_AFTER_S = 0.75
+FRAME_DUE_SLACK_S = 0.001      # wake just after a video frame is due, so the tick sees the new index
+FRAME_POLL_S = 0.003           # a due frame still decoding: look again this soon
 DRAIN_BUDGET_S = 0.002
 BUILD_BUDGET_S = 0.0015        # thumbnails for rows about to scroll in
 URGENT_BUILD_BUDGET_S = 0.008  # cards on screen without their picture
@@ -878,6 +880,10 @@ class App:
             self._activity = time.monotonic()
         self.idle = time.monotonic() - self._activity > IDLE_AFTER_S
         if pace:
+            due = self._next_frame_due()
+            if due is not None:
+                self._wait_for_frame(due)
+                return busy
             target = IDLE_FRAME_S if self.idle else ACTIVE_FRAME_S
             if dt < target:
                 if self.idle and self.wait_events is not None:
@@ -885,6 +891,31 @@ class App:
                 else:
                     time.sleep(target - dt)           # active: a steady 60 frames/s at most
         return busy
+
+    def _next_frame_due(self) -> float | None:
+        """Earliest time a playing window needs its next frame, if any window plays."""
+        dues = []
+        for w in self.windows:
+            due_of = getattr(w, "next_frame_due", None)    # helpers such as the drop watcher have none
+            if w.alive and due_of is not None and (d := due_of()) is not None:
+                dues.append(d)
+        return min(dues) if dues else None
+
+    def _wait_for_frame(self, due: float) -> None:
+        """While video plays, draw when its next frame is due rather than at 60 Hz: a 24 fps clip
+        then costs 24 renders a second, not one render after another (~30 ms each with software
+        GL), and the CPU left over goes to the decode threads. Input still wakes the loop."""
+        wait = due + FRAME_DUE_SLACK_S - time.monotonic()
+        if wait <= 0:
+            # Due already (or the frame on screen is not the one due: still decoding): poll soon,
+            # without spinning the GL renderer on an unchanged picture.
+            time.sleep(FRAME_POLL_S)
+            return
+        wait = min(wait, IDLE_FRAME_S)
+        if self.wait_events is not None:
+            self.wait_events(wait)
+        else:
+            time.sleep(wait)
 
     def _tick(self) -> bool:
         self.textures.begin_frame()

@@ -32,6 +32,12 @@ class FloatingWindow:
     def relayout(self) -> None:
         """Card size, theme or font scale changed."""
 
+    def next_frame_due(self) -> float | None:
+        """time.monotonic() at which this window needs its next frame drawn (a playing transport's
+        next frame), None when nothing plays. The app loop sleeps until the earliest one."""
+        tr = getattr(self, "transport", None)
+        return tr.next_change_at() if tr is not None and tr.rate else None
+
     def focused(self) -> bool:
         """True while this window (or a child window inside it) has keyboard focus. Asked of
         ImGui's windows, not of Dear PyGui's "focused item": that one stays on a clicked button

@@ -147,7 +147,8 @@ def ui_run(project: Path, ids: dict[str, list[str]], quick: bool, backend: str) 
     p = open_player(app, ids["gop24"][0])
     until(lambda: p.shown_kind == "exact")
     secs = min(p.stream.info.duration - 0.5, 3.5 if quick else 7.5)
-    res["fps_1up_1080p"], res["dropped_1up_1080p"] = _play(app, lambda: p.shown_index, p.transport, secs)
+    res["fps_1up_1080p"], res["dropped_1up_1080p"], res["renders_per_s_1up"] = _play(
+        app, lambda: p.shown_index, p.transport, secs)
     p.close()
     app.settle(2)
 
@@ -155,7 +156,8 @@ def ui_run(project: Path, ids: dict[str, list[str]], quick: bool, backend: str) 
     w = open_compare(app, ids["720"])
     until(lambda: w.settled(), timeout=15)
     secs = 8.0 if quick else 20.0
-    res["fps_4up_720p"], res["dropped_4up_720p"] = _play(app, lambda: w.panes.shown[0], w.transport, secs)
+    res["fps_4up_720p"], res["dropped_4up_720p"], res["renders_per_s_4up"] = _play(
+        app, lambda: w.panes.shown[0], w.transport, secs)
     res["seconds_4up"] = secs
     w.close()
     app.settle(2)
@@ -181,22 +183,26 @@ def ui_run(project: Path, ids: dict[str, list[str]], quick: bool, backend: str) 
     return res
 
 
-def _play(app, shown, transport, seconds: float) -> tuple[float, int]:
-    """Play at 1x for `seconds` in the paced loop; frames per second put on screen, dropped count."""
+def _play(app, shown, transport, seconds: float) -> tuple[float, int, float]:
+    """Play at 1x for `seconds` in the paced loop. Returns the frames per second put on screen
+    (new frames between the first and the last change, over that time), the transport's
+    dropped-frame count, and UI renders per second (the loop draws when a frame is due)."""
     app.handle_key("Space")
-    dropped0 = transport.dropped
-    seen, last = 0, shown()
+    dropped0, frames0 = transport.dropped, app.frames
+    changes, last = [], shown()
     t0 = time.monotonic()
     while time.monotonic() - t0 < seconds:
         app.iterate()
         cur = shown()
         if cur != last:
-            seen += 1
+            changes.append(time.monotonic())
             last = cur
     elapsed = time.monotonic() - t0
+    renders = (app.frames - frames0) / elapsed
     dropped = transport.dropped - dropped0
     app.handle_key("K")
-    return round(seen / elapsed, 2), int(dropped)
+    fps = (len(changes) - 1) / (changes[-1] - changes[0]) if len(changes) > 1 else 0.0
+    return round(fps, 2), int(dropped), round(renders, 1)
 
 
 # -- the peer: ffplay --------------------------------------------------------------------------------
