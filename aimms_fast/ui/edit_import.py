@@ -132,7 +132,9 @@ class EditDiffDialog:
         parts = [f"{counts['order']} shot(s) moved" if counts.get("order") else "",
                  f"{counts['stars']} take(s) starred" if counts.get("stars") else "",
                  f"{counts['trims']} in/out change(s)" if counts.get("trims") else ""]
-        self.app.toast("applied the edit: " + ", ".join(p for p in parts if p) + " · Ctrl+Z to undo", seconds=8)
+        undo = " · Ctrl+Z undoes it step by step (not the in/out points)" if counts.get("order") or counts.get("stars") \
+            else " · in/out points are not on the undo stack"
+        self.app.toast("applied the edit: " + ", ".join(p for p in parts if p) + undo, seconds=8)
 
     def reject(self) -> None:
         """Close; nothing changes."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.ui.scenarios import click, item_center, press, scenario, shot, start_app
+from tests.ui.scenarios import click, item_center, press, press_dialog_button, scenario, shot, start_app
 
 
 def texts_in(item) -> list[str]:
@@ -97,6 +97,15 @@ def export_dialog(project, out, args):
     res["open_button_shown"] = dpg.is_item_shown(d.open_button)
     res["edl_toast"] = dpg.get_value(app._toast)
     res["after_edl"] = shot(app, out, "export_after_edl")
+    # The same file again: asked first; Replace writes it.
+    before_mtime = (dests / "cut.edl").stat().st_mtime_ns
+    res["replace_job_without_asking"] = d.export() is not None
+    app.settle(3)
+    res["replace_dialog"] = dpg.get_item_label(app.dialogs.open[-1])
+    press_dialog_button(app, "Replace")
+    app.wait_until(lambda: d.job is not None and d.job.done and d.job not in app._jobs, timeout=60)
+    app.settle(2)
+    res["replaced"] = (dests / "cut.edl").stat().st_mtime_ns != before_mtime
 
     # PDF with its own options (2 x 2, portrait, prompts) and the section filter.
     d.set_option("format", "pdf")
@@ -116,6 +125,19 @@ def export_dialog(project, out, args):
     app.set_theme("dark")
     wait_job(app, d.export())
     res["pdf_result"] = str(d.result.path) if d.result else None
+
+    # The image storyboard: stills held for the shot's duration; the default name follows.
+    d.set_option("storyboard", "image")
+    res["image_rows"] = table_rows(d.table)
+    d.set_option("storyboard", "video")
+
+    # HTML review page: a folder.
+    d.set_option("format", "html")
+    res["html_default_out"] = dpg.get_value(d.out_input)
+    d.set_option("proxies", "never")
+    d.set_option("out", dests / "review")
+    wait_job(app, d.export())
+    res["html_result"] = str(d.result.path) if d.result else None
 
     # Animatic, cancelled with the progress dialog's Cancel button once frames are being written.
     d.set_option("format", "animatic")
@@ -197,6 +219,15 @@ def edit_import_dialog(project, out, args):
     res["trims_after"] = after["trims"]
     res["toast"] = dpg.get_value(app._toast)
     res["undo_label"] = app._peek("undo")
+    # Ctrl+Z twice (real keys): the star change, then the reorder; the trim stays (not recorded).
+    from tests.ui.xinput import XInput
+    xi = XInput()
+    press(xi, app, "Control_L", "z")
+    press(xi, app, "Control_L", "z")
+    xi.close()
+    undone = db_state(app.project)
+    res["undo_restores_order_and_stars"] = (undone["shots"], undone["stars"]) == (before["shots"], before["stars"])
+    res["trims_after_undo"] = undone["trims"]
     res["errors"] = app.errors
     app.shutdown()
     return res

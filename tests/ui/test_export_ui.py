@@ -74,6 +74,7 @@ def test_export_dialog_preview_and_exports(proj, built, tmp_path):
     assert f"/proj/media/1/video_{numbers[0]:02d}.mp4" in text
     assert r["edl_status"] == f"Wrote {edl}" and r["open_button_shown"]
     assert r["edl_toast"].startswith("exported cut.edl")
+    assert not r["replace_job_without_asking"] and r["replace_dialog"] == "Replace the file?" and r["replaced"]
 
     # PDF: its own options shown (and the editor's handoff row hidden), title cards in the preview.
     assert r["pdf_rows_shown"] == {"editor": False, "animatic": False, "pdf": True, "html": False}
@@ -89,6 +90,15 @@ def test_export_dialog_preview_and_exports(proj, built, tmp_path):
         assert name in words
     _not_blank(r["pdf_dark"])
     _not_blank(r["pdf_light"])
+
+    # Image storyboard preview: one still per shot (EMPTY has one too), TALK held 3.3 s for its words.
+    assert [row[4] for row in r["image_rows"]] == ["image"] * 5
+    assert r["image_rows"][2][6] == "3.29 s (79 f)"
+    # HTML: a folder with index.html that names the shots.
+    # the typed boards.pdf becomes the folder boards/ when the format writes a folder
+    assert r["html_default_out"] == str(dest / "boards")
+    index = dest / "review" / "index.html"
+    assert r["html_result"] == str(dest / "review") and "WALK" in index.read_text(encoding="utf-8")
 
     # Animatic cancelled once frames were being written: no file, no partial file.
     assert r["animatic_started"] and r["progress_before_cancel"][0] > 0
@@ -140,3 +150,6 @@ def test_edit_import_dialog_reject_then_apply(proj, built, tmp_path):
     assert r["trims_after"] == [[built.video_takes["OPEN"][1], 0.25, 1.25]]
     assert r["toast"].startswith("applied the edit: 2 shot(s) moved, 1 take(s) starred, 1 in/out change(s)")
     assert r["undo_label"]   # the star change is on the undo stack
+    # Two Ctrl+Z: the star change, then the reorder, are taken back; the trim is not on the stack.
+    assert r["undo_restores_order_and_stars"]
+    assert r["trims_after_undo"] == r["trims_after"]
