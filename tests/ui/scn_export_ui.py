@@ -97,8 +97,10 @@ def export_dialog(project, out, args):
     res["open_button_shown"] = dpg.is_item_shown(d.open_button)
     res["edl_toast"] = dpg.get_value(app._toast)
     res["after_edl"] = shot(app, out, "export_after_edl")
-    # The same file again: asked first; Replace writes it.
+    # The same file again, now with the media copied to a handoff folder: asked first; Replace writes it.
+    res["edl_text_first"] = (dests / "cut.edl").read_text()
     before_mtime = (dests / "cut.edl").stat().st_mtime_ns
+    d.set_option("copy_media", dests / "handoff")
     res["replace_job_without_asking"] = d.export() is not None
     app.settle(3)
     res["replace_dialog"] = dpg.get_item_label(app.dialogs.open[-1])
@@ -205,6 +207,24 @@ def edit_import_dialog(project, out, args):
     app.settle(3)
     res["closed_after_reject"] = d.win not in app.dialogs.open
     res["unchanged_after_reject"] = db_state(app.project) == before
+    # A file that is not a timeline: the job's error is shown, no diff dialog.
+    bad = edited.parent / "broken.xml"
+    bad.write_text("<xmeml><nonsense")
+    wait_job(app, E.read_edit_flow(app, bad))
+    res["bad_error"] = app.errors[-1] if app.errors else None
+    res["bad_no_dialog"] = E.last_opened is d
+    app.dialogs.close_top()
+    app.errors.clear()
+    app.settle(3)
+    # The unedited export: nothing to change, one Close button.
+    wait_job(app, E.read_edit_flow(app, Path(args["plain"])))
+    app.wait_until(lambda: E.last_opened is not d and dpg.is_item_shown(E.last_opened.win), timeout=30)
+    plain = E.last_opened
+    res["plain_texts"] = texts_in(plain.win)
+    res["plain_buttons"] = [dpg.get_item_label(b) for b in dpg.get_all_items()
+                            if dpg.get_item_type(b).endswith("mvButton") and _inside(b, plain.win)]
+    plain.reject()
+    app.settle(3)
     # Read it again (same flow, no picker) and apply.
     job = E.read_edit_flow(app, edited)
     wait_job(app, job)

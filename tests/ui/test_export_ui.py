@@ -66,7 +66,7 @@ def test_export_dialog_preview_and_exports(proj, built, tmp_path):
     # EDL written through the dialog (real click on Export).
     edl = dest / "cut.edl"
     assert r["edl_result"] == str(edl)
-    text = edl.read_text()
+    text = r["edl_text_first"]
     assert text.startswith("TITLE: Export Test")
     assert [ln.split("CLIP NAME:")[1].strip() for ln in text.splitlines() if "CLIP NAME:" in ln] == \
         ["OPEN", "WALK", "TALK", "EMPTY", "END"]
@@ -75,6 +75,9 @@ def test_export_dialog_preview_and_exports(proj, built, tmp_path):
     assert r["edl_status"] == f"Wrote {edl}" and r["open_button_shown"]
     assert r["edl_toast"].startswith("exported cut.edl")
     assert not r["replace_job_without_asking"] and r["replace_dialog"] == "Replace the file?" and r["replaced"]
+    handoff = dest / "handoff"
+    assert (handoff / "aimms_export_manifest.csv").is_file()
+    assert handoff.resolve().as_uri() in edl.read_text()     # the EDL now points at the copies
 
     # PDF: its own options shown (and the editor's handoff row hidden), title cards in the preview.
     assert r["pdf_rows_shown"] == {"editor": False, "animatic": False, "pdf": True, "html": False}
@@ -116,6 +119,7 @@ def _edited_otio(root, tmp_path, built):
         res = export(p, "otio", tmp_path / "cut.otio", ExportOptions(missing="skip"))
         tl = edit_otio_timeline(otio.adapters.read_from_file(str(res.path)), p, built)
     edited = tmp_path / "edits" / "edited.otio"
+    shutil.copy(res.path, tmp_path / "plain.otio")
     edited.parent.mkdir()
     otio.adapters.write_to_file(tl, str(edited))
     return edited
@@ -125,7 +129,8 @@ def test_edit_import_dialog_reject_then_apply(proj, built, tmp_path):
     edited = _edited_otio(proj, tmp_path, built)
     v = built.video_takes
     end1, end2, open2 = _take_numbers(proj, [v["END"][0], v["END"][1], v["OPEN"][1]])
-    r = run_scenario("edit_import_dialog", tmp_path, project=proj, args={"edited": str(edited)})
+    r = run_scenario("edit_import_dialog", tmp_path, project=proj,
+                     args={"edited": str(edited), "plain": str(tmp_path / "plain.otio")})
     assert r["errors"] == []
     # Exactly the three changes of the edit: the swap (two moves of one reorder), the take, the trim.
     assert r["lines"] == [
@@ -143,6 +148,9 @@ def test_edit_import_dialog_reject_then_apply(proj, built, tmp_path):
     _not_blank(r["dark"])
     _not_blank(r["light"])
     assert r["closed_after_reject"] and r["unchanged_after_reject"]
+    assert r["bad_no_dialog"] and "cannot read this timeline" in r["bad_error"] and "broken.xml" in r["bad_error"]
+    assert r["plain_texts"][0].endswith("it matches the project, nothing to change")
+    assert r["plain_buttons"] == ["Close"]
     assert r["second_is_new"]
     assert r["applied"] == {"order": 2, "stars": 1, "trims": 1}
     assert r["changed_after_apply"]
