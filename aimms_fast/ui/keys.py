@@ -52,6 +52,7 @@ SHORTCUTS: list[Shortcut] = [
     Shortcut("global", "Ctrl+O", "open_project", "Open a project"),
     Shortcut("global", "Ctrl+E", "export_csv", "Export CSV"),
     Shortcut("global", "Ctrl+I", "import_csv", "Import CSV"),
+    Shortcut("global", "Ctrl+Shift+E", "export", "Export the starred cut (timeline, animatic, PDF, review page)"),
     Shortcut("global", "Ctrl+S", "save", "Save a snapshot of the project"),
     Shortcut("global", "Ctrl+Z", "undo", "Undo the last change"),
     Shortcut("global", "Ctrl+Shift+Z", "redo", "Redo what was undone"),

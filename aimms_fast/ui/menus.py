@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 # Actions that only look, move a selection, play or change the view: allowed while a job changes
 # the project. Everything else (star, delete, edit, undo, import, restore, open another project…)
 # is refused until the job ends. An allow-list, so that a new action is safe until listed here.
-_SAFE = {"keymap", "escape", "fullscreen", "about", "guide", "guide_browser", "info", "refresh",
+_SAFE = {"keymap", "escape", "export", "fullscreen", "about", "guide", "guide_browser", "info", "refresh",
          "build_thumbs", "perf_overlay", "open", "play", "pause", "first", "last", "loop", "search",
          "close", "mute", "compare_add", "tournament", "cutpoints", "in", "out", "clear_in",
          "clear_out", "sync"}
@@ -58,6 +58,9 @@ def build_menus(app) -> None:
             _item(app, "Restore…", "restore")
             _item(app, "Archive…", "archive")
             _item(app, "Export Starred Takes…", "export_starred")
+            dpg.add_separator()
+            _item(app, "Export…", "export")
+            _item(app, "Read an Edited Timeline…", "import_edit")
             dpg.add_separator()
             _item(app, "Close Project", "close_project")
             _item(app, "Quit", "quit")
@@ -282,6 +285,12 @@ def _project_action(app, action: str) -> None:
     elif action == "export_starred":
         app.dialogs.pick_folder("Export starred takes into…", lambda d: _export_starred(app, d),
                                 start=p.root.resolve().parent)
+    elif action == "export":
+        from aimms_fast.ui.export_dialog import open_export_dialog
+        open_export_dialog(app)
+    elif action == "import_edit":
+        from aimms_fast.ui.edit_import import pick_edit
+        pick_edit(app)
     elif action == "add_shot":
         from aimms_fast.ui.shots import edit_dialog
         edit_dialog(app, [])
