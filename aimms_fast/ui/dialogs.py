@@ -33,6 +33,7 @@ class Dialogs:
         self._closed_at = -1
         self._pending: list[int] = []
         self._sticky: set[int] = set()   # progress dialogs: closed only by their job ending
+        self._under: dict[int, list[int]] = {}   # modal dialog -> the modal ones it hides
 
     def _show_now(self) -> bool:
         # Measured: a modal opened in the same frame as another modal closed is closed at once by
@@ -40,11 +41,21 @@ class Dialogs:
         return self.app.frames != self._closed_at
 
     def _window(self, title: str, w: int, h: int, *, modal: bool = True):
-        show = self._show_now()
+        # ImGui keeps one modal at a time here: a second modal window opened while one shows is
+        # closed at once (measured: New project -> Browse… lost its picker). So a modal opened
+        # over others hides them, and they come back when it closes.
+        under = [x for x in self.open if modal and dpg.does_item_exist(x) and dpg.is_item_shown(x)
+                 and dpg.get_item_configuration(x).get("modal")]
+        for x in under:
+            dpg.configure_item(x, show=False)
+        show = self._show_now() and not under
         win = dpg.add_window(label=title, modal=modal, width=w, height=h, no_collapse=True, show=show,
                              on_close=lambda s: self._forget(s))
         _center(win, w, h)
         self.open.append(win)
+        if under:
+            self._under[win] = under
+            self._closed_at = self.app.frames      # show the new one a frame later, like a reopen
         if not show:
             self._pending.append(win)
         return win
@@ -63,6 +74,9 @@ class Dialogs:
             self.open.remove(win)
         if win in self._pending:
             self._pending.remove(win)
+        for x in self._under.pop(win, []):         # the dialogs it hid come back next frame
+            if x in self.open and dpg.does_item_exist(x) and x not in self._pending:
+                self._pending.append(x)
         self._closed_at = self.app.frames
         # Deleting inside the close callback is fine with manual callback management (runs between
         # frames).
