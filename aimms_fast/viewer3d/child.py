@@ -1,0 +1,53 @@
+"""Child-process entry of the model loader: `python -m aimms_fast.viewer3d.child SRC OUT.glb MEM_MB`.
+
+Runs one format loader on an untrusted file under an address-space limit (RLIMIT_AS), writes the
+normalised GLB to OUT and prints one JSON line on stdout: {"ok": true, info...} or {"ok": false,
+"error": "...", "hint": "..."}. A segfault, an out-of-memory kill or a hang shows up in the parent as
+an exit status or a timeout (loader.py turns those into MediaError); this process never touches GL.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def _limit_memory(mb: int) -> None:
+    if mb <= 0:
+        return
+    try:
+        import resource
+        lim = mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
+    except (ImportError, ValueError, OSError):   # not on this OS: the time limit still holds
+        pass
+
+
+def main(argv: list[str]) -> int:
+    src, dst, mem_mb = Path(argv[0]), Path(argv[1]), int(argv[2]) if len(argv) > 2 else 0
+    _limit_memory(mem_mb)
+    from aimms_fast.errors import AimmsError
+    from aimms_fast.viewer3d.loader import FORMATS
+    try:
+        mod = FORMATS[src.suffix.lower()]
+        import importlib
+        glb, info = importlib.import_module(mod).load(src)
+        tmp = dst.with_name(dst.name + f".{os.getpid()}.tmp")
+        tmp.write_bytes(glb)
+        os.replace(tmp, dst)
+        msg = {"ok": True, **info}
+    except AimmsError as e:
+        msg = {"ok": False, "error": e.message, "hint": e.hint}
+    except MemoryError:
+        msg = {"ok": False, "error": f"loading needs more than the {mem_mb} MB memory limit",
+               "hint": "the model is too large (or corrupt) to preview"}
+    except Exception as e:     # any loader failure on a bad file is that file's error, not ours
+        msg = {"ok": False, "error": f"{type(e).__name__}: {e}", "hint": None}
+    sys.stdout.write("\n" + json.dumps(msg) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
