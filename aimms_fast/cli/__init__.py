@@ -17,6 +17,7 @@ from aimms_fast import __version__
 # Modules that add commands (each owns its commands; missing ones are simply not there yet).
 COMMAND_MODULES = ["core", "data", "media", "cache", "viewer", "demo", "housekeeping", "export",
                    "assets",  # add-asset, assets (issue 8)
+                   "models",  # render-model (issue 8)
                    ]
 
 

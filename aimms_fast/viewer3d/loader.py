@@ -24,7 +24,7 @@ from aimms_fast.viewer3d.model import Model, model_from_glb
 
 FORMATS = {".glb": "aimms_fast.viewer3d.gltf", ".gltf": "aimms_fast.viewer3d.gltf",
            ".fbx": "aimms_fast.viewer3d.fbx"}
-MODEL_EXTS = frozenset(FORMATS)
+MODEL_EXTS = frozenset(FORMATS)   # == aimms_fast.viewer3d.MODEL_EXTS (checked by a test)
 TIME_LIMIT = 60.0          # seconds per load; the realdata files take < 1.5 s cold
 MEMORY_MB = 4096           # address space of the loader child (trimesh + numpy need ~1 GB of it idle)
 
