@@ -1,11 +1,11 @@
 """glTF 2.0 / GLB loading (runs in the loader's child process): trimesh, plus Draco through DracoPy.
 
-trimesh 5.2 reads `KHR_draco_mesh_compression` primitives through their fallback accessors, which in
-a Draco file have no bufferView: it silently yields all-zero vertices (measured: a Draco sphere loads
-as 1 point at the origin). So the glTF JSON is read first; when Draco is used, every compressed
-primitive is decoded with DracoPy and rewritten as plain accessors in a new GLB that trimesh then reads
-normally. Without DracoPy such a file is refused with a clear reason instead of showing nothing, and
-any mesh whose vertices are all zero after loading is reported the same way.
+trimesh 5.2 decodes `KHR_draco_mesh_compression` only when DracoPy happens to be importable; without
+it, it reads the fallback accessors (no bufferView in a Draco file) and silently yields all-zero
+vertices (tests/test_viewer3d.py shows both). So the glTF JSON is read first; when Draco is used, every
+compressed primitive is decoded here with DracoPy and rewritten as plain accessors in a new GLB that
+trimesh reads like any other. Without DracoPy such a file is refused with a clear reason instead of
+showing nothing, and any mesh whose vertices are all zero after loading is reported the same way.
 """
 from __future__ import annotations
 
