@@ -956,6 +956,8 @@ def deliver_drop(app, drop: Drop) -> tuple[str, object, list[str]]:
             target = ("shot window", w.shot_id)
             break
     page = app.current_page
+    if target is None and hasattr(page, "accept_drop"):
+        return page.accept_drop(drop)       # the Assets page imports what is dropped on it
     if target is None and page is not None and getattr(page, "grid", None) is not None \
             and getattr(page, "storyboard", None) in ("image", "video"):
         i = page.grid.index_at_screen(drop.x, drop.y)
