@@ -11,6 +11,7 @@ API (M2's viewport and the thumbnailer use only this):
     rgba = r.render(cam, (w, h))          # -> (h, w, 4) uint8, row 0 = top
     r.render(cam, (w, h), target=fbo_or_texture)   # draws into it, returns None
     r.render(cam, (w, h), settings=RenderSettings(wireframe=True, grid=False, background=(1, 1, 1)))
+    r.render(cam, (w, h), target=tex, settings=RenderSettings(msaa=0))   # while dragging (cheap)
     cam.orbit(dx_px, dy_px); cam.pan(dx_px, dy_px, viewport_h_px); cam.zoom(wheel_steps)
     cam.view("front"|"back"|"right"|"left"|"top"|"bottom"|"iso"|"three_quarter"); cam.reset()
     VIEW_KEYS = {"1": "front", "3": "right", "7": "top", "9": "iso"}   # Blender's numpad keys
@@ -23,7 +24,8 @@ a Dear PyGui texture, like ui/live_view.py); the picture lands in its top-left `
 
 Threads: every method runs on the thread that owns `ctx`. Never create an EGL context on the thread
 that runs Dear PyGui (DESIGN.md: X BadAccess or garbage) - use Dear PyGui's own context there.
-Rendering is 4x MSAA into our own framebuffer, then resolved into the target (or read back).
+Rendering goes into our own framebuffer (4x MSAA unless RenderSettings.msaa says otherwise), then is
+resolved into the target (or read back).
 Skinned models (CesiumMan, Fox) are drawn in their bind pose; animation is not evaluated.
 """
 from __future__ import annotations
@@ -155,6 +157,7 @@ class RenderSettings:
     light_dir: tuple[float, float, float] = (0.45, 0.8, 0.55)     # toward the light, world space
     light: float = 1.25                                           # linear intensity
     ambient: float = 0.22
+    msaa: int = 4               # samples; 0 while dragging on a software GL (see Renderer doc)
     wire_color: tuple[float, float, float, float] = (0.95, 0.62, 0.2, 0.9)
     grid_color: tuple[float, float, float, float] = (0.55, 0.57, 0.6, 0.55)
 
@@ -170,16 +173,22 @@ class _Gpu:
 
 
 class Renderer:
-    """Draws one Model with moderngl. Everything runs on the thread that owns `ctx` (see module doc)."""
+    """Draws one Model with moderngl. Everything runs on the thread that owns `ctx` (see module doc).
 
-    def __init__(self, ctx, *, samples: int = 4):
+    Cost on llvmpipe (2 vCPU, CesiumMan 4.7K faces, 1024² texture, 800x600 + read-back, p50): 6 ms
+    without MSAA, 25 ms with 4x MSAA; 4x anisotropic filtering doubled both, so it is used only on
+    hardware GL. A viewport should pass RenderSettings(msaa=0) while the user drags and render one
+    MSAA frame when the motion stops (tools/bench/models.py measures both)."""
+
+    def __init__(self, ctx):
         import moderngl
         self.ctx = ctx
         folder = _shader_dir()
         rd = lambda n: (folder / n).read_text("utf-8")   # noqa: E731
         self.mesh_prog = ctx.program(vertex_shader=rd("mesh.vert"), fragment_shader=rd("mesh.frag"))
         self.line_prog = ctx.program(vertex_shader=rd("line.vert"), fragment_shader=rd("line.frag"))
-        self.samples = samples if ctx.max_samples >= samples else 0
+        renderer = ctx.info.get("GL_RENDERER", "").lower()
+        self.software = any(w in renderer for w in ("llvmpipe", "softpipe", "swiftshader", "swrast"))
         self.model = None
         self._gpu: list[_Gpu] = []
         self._grid = None                   # (vao, vbo, key)
@@ -207,7 +216,7 @@ class Renderer:
                     t = ctx.texture((w, h), 4, np.ascontiguousarray(mat.texture).tobytes())
                 t.build_mipmaps()
                 t.filter = (self._moderngl.LINEAR_MIPMAP_LINEAR, self._moderngl.LINEAR)
-                t.anisotropy = 4.0
+                t.anisotropy = 1.0 if self.software else 4.0
                 textures[i] = t
         for p in model.primitives:
             n = len(p.vertices)
@@ -271,23 +280,24 @@ class Renderer:
         return self._grid
 
     # -- frames ------------------------------------------------------------------------------
-    def _offscreen(self, size):
-        fb = self._fbos.get(size)
+    def _offscreen(self, size, samples: int):
+        samples = min(int(samples), self.ctx.max_samples) if samples and samples > 1 else 0
+        fb = self._fbos.get((size, samples))
         if fb is None:
             ctx = self.ctx
             resolve = ctx.framebuffer(color_attachments=[ctx.renderbuffer(size, 4)],
                                       depth_attachment=ctx.depth_renderbuffer(size))
             msaa = None
-            if self.samples:
-                msaa = ctx.framebuffer(color_attachments=[ctx.renderbuffer(size, 4, samples=self.samples)],
-                                       depth_attachment=ctx.depth_renderbuffer(size, samples=self.samples))
+            if samples:
+                msaa = ctx.framebuffer(color_attachments=[ctx.renderbuffer(size, 4, samples=samples)],
+                                       depth_attachment=ctx.depth_renderbuffer(size, samples=samples))
             if len(self._fbos) > 4:                  # viewport resizes: keep a few sizes only
                 for m, r in self._fbos.values():
                     r.release()
                     if m is not None:
                         m.release()
                 self._fbos.clear()
-            fb = self._fbos[size] = (msaa, resolve)
+            fb = self._fbos[(size, samples)] = (msaa, resolve)
         return fb
 
     def render(self, camera: Camera, size: tuple[int, int], target=None, *,
@@ -300,7 +310,7 @@ class Renderer:
             raise ValueError(f"render size must be positive, got {size}")
         ctx = self.ctx
         mgl = self._moderngl
-        msaa, resolve = self._offscreen((w, h))
+        msaa, resolve = self._offscreen((w, h), s.msaa)
         draw_fb = msaa or resolve
         draw_fb.use()
         ctx.viewport = (0, 0, w, h)
