@@ -1,6 +1,7 @@
-"""Child-process entry of the model loader: `python -m aimms_fast.viewer3d.child SRC OUT.glb MEM_MB`.
+"""Child-process entry of the model loader: `python -m aimms_fast.viewer3d.child SRC OUT.glb MEM_MB SECONDS`.
 
-Runs one format loader on an untrusted file under an address-space limit (RLIMIT_AS), writes the
+Runs one format loader on an untrusted file under an address-space limit (RLIMIT_AS) and a CPU-time
+limit (RLIMIT_CPU), dies with its parent, writes the
 normalised GLB to OUT and prints one JSON line on stdout: {"ok": true, info...} or {"ok": false,
 "error": "...", "hint": "..."}. A segfault, an out-of-memory kill or a hang shows up in the parent as
 an exit status or a timeout (loader.py turns those into MediaError); this process never touches GL.
@@ -24,9 +25,28 @@ def _limit_memory(mb: int) -> None:
         pass
 
 
+def _limit_cpu(seconds: float) -> None:
+    """The parent's timeout kills a hung load; this also stops one whose parent died first (a pool
+    worker killed for its own time limit), as does the parent-death signal."""
+    try:
+        import resource
+        if seconds > 0:
+            lim = int(seconds) + 5
+            resource.setrlimit(resource.RLIMIT_CPU, (lim, lim + 5))
+    except (ImportError, ValueError, OSError):
+        pass
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def main(argv: list[str]) -> int:
     src, dst, mem_mb = Path(argv[0]), Path(argv[1]), int(argv[2]) if len(argv) > 2 else 0
     _limit_memory(mem_mb)
+    _limit_cpu(float(argv[3]) if len(argv) > 3 else 0)
     from aimms_fast.errors import AimmsError
     from aimms_fast.viewer3d.loader import FORMATS
     try:

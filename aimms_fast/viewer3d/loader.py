@@ -61,7 +61,8 @@ def _child_env() -> dict:
 def run_child(path: Path, out: Path, *, time_limit: float = TIME_LIMIT, memory_mb: int = MEMORY_MB) -> dict:
     """Load `path` in a child process that writes the GLB to `out`; returns the loader's info.
     Raises MediaError for a bad file, a crash, a timeout or the memory limit. Any thread."""
-    cmd = [sys.executable, "-m", "aimms_fast.viewer3d.child", str(path), str(out), str(int(memory_mb))]
+    cmd = [sys.executable, "-m", "aimms_fast.viewer3d.child", str(path), str(out), str(int(memory_mb)),
+           str(float(time_limit))]
     try:
         r = subprocess.run(cmd, capture_output=True, timeout=time_limit, env=_child_env(),
                            stdin=subprocess.DEVNULL)
