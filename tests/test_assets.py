@@ -230,3 +230,25 @@ def test_cli_add_asset_and_list(project, media_dir):
     (media_dir / "x.txt").write_text("x")
     assert "unsupported asset file type" in run("add-asset", root, media_dir / "x.txt", "--type", "other",
                                                 code=1).output
+
+
+def test_disk_full_on_the_second_file_leaves_nothing_half_imported(project, media_dir, fox, monkeypatch):
+    """The crash-safe copy: a failure mid-import removes what this import copied, writes no row."""
+    import errno
+
+    from aimms_fast.ops import files as F
+    before = state(project)
+    real, calls = F._copy_bytes, []
+
+    def full(src, dst):
+        calls.append(src)
+        if len(calls) == 3:          # a.png, Fox.gltf, then Fox.bin: the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(src, dst)
+    monkeypatch.setattr(F, "_copy_bytes", full)
+    with pytest.raises(AimmsError, match="disk full"):
+        OA.add_assets(project, [make_image(media_dir / "a.png"), fox], kind="other")
+    assert state(project) == before
+    assert not project.conn.execute("SELECT COUNT(*) FROM fast_pending_files").fetchone()[0]
+    assert not [p for p in project.layout.media.rglob("*") if p.is_file()]
+    assert history.peek_undo(project) is None

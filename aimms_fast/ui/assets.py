@@ -420,11 +420,14 @@ class AssetsPage(Page):
             self.app.toast(f"imported {len(ids)} {kind} asset{'s' if len(ids) != 1 else ''} · Ctrl+Z to undo")
         return ids or []
 
-    def import_dialog(self) -> None:
+    def import_dialog(self, start: Path | None = None):
+        """Import…: pick files (images, video, audio, 3D models) to import as the 'as' type.
+        Returns the picker (ours, or the native waiter)."""
         if self.project is None:
-            return
+            return None
         kind = dpg.get_value(self.import_kind)
-        self.app.dialogs.pick_files(f"Import {kind}", sorted(OA.ASSET_EXTS), lambda fs: self.import_files(fs, kind))
+        return self.app.dialogs.pick_files(f"Import {kind}", sorted(OA.ASSET_EXTS),
+                                           lambda fs: self.import_files(fs, kind), start=start, kind="asset")
 
     def accept_drop(self, drop) -> tuple[str, object, list[str]]:
         """Files dropped from the desktop onto this page (ui/file_dialog.deliver_drop): imported as the

@@ -44,6 +44,8 @@ def assets_page(project, out, args):
     """The grid shows imported assets with posters (a GLB gets a rendered thumbnail), the type
     filter works, a file dropped from the desktop is imported, a character assigned to three shots
     shows in their shot windows, and the Shots page filters by asset."""
+    import os
+    os.environ["AIMMS_FILE_DIALOG"] = "builtin"
     import dearpygui.dearpygui as dpg
     from aimms_fast.ops import assets as OA
     from tests.ui.scn_pages import XdndSource
@@ -83,6 +85,17 @@ def assets_page(project, out, args):
     page.set_kind(None)
     wait_tiles(app, page.grid)
     res["after_drop"] = shot(app, out, "after_drop")
+    # Import… through our file browser (no portal/zenity here): a GLB as "other"
+    dpg.set_value(page.import_kind, "other")
+    b = page.import_dialog(start=Path(args["dialog_dir"]))
+    app.settle(3)
+    res["dialog_names"] = b.names
+    b.click(b.names.index("Box.glb"))
+    app.settle(2)
+    b.accept()
+    app.settle(3)
+    res["after_dialog_titles"] = [c.title for c in page.grid.cards]
+    res["after_dialog_badges"] = [c.badges for c in page.grid.cards]
     # assign Maya to three shots by name; her shot windows list her with a thumbnail
     maya = next(a.id_key for a in page.rows if a.name == "Maya")
     page.select_key(maya)

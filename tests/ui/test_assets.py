@@ -3,6 +3,8 @@
 the Shots page's asset filter; the viewer's orbit/zoom change the picture and F frames the model."""
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -38,7 +40,12 @@ def _crop(path, rect):
 
 def test_assets_page_grid_filter_drop_and_shots(asset_project, tmp_path):
     drop = make_image(tmp_path / "drop" / "rooftop.png", (300, 200), (240, 200, 30))
-    r = run_scenario("assets_page", tmp_path, project=asset_project, args={"drop": [str(drop)]})
+    pick = tmp_path / "pick"
+    pick.mkdir()
+    shutil.copyfile(REALDATA / "3d" / "gltf" / "Box.glb", pick / "Box.glb")
+    (pick / "readme.txt").write_text("not an asset")
+    r = run_scenario("assets_page", tmp_path, project=asset_project,
+                     args={"drop": [str(drop)], "dialog_dir": str(pick)})
     assert r["errors"] == []
     assert r["titles"] == ["Maya", "Theo", "Office", "Duck"]          # characters, locations, other
     assert r["badges"][3] == ["model"]
@@ -55,6 +62,10 @@ def test_assets_page_grid_filter_drop_and_shots(asset_project, tmp_path):
     # the dropped file became a location asset (the "as" type)
     assert len(r["dropped"]) == 1 and len(r["dropped"][0]) == 1
     assert r["drop_kind_filter"] is None and "rooftop" in r["after_drop_titles"]   # "All" shows it
+    # Import… lists only asset files; the picked GLB is an "other" asset with the 3D badge
+    assert r["dialog_names"] == ["Box.glb"]
+    i = r["after_dialog_titles"].index("Box")
+    assert r["after_dialog_badges"][i] == ["model"]
     # assets <-> shots
     assert r["assigned"] == 3 and r["panel_shots"].startswith("Used in 3 shots")
     assert len(r["strips"]) == 3
