@@ -166,6 +166,10 @@ class AssetsPage(Page):
         media = OA.media_kind(a.file_path)
         st = self.states.get(a.id_key, "ok")
         badges = []
+        if media == "model" and st == "ok" and a.id_key not in self.load_errors and self.app.services is not None \
+                and self.app.services.state(a.file_path) == "failed":
+            # its thumbnail could not be rendered: the loader's reason (the file, and why)
+            self.load_errors[a.id_key] = self.app.services.reason(a.file_path) or "the model could not be loaded"
         if st == "missing":
             badges.append("missing")
         elif st == "empty":

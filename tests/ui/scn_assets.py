@@ -56,6 +56,7 @@ def assets_page(project, out, args):
     app.settle(3)
     wait_tiles(app, page.grid)
     res = {"titles": [c.title for c in page.grid.cards], "badges": [c.badges for c in page.grid.cards],
+           "broken_tip": next((c.tooltip for c in page.grid.cards if c.title == "Broken"), ""),
            "rects": rects(page.grid), "resident": [bool(c.rel and app.textures.resident(c.rel)) for c in page.grid.cards]}
     res["grid"] = shot(app, out, "grid_all")
     page.set_kind("locations")
@@ -96,6 +97,11 @@ def assets_page(project, out, args):
     app.settle(3)
     res["after_dialog_titles"] = [c.title for c in page.grid.cards]
     res["after_dialog_badges"] = [c.badges for c in page.grid.cards]
+    dpg.focus_item(page.grid.scroll)
+    app.settle(1)
+    press(xi, app, "Control_L", "z")
+    app.settle(2)
+    res["after_undo_titles"] = [c.title for c in page.grid.cards]
     # assign Maya to three shots by name; her shot windows list her with a thumbnail
     maya = next(a.id_key for a in page.rows if a.name == "Maya")
     page.select_key(maya)

@@ -13,8 +13,7 @@ from tests.conftest import REALDATA
 from tests.ui.conftest import make_image, run_scenario
 
 
-@pytest.fixture
-def asset_project(tmp_path):
+def _asset_project(tmp_path, broken=False):
     from aimms_fast.ops import assets as OA
     from aimms_fast.ops.shots import add_shot
     from aimms_fast.project import Project
@@ -28,8 +27,15 @@ def asset_project(tmp_path):
         OA.add_assets(p, [make_image(src / "office.png", (480, 270), (40, 60, 220))], kind="locations",
                       name="Office")
         OA.add_assets(p, [REALDATA / "3d" / "gltf" / "Duck.glb"], kind="other", name="Duck")
+        if broken:   # a fuzzed FBX: the loader refuses it with a reason (child process, never a crash)
+            OA.add_assets(p, [REALDATA / "3d" / "fbx" / "ufbx__fuzz_0741.fbx"], kind="other", name="Broken")
         root = p.root
     return root
+
+
+@pytest.fixture
+def asset_project(tmp_path):
+    return _asset_project(tmp_path)
 
 
 def _crop(path, rect):
@@ -38,18 +44,20 @@ def _crop(path, rect):
     return img[y0 + 2:y1 - 2, x0 + 2:x1 - 2]
 
 
-def test_assets_page_grid_filter_drop_and_shots(asset_project, tmp_path):
+def test_assets_page_grid_filter_drop_and_shots(tmp_path):
     drop = make_image(tmp_path / "drop" / "rooftop.png", (300, 200), (240, 200, 30))
     pick = tmp_path / "pick"
     pick.mkdir()
     shutil.copyfile(REALDATA / "3d" / "gltf" / "Box.glb", pick / "Box.glb")
     (pick / "readme.txt").write_text("not an asset")
-    r = run_scenario("assets_page", tmp_path, project=asset_project,
+    r = run_scenario("assets_page", tmp_path, project=_asset_project(tmp_path, broken=True),
                      args={"drop": [str(drop)], "dialog_dir": str(pick)})
     assert r["errors"] == []
-    assert r["titles"] == ["Maya", "Theo", "Office", "Duck"]          # characters, locations, other
-    assert r["badges"][3] == ["model"]
-    assert all(r["resident"]), "every card shows its poster (the GLB its rendered thumbnail)"
+    assert r["titles"] == ["Maya", "Theo", "Office", "Broken", "Duck"]   # characters, locations, other
+    assert r["badges"][3] == ["loaderror", "model"] and "ufbx__fuzz_0741.fbx" in r["broken_tip"]
+    assert r["badges"][4] == ["model"]
+    del r["rects"][3]
+    assert r["resident"] == [True, True, True, False, True], "every card shows its poster (a GLB its rendered thumbnail)"
     # the posters are the assets' own colours; the duck's thumbnail is a lit yellow model, not blank
     for i, colour in enumerate([(220, 40, 40), (40, 200, 60), (40, 60, 220)]):
         px = _crop(r["grid"], r["rects"][i])
@@ -57,7 +65,7 @@ def test_assets_page_grid_filter_drop_and_shots(asset_project, tmp_path):
     duck = _crop(r["grid"], r["rects"][3])
     yellow = (duck[..., 0] > 150) & (duck[..., 1] > 110) & (duck[..., 2] < 90)
     assert yellow.mean() > 0.05, "the GLB card shows no rendered duck"
-    assert r["locations"] == ["Office"] and r["count_text"] == "1 of 4 assets"
+    assert r["locations"] == ["Office"] and r["count_text"] == "1 of 5 assets"
     assert r["search_hero"] == ["Maya"]
     # the dropped file became a location asset (the "as" type)
     assert len(r["dropped"]) == 1 and len(r["dropped"][0]) == 1
@@ -66,6 +74,7 @@ def test_assets_page_grid_filter_drop_and_shots(asset_project, tmp_path):
     assert r["dialog_names"] == ["Box.glb"]
     i = r["after_dialog_titles"].index("Box")
     assert r["after_dialog_badges"][i] == ["model"]
+    assert "Box" not in r["after_undo_titles"] and "rooftop" in r["after_undo_titles"]   # Ctrl+Z: one import
     # assets <-> shots
     assert r["assigned"] == 3 and r["panel_shots"].startswith("Used in 3 shots")
     assert len(r["strips"]) == 3
