@@ -307,7 +307,8 @@ class AssetsPage(Page):
             dpg.set_value(self.d_notes, a.notes)
         dpg.set_value(self.d_star, bool(a.starred))
         dpg.configure_item(self.d_open, label="Open 3D viewer" if media == "model" else "Open")
-        self._show_model(a if media == "model" and st == "ok" else None)
+        # a model that failed to load says why in the text above; no second error picture
+        self._show_model(a if media == "model" and st == "ok" and a.id_key not in self.load_errors else None)
         shots = OA.shots_of_asset(self.project, a.id_key)
         dpg.set_value(self.d_shots_title, f"Used in {len(shots)} shot{'s' if len(shots) != 1 else ''}"
                       + (":" if shots else " (assign below)"))

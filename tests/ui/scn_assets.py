@@ -193,6 +193,18 @@ def assets_viewer(project, out, args):
     res["wireframe"] = vp.settings.wireframe
     res["renders"] = vp.renders
     res["focused"] = w.focused()
+    # a corrupt model: the viewer shows the loader's error (file and reason); the app goes on
+    press(xi, app, "Escape")
+    res["closed"] = not w.alive
+    broken = next(a.id_key for a in page.rows if a.name == "Broken")
+    page.select_key(broken)
+    page.open_selected()
+    bw = [x for x in app.windows if isinstance(x, ModelViewerWindow) and x.alive][0]
+    app.wait_until(lambda: bw.viewport.error is not None or bw.viewport.model is not None, timeout=60)
+    app.settle(4)
+    res["broken_error"] = bw.viewport.error
+    res["broken_badges"] = next(c.badges for c in page.grid.cards if c.key == broken)
+    res["broken"] = shot(app, out, "viewer_broken")
     res["errors"] = app.errors
     xi.close()
     app.shutdown()

@@ -90,8 +90,8 @@ def _model_mask(path, rect, bg):
     return np.abs(px - np.array(bg)).sum(axis=2) > 30
 
 
-def test_viewer_orbit_zoom_and_frame(asset_project, tmp_path):
-    r = run_scenario("assets_viewer", tmp_path, project=asset_project)
+def test_viewer_orbit_zoom_and_frame(tmp_path):
+    r = run_scenario("assets_viewer", tmp_path, project=_asset_project(tmp_path, broken=True))
     assert r["errors"] == []
     assert r["opened"] == 1 and r["loaded"] is True, r
     assert "vertices" in r["stats"] and "m (x × y × z)" in r["stats"]
@@ -111,3 +111,5 @@ def test_viewer_orbit_zoom_and_frame(asset_project, tmp_path):
     assert 0.05 < fit.mean() < 0.9, "after F the model fills a sensible share of the frame"
     assert r["wireframe"] is True
     assert np.abs(_crop(r["fit"], r["pane"]) - _crop(r["wire"], r["pane"])).mean() > 1
+    assert r["closed"] is True
+    assert "ufbx__fuzz_0741.fbx" in r["broken_error"] and "loaderror" in r["broken_badges"]
