@@ -112,6 +112,15 @@ for name, rel in [("duck", "gltf/Duck.glb"), ("fox", "gltf/Fox/Fox.gltf"), ("man
     same = ctx.texture((W, H), 4)
     r.render(c, (W, H), target=same, settings=NOGRID)
     save("duck_target_same", np.frombuffer(same.read(), np.uint8).reshape(H, W, 4).copy())
+man = load_model(f"{m3d}/gltf/CesiumMan.glb")
+r.set_model(man)
+c = cam_for(man, "front")
+save("man_bind", r.render(c, (W, H), settings=NOGRID))
+r.set_pose(0, 0.5)
+save("man_walk", r.render(c, (W, H), settings=NOGRID))
+save("man_walk_wire", r.render(c, (W, H), settings=RenderSettings(grid=False, wireframe=True)))
+r.set_pose(None)
+save("man_bind_again", r.render(c, (W, H), settings=NOGRID))
 d = load_model(draco)
 r.set_model(d)
 save("draco", r.render(cam_for(d, "front"), (W, H), settings=NOGRID))
@@ -217,3 +226,12 @@ def test_pool_builds_model_thumbnails(project, models3d):
     assert yellow.mean() > 0.05
     Image.fromarray(poster).save(root / "duck_poster.png")
     assert len(list((cache / "models").glob("*.glb"))) == 2     # Duck and Fox converted and cached
+
+
+def test_skinned_animation_poses_the_model(shots):
+    bind, walk = object_mask(shots["man_bind"]), object_mask(shots["man_walk"])
+    assert (bind != walk).mean() > 0.01                          # arms and legs moved
+    assert 0.5 < walk.mean() / bind.mean() < 2                   # still the whole person in frame
+    assert np.array_equal(shots["man_bind_again"], shots["man_bind"])
+    wire = np.abs(shots["man_walk_wire"].astype(int) - shots["man_walk"]).max(axis=2) > 12
+    assert wire[walk].mean() > 0.1 and wire[~walk].mean() < 0.01   # skinned wireframe stays on it

@@ -108,7 +108,7 @@ def test_textures_units_and_skins(models3d):
     assert duck.stats.textured and duck.materials[0].texture.shape == (512, 512, 4)
     assert duck.primitives[0].uv is not None
     man = load_model(models3d / "gltf/CesiumMan.glb")
-    assert man.stats.skinned and any("bind pose" in n for n in man.stats.notes)
+    assert man.stats.skinned and [(a.name, a.duration) for a in man.animations] == [("animation 1", 2.0)]
     assert 1.4 < man.stats.size_m[1] < 1.6                    # a 1.5 m person, standing on Y
     box = load_model(models3d / "gltf/Box.glb")
     assert np.allclose(box.materials[0].base_color, (0.8, 0.0, 0.0, 1.0), atol=0.01)
@@ -242,3 +242,31 @@ def test_orbit_zoom_pan_reset():
     assert (cam.yaw, cam.pitch) == home[2:]
     with pytest.raises(ValueError):
         cam.view("sideways")
+
+
+def _skinned(model, animation, t):
+    """CPU reference of the vertex shader's skinning: (n, 3) posed vertices of primitive 0."""
+    p = model.primitives[0]
+    mats = model.skeleton.joint_matrices(p.skin, animation, t, p.baked).astype(np.float64)
+    s = np.einsum("nk,nkij->nij", p.weights, mats[p.joints.astype(int)])
+    return np.einsum("nij,nj->ni", s, np.c_[p.vertices, np.ones(len(p.vertices))])[:, :3]
+
+
+def test_gltf_skins_and_animations(models3d, tmp_path):
+    fox = load_model(models3d / "gltf/Fox/Fox.gltf", tmp_path / "c")
+    assert [a.name for a in fox.animations] == ["Survey", "Walk", "Run"]
+    assert all(0.5 < a.duration < 4 for a in fox.animations)
+    p = fox.primitives[0]
+    assert p.skin == 0 and p.joints.shape == (1728, 4) and np.allclose(p.weights.sum(1), 1, atol=1e-4)
+    # The rest pose skinned with inverse binds lands exactly on the vertices as loaded ...
+    assert np.abs(_skinned(fox, None, 0.0) - p.vertices).max() < 1e-3 * fox.radius
+    # ... and the walk moves the legs (a real pose, not the bind pose) while the fox stays put.
+    walk = _skinned(fox, 1, 0.3)
+    moved = np.linalg.norm(walk - p.vertices, axis=1)
+    assert moved.max() > 0.05 * fox.radius and np.median(moved) < 0.2 * fox.radius
+    # Skin data survives the cache.
+    again = load_model(models3d / "gltf/Fox/Fox.gltf", tmp_path / "c")
+    assert again.from_cache and np.array_equal(_skinned(again, 1, 0.3), walk)
+    # FBX skins are not animated (ufbx animation is not evaluated): bind pose and a note saying so.
+    fbx = load_model(models3d / "fbx/assimp__animation_with_skeleton.fbx")
+    assert fbx.animations == [] and any("bind pose" in n for n in fbx.stats.notes)

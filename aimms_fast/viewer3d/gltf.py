@@ -193,8 +193,16 @@ def load(path: Path) -> tuple[bytes, dict]:
                              hint="its geometry is compressed in a way this loader cannot decode "
                                   "(Draco needs DracoPy; meshopt is not supported)")
     skinned = bool(gltf.get("skins"))
-    if skinned:
+    skin_info = None
+    if skinned and not draco:
+        from aimms_fast.viewer3d import skin
+        try:
+            buffers = [_buffer_bytes(path, gltf, binc, i) for i in range(len(gltf.get("buffers", [])))]
+            skin_info = skin.extract(gltf, buffers)
+        except (KeyError, IndexError, ValueError, TypeError) as e:   # odd skin data: show the bind pose
+            notes.append(f"skin data unreadable ({type(e).__name__}: {e}): shown in its bind pose")
+    if skinned and skin_info is None and not any("bind pose" in n for n in notes):
         notes.append("skinned: shown in its bind pose (animation is not played)")
     info = {"format": "GLB" if path.suffix.lower() == ".glb" else "glTF", "version": version,
-            "skinned": skinned, "notes": notes}
+            "skinned": skinned, "notes": notes, "skin": skin_info}
     return scene.export(file_type="glb"), info

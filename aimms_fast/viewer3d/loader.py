@@ -124,7 +124,7 @@ def load_model(path: str | Path, cache_dir: str | Path | None = None, *, time_li
     try:
         model = model_from_glb(glb, source=str(path), fmt=info.get("format", "GLB"),
                                version=str(info.get("version", "")), skinned=bool(info.get("skinned")),
-                               notes=info.get("notes"))
+                               notes=info.get("notes"), skin=info.get("skin"))
     except MediaError as e:
         raise MediaError(e.message, path=path, hint=e.hint) from None
     except Exception as e:        # our own GLB should always read back; say so if it does not

@@ -29,6 +29,10 @@ class Primitive:
     uv: np.ndarray | None = None             # (n, 2) float32, glTF convention (v down from top)
     colors: np.ndarray | None = None         # (n, 4) float32 linear vertex colours
     material: int = 0                        # index into Model.materials
+    joints: np.ndarray | None = None         # (n, 4) uint16 joint indices of its skin (glTF JOINTS_0)
+    weights: np.ndarray | None = None        # (n, 4) float32, rows sum to 1
+    skin: int = -1                           # index into Model.skeleton.skins; -1: not skinned
+    baked: np.ndarray | None = None          # (4, 4) node matrix baked into `vertices` (skinning undoes it)
 
 
 @dataclass
@@ -58,11 +62,17 @@ class Model:
     source: str = ""                         # the file it came from
     glb: bytes | None = field(default=None, repr=False)   # the normalised GLB it was built from
     from_cache: bool = False                 # True when the GLB came from the model cache
+    skeleton: object | None = None           # skin.Skeleton when the model can be animated
     load_ms: float = 0.0                     # wall time of load_model (child process or cache)
 
     @property
     def center(self) -> np.ndarray:
         return self.bounds.mean(axis=0)
+
+    @property
+    def animations(self) -> list:
+        """skin.Animation list (name, duration in seconds); empty when nothing can play."""
+        return list(self.skeleton.animations) if self.skeleton is not None else []
 
     @property
     def radius(self) -> float:
@@ -102,7 +112,7 @@ def _material(mat) -> Material:
 
 
 def model_from_glb(glb: bytes, *, source: str = "", fmt: str = "GLB", version: str = "2.0",
-                   skinned: bool = False, notes: list[str] | None = None) -> Model:
+                   skinned: bool = False, notes: list[str] | None = None, skin: dict | None = None) -> Model:
     """Build a Model from GLB bytes (in-process; the GLB was made by our own child loader, so it is
     trusted). Any thread may call this."""
     import trimesh
@@ -142,9 +152,14 @@ def model_from_glb(glb: bytes, *, source: str = "", fmt: str = "GLB", version: s
         if key not in mat_ids:
             mat_ids[key] = len(materials)
             materials.append(_material(mat))
-        prims.append(Primitive(vertices=vw.astype(np.float32), normals=nw.astype(np.float32),
-                               indices=np.ascontiguousarray(faces), uv=uv, colors=colors,
-                               material=mat_ids[key]))
+        prim = Primitive(vertices=vw.astype(np.float32), normals=nw.astype(np.float32),
+                         indices=np.ascontiguousarray(faces), uv=uv, colors=colors, material=mat_ids[key])
+        sp = _match_skin(skin, v)
+        if sp is not None:
+            prim.joints = np.asarray(sp["joints"], np.uint16).reshape(-1, 4)
+            prim.weights = np.asarray(sp["weights"], np.float32).reshape(-1, 4)
+            prim.skin, prim.baked = int(sp["skin"]), m.copy()
+        prims.append(prim)
     if not prims:
         from aimms_fast.errors import MediaError
         raise MediaError("the file has no triangle meshes to show", path=source or None,
@@ -158,4 +173,26 @@ def model_from_glb(glb: bytes, *, source: str = "", fmt: str = "GLB", version: s
                        bounds=(tuple(float(x) for x in lo), tuple(float(x) for x in hi)),
                        textured=any(mt.texture is not None for mt in materials), skinned=skinned,
                        notes=list(notes or []))
-    return Model(primitives=prims, materials=materials, bounds=bounds, stats=stats, source=source, glb=glb)
+    skeleton = None
+    if any(p.skin >= 0 for p in prims):
+        from aimms_fast.viewer3d.skin import Skeleton
+        skeleton = Skeleton.from_info(skin)
+        if skeleton.animations:
+            names = ", ".join(f"{a.name} {a.duration:.1f} s" for a in skeleton.animations)
+            stats.notes.append(f"animations: {names}")
+    return Model(primitives=prims, materials=materials, bounds=bounds, stats=stats, source=source, glb=glb,
+                 skeleton=skeleton)
+
+
+def _match_skin(skin: dict | None, local: np.ndarray) -> dict | None:
+    """The child's skinned primitive whose positions these are (same count, same first vertices)."""
+    if not skin:
+        return None
+    for sp in skin.get("prims", []):
+        if sp["count"] != len(local):
+            continue
+        probe = np.asarray(sp["probe"], np.float64).reshape(-1, 3)
+        scale = float(np.abs(local).max()) or 1.0
+        if np.allclose(local[:len(probe)], probe, atol=1e-5 * scale):
+            return sp
+    return None

@@ -7,6 +7,8 @@ API (M2's viewport and the thumbnailer use only this):
     # or, on the UI thread after show_viewport() + one frame: ctx = moderngl.create_context(require=330)
     r = Renderer(ctx)                     # compiles shaders/mesh.* and shaders/line.*
     r.set_model(model)                    # Model from viewer3d.loader.load_model (uploads buffers)
+    model.animations                      # [skin.Animation(name, duration)] (glTF skins; [] otherwise)
+    r.set_pose(0, t_seconds)              # pose skinned meshes (per frame while playing); None: bind pose
     cam = Camera(); cam.view("iso"); cam.fit(model.bounds, aspect=w / h)
     rgba = r.render(cam, (w, h))          # -> (h, w, 4) uint8, row 0 = top
     r.render(cam, (w, h), target=fbo_or_texture)   # draws into it, returns None
@@ -26,7 +28,8 @@ Threads: every method runs on the thread that owns `ctx`. Never create an EGL co
 that runs Dear PyGui (DESIGN.md: X BadAccess or garbage) - use Dear PyGui's own context there.
 Rendering goes into our own framebuffer (4x MSAA unless RenderSettings.msaa says otherwise), then is
 resolved into the target (or read back).
-Skinned models (CesiumMan, Fox) are drawn in their bind pose; animation is not evaluated.
+Skinned glTF models (CesiumMan, Fox) are skinned in the vertex shader (skin.py evaluates the
+animation); FBX models show their bind pose (ufbx animation is not evaluated).
 """
 from __future__ import annotations
 
@@ -35,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from aimms_fast.viewer3d.skin import MAX_JOINTS
 
 VIEW_KEYS = {"1": "front", "3": "right", "7": "top", "9": "iso"}
 VIEWS = {                                       # (yaw, pitch) in degrees; yaw 0 = looking from +Z
@@ -166,10 +171,12 @@ LIGHT_PRESETS = [(0.45, 0.8, 0.55), (-0.6, 0.7, 0.4), (0.0, 0.3, 1.0), (0.2, 1.0
 
 
 class _Gpu:
-    """One primitive's buffers."""
+    """One primitive's buffers (and its joint matrices for the current pose, when skinned)."""
 
-    def __init__(self, vao, wire, vbos, tex, base, n):
+    def __init__(self, vao, wire, vbos, tex, base, n, prim):
         self.vao, self.wire, self.vbos, self.tex, self.base, self.n = vao, wire, vbos, tex, base, n
+        self.prim = prim
+        self.joints: bytes | None = None
 
 
 class Renderer:
@@ -228,17 +235,36 @@ class Renderer:
             vpos = ctx.buffer(np.ascontiguousarray(p.vertices, np.float32).tobytes())
             vatt = ctx.buffer(attrs.tobytes())
             ibo = ctx.buffer(np.ascontiguousarray(p.indices, np.uint32).tobytes())
-            vao = ctx.vertex_array(self.mesh_prog, [(vpos, "3f", "in_pos"),
-                                                    (vatt, "3f 2f 4f", "in_norm", "in_uv", "in_color")],
-                                   index_buffer=ibo, index_element_size=4)
-            wire = ctx.vertex_array(self.line_prog, [(vpos, "3f", "in_pos")], index_buffer=ibo,
-                                    index_element_size=4)
+            mesh_attrs = [(vpos, "3f", "in_pos"), (vatt, "3f 2f 4f", "in_norm", "in_uv", "in_color")]
+            wire_attrs = [(vpos, "3f", "in_pos")]
+            bufs = [vpos, vatt, ibo]
+            skinned = p.skin >= 0 and p.joints is not None and model.skeleton is not None and \
+                len(model.skeleton.skins[p.skin][0]) <= MAX_JOINTS
+            if skinned:
+                jw = np.hstack([p.joints.astype(np.float32), p.weights.astype(np.float32)])
+                vskin = ctx.buffer(np.ascontiguousarray(jw).tobytes())
+                bufs.append(vskin)
+                mesh_attrs.append((vskin, "4f 4f", "in_joints", "in_weights"))
+                wire_attrs.append((vskin, "4f 4f", "in_joints", "in_weights"))
+            vao = ctx.vertex_array(self.mesh_prog, mesh_attrs, index_buffer=ibo, index_element_size=4)
+            wire = ctx.vertex_array(self.line_prog, wire_attrs, index_buffer=ibo, index_element_size=4)
             mat = model.materials[p.material] if p.material < len(model.materials) else None
             base = mat.base_color if mat is not None else (0.8, 0.8, 0.8, 1.0)
             tex = textures.get(p.material) if p.uv is not None else None
-            self._gpu.append(_Gpu(vao, wire, [vpos, vatt, ibo], tex, base, len(p.indices) * 3))
+            self._gpu.append(_Gpu(vao, wire, bufs, tex, base, len(p.indices) * 3, p if skinned else None))
         self._textures = list(textures.values())
         self._grid_release()
+
+    def set_pose(self, animation: int | None, time: float = 0.0) -> None:
+        """Pose skinned primitives at `time` seconds of `model.animations[animation]`; None goes back
+        to the bind pose (the vertices as loaded). Cheap (~1 ms for CesiumMan/Fox): call per frame."""
+        sk = self.model.skeleton if self.model is not None else None
+        for g in self._gpu:
+            if g.prim is None or sk is None or animation is None:
+                g.joints = None
+                continue
+            mats = sk.joint_matrices(g.prim.skin, animation, float(time), g.prim.baked)
+            g.joints = np.ascontiguousarray(mats.transpose(0, 2, 1)).tobytes()   # column-major for GL
 
     def _release_model(self) -> None:
         for g in self._gpu:
@@ -336,9 +362,11 @@ class Renderer:
                 ctx.wireframe = True
                 try:
                     for g in self._gpu:
+                        self._joints(lp, g)
                         g.wire.render(mgl.TRIANGLES)
                 finally:
                     ctx.wireframe = False
+                    lp["u_skinned"].value = False
             if s.grid:
                 vao, _, (cx, y, cz, half) = self._grid or self._grid_vao()
                 lp = self.line_prog
@@ -390,7 +418,16 @@ class Renderer:
             p["u_base"].value = tuple(float(x) for x in g.base)
             p["u_has_tex"].value = g.tex is not None
             (g.tex or self._white).use(0)
+            self._joints(p, g)
             g.vao.render()
+
+    @staticmethod
+    def _joints(prog, g: _Gpu) -> None:
+        if g.joints is not None:
+            prog["u_joints"].write(g.joints.ljust(MAX_JOINTS * 64, b"\0"))
+            prog["u_skinned"].value = True
+        else:
+            prog["u_skinned"].value = False
 
     def release(self) -> None:
         self._release_model()
