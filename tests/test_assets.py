@@ -18,7 +18,7 @@ from aimms_fast.ops import history, trash
 from aimms_fast.ops.housekeeping import unused_files
 from aimms_fast.ops.shots import add_shot
 
-from conftest import REALDATA, make_image, make_video
+from tests.conftest import REALDATA, make_image, make_video
 
 TABLES = ["assets", "fast_asset_meta", "fast_asset_shots", "fast_asset_files", "fast_trash", "shots"]
 
