@@ -209,3 +209,49 @@ def assets_viewer(project, out, args):
     xi.close()
     app.shutdown()
     return res
+
+
+@scenario
+def assets_animation(project, out, args):
+    """Space plays a skinned glTF's animation (the picture moves, the timeline runs), Space again
+    pauses it (no more renders); the timeline scrubs."""
+    import time
+
+    import dearpygui.dearpygui as dpg
+    from aimms_fast.ui.model_viewer import open_model
+    from tests.ui.xinput import XInput
+    app = start_app(project, width=1400, height=900)
+    app.show_page("assets")
+    page = app.pages["assets"]
+    app.settle(3)
+    key = next(a.id_key for a in page.rows if a.name == "CesiumMan")
+    w = open_model(app, key)
+    vp = w.viewport
+    app.wait_until(lambda: vp.model is not None or vp.error is not None, timeout=60)
+    app.settle(4)
+    res = {"error": vp.error, "animations": [a.name for a in vp.model.animations] if vp.model else [],
+           "timeline_shown": dpg.is_item_shown(w.timeline), "stats": dpg.get_value(w.stats)}
+    res["still"] = shot(app, out, "anim_still")
+    res["pane"] = list(vp.view.pane_rect(0))
+    xi = XInput()
+    press(xi, app, "space")
+    res["playing"] = vp.playing
+    end = time.monotonic() + 0.8
+    while time.monotonic() < end:
+        app.settle(1)
+    res["time_after_play"] = vp.anim_time
+    res["moving"] = shot(app, out, "anim_playing")
+    press(xi, app, "space")
+    res["paused"] = not vp.playing
+    app.settle(3)
+    n = vp.renders
+    app.settle(10)
+    res["renders_while_paused"] = vp.renders - n
+    w._scrub(0.0)
+    app.settle(3)
+    res["scrubbed_time"] = vp.anim_time
+    res["slider"] = dpg.get_value(w.slider)
+    res["errors"] = app.errors
+    xi.close()
+    app.shutdown()
+    return res

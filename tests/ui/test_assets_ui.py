@@ -113,3 +113,19 @@ def test_viewer_orbit_zoom_and_frame(tmp_path):
     assert np.abs(_crop(r["fit"], r["pane"]) - _crop(r["wire"], r["pane"])).mean() > 1
     assert r["closed"] is True
     assert "ufbx__fuzz_0741.fbx" in r["broken_error"] and "loaderror" in r["broken_badges"]
+
+
+def test_viewer_plays_and_pauses_a_skinned_animation(tmp_path):
+    from aimms_fast.ops import assets as OA
+    from aimms_fast.project import Project
+    with Project.create(tmp_path / "proj", name="Anim") as p:
+        OA.add_assets(p, [REALDATA / "3d" / "gltf" / "CesiumMan.glb"], kind="characters", name="CesiumMan")
+        root = p.root
+    r = run_scenario("assets_animation", tmp_path, project=root)
+    assert r["errors"] == [] and r["error"] is None
+    assert r["animations"] and r["timeline_shown"] is True
+    assert r["playing"] is True and r["time_after_play"] > 0.2
+    still, moving = _crop(r["still"], r["pane"]), _crop(r["moving"], r["pane"])
+    assert np.abs(still - moving).mean() > 1, "playing did not move the model"
+    assert r["paused"] is True and r["renders_while_paused"] == 0
+    assert r["scrubbed_time"] == 0.0 and r["slider"] == 0.0
