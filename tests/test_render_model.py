@@ -235,3 +235,32 @@ def test_skinned_animation_poses_the_model(shots):
     assert np.array_equal(shots["man_bind_again"], shots["man_bind"])
     wire = np.abs(shots["man_walk_wire"].astype(int) - shots["man_walk"]).max(axis=2) > 12
     assert wire[walk].mean() > 0.1 and wire[~walk].mean() < 0.01   # skinned wireframe stays on it
+
+
+GLX_JOB = r'''
+import sys, moderngl, numpy as np
+from PIL import Image
+from aimms_fast.viewer3d.loader import load_model
+from aimms_fast.viewer3d.render import Camera, Renderer, RenderSettings
+ctx = moderngl.create_context(standalone=True, require=330)      # GLX on the X display: a context we are given
+print(ctx.info["GL_RENDERER"], file=sys.stderr)
+m = load_model(sys.argv[1])
+r = Renderer(ctx)
+r.set_model(m)
+c = Camera(); c.view("iso"); c.fit(m.bounds, 320 / 240)
+tex = ctx.texture((384, 256), 4)                                 # a Dear PyGui-like texture, rounded up
+r.render(c, (320, 240), target=tex, settings=RenderSettings(grid=False))
+img = np.frombuffer(tex.read(), np.uint8).reshape(256, 384, 4)[:240, :320]
+Image.fromarray(np.ascontiguousarray(img)).save(sys.argv[2])
+'''
+
+
+def test_renders_on_a_glx_context_it_is_given(models3d, shots, tmp_path):
+    import os
+    assert os.environ.get("DISPLAY"), "run the tests under xvfb-run (see RULES.md): this one needs GLX"
+    out = tmp_path / "glx.png"
+    r = subprocess.run([sys.executable, "-c", GLX_JOB, str(models3d / "gltf/Duck.glb"), str(out)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    glx = np.asarray(Image.open(out)).astype(int)
+    assert np.abs(glx - shots["duck"]).max(axis=2).mean() < 0.5      # same picture as EGL's

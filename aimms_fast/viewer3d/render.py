@@ -200,7 +200,6 @@ class Renderer:
         self._gpu: list[_Gpu] = []
         self._grid = None                   # (vao, vbo, key)
         self._fbos: dict = {}               # size -> (msaa fbo, resolve fbo)
-        self._targets: dict = {}            # id(texture) -> framebuffer wrapping it
         self._white = ctx.texture((1, 1), 4, b"\xff\xff\xff\xff")
         self._moderngl = moderngl
 
@@ -336,7 +335,28 @@ class Renderer:
             raise ValueError(f"render size must be positive, got {size}")
         ctx = self.ctx
         mgl = self._moderngl
-        msaa, resolve = self._offscreen((w, h), s.msaa)
+        dst, own = target, None
+        if target is not None and isinstance(target, mgl.Texture):
+            # A framebuffer per call (microseconds): a cached one would outlive a texture that
+            # Dear PyGui deletes and whose GL name it hands out again.
+            dst = own = ctx.framebuffer(color_attachments=[target])
+        # Our framebuffers take the target's size, so the resolve is one full-size blit; the picture
+        # is drawn into its top-left (w, h) corner through the viewport.
+        fb_size = (w, h) if dst is None else tuple(dst.size)
+        if fb_size[0] < w or fb_size[1] < h:
+            raise ValueError(f"render size {size} is larger than the target {fb_size}")
+        msaa, resolve = self._offscreen(fb_size, s.msaa)
+        prev = ctx.fbo          # put back afterwards: on Dear PyGui's context its framebuffer is bound
+        try:
+            return self._frame(camera, s, w, h, dst, fb_size, msaa, resolve, flip_y)
+        finally:
+            if prev is not None:           # None on a fresh standalone context
+                prev.use()
+            if own is not None:
+                own.release()
+
+    def _frame(self, camera, s, w, h, dst, fb_size, msaa, resolve, flip_y):
+        ctx, mgl = self.ctx, self._moderngl
         draw_fb = msaa or resolve
         draw_fb.use()
         ctx.viewport = (0, 0, w, h)
@@ -382,24 +402,12 @@ class Renderer:
             ctx.disable(mgl.DEPTH_TEST)
         if msaa is not None:
             ctx.copy_framebuffer(resolve, msaa)
-        if target is None:
+        if dst is None:
             data = resolve.read(viewport=(0, 0, w, h), components=4, dtype="f1", alignment=1)
             img = np.frombuffer(data, np.uint8).reshape(h, w, 4)
             return img.copy() if flip_y else img[::-1].copy()
-        dst = target
-        if isinstance(target, mgl.Texture):
-            dst = self._targets.get(id(target))
-            if dst is None:
-                dst = self._targets[id(target)] = ctx.framebuffer(color_attachments=[target])
-        # Blit our resolved picture into the target's corner (glBlitFramebuffer; no shader).
-        ctx.copy_framebuffer(dst, resolve) if dst.size == (w, h) else self._blit(dst, resolve, w, h)
+        ctx.copy_framebuffer(dst, resolve)          # glBlitFramebuffer, same size: no read-back
         return None
-
-    def _blit(self, dst, src, w, h) -> None:
-        """Copy src (w, h) into dst's (0, 0, w, h) corner when the sizes differ."""
-        data = src.read(viewport=(0, 0, w, h), components=4, dtype="f1", alignment=1)
-        att = dst.color_attachments[0]
-        att.write(data, viewport=(0, 0, w, h), alignment=1)
 
     def _draw_mesh(self, mvp_bytes, camera: Camera, s: RenderSettings, flip_y: bool) -> None:
         p = self.mesh_prog
@@ -437,9 +445,6 @@ class Renderer:
             if m is not None:
                 m.release()
         self._fbos.clear()
-        for fb in self._targets.values():
-            fb.release()
-        self._targets.clear()
         self._white.release()
         self.mesh_prog.release()
         self.line_prog.release()
