@@ -134,6 +134,38 @@ def assets_page(project, out, args):
     sp.set_asset_filter(None)
     app.settle(2)
     res["shots_all"] = len(sp.shown)
+    # keys on the Assets page: S stars, F2 asks for a name, Delete asks then trashes, Ctrl+Z undoes
+    app.show_page("assets")
+    app.settle(3)
+    theo = next(a.id_key for a in page.rows if a.name == "Theo")
+    page.select_key(theo)
+    dpg.focus_item(page.grid.scroll)
+    app.settle(2)
+    press(xi, app, "s")
+    res["theo_starred"] = OA.get_asset(app.project, theo).starred
+    press(xi, app, "F2")
+    res["rename_dialog"] = dpg.get_item_label(app.dialogs.open[-1]) if app.dialogs.open else None
+    press(xi, app, "Escape")
+    press(xi, app, "Delete")
+    res["delete_dialog"] = dpg.get_item_label(app.dialogs.open[-1]) if app.dialogs.open else None
+    from tests.ui.scenarios import press_dialog_button
+    press_dialog_button(app, "Delete")
+    app.settle(3)
+    res["after_delete"] = [c.title for c in page.grid.cards]
+    res["theo_file_after_delete"] = (app.project.root / "media/characters/theo.png").exists()
+    press(xi, app, "Control_L", "z")
+    app.settle(3)
+    res["after_undo_delete"] = [c.title for c in page.grid.cards]
+    res["theo_file_after_undo"] = (app.project.root / "media/characters/theo.png").exists()
+    # right click: the asset menu
+    i = next(k for k, c in enumerate(page.grid.cards) if c.title == "Duck")
+    from tests.ui.scn_pages import _card_centre, _right_click
+    _right_click(xi, app, *_card_centre(page.grid, i))
+    from aimms_fast.ui.context_menu import menu
+    res["menu"] = menu(app).labels
+    res["menu_shot"] = shot(app, out, "context_menu")
+    menu(app).hide()
+    app.settle(2)
     res["errors"] = app.errors
     src.close()
     xi.close()

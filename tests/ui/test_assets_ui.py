@@ -83,6 +83,13 @@ def test_assets_page_grid_filter_drop_and_shots(tmp_path):
     px = _crop(r["shot_window"], r["strips"][0]["rect"])
     assert np.abs(px - (220, 40, 40)).sum(axis=2).__lt__(40).mean() > 0.3, "shot window shows Maya's picture"
     assert r["shots_with_maya"] == ["SHOT_010", "SHOT_020", "SHOT_030"] and r["shots_all"] == 4
+    # keys: S, F2, Delete (asks, then the trash), Ctrl+Z; the right-click menu
+    assert r["theo_starred"] == 1
+    assert r["rename_dialog"] == "Rename asset" and r["delete_dialog"] == "Delete asset"
+    assert "Theo" not in r["after_delete"] and r["theo_file_after_delete"] is False
+    assert "Theo" in r["after_undo_delete"] and r["theo_file_after_undo"] is True
+    assert r["menu"] == ["Open 3D viewer", "Star", "Rename…", "Assign to selected shots", "Reveal in folder",
+                         "Copy path", "Delete…"]
 
 
 def _model_mask(path, rect, bg):
