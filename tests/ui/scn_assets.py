@@ -225,6 +225,16 @@ def assets_viewer(project, out, args):
     res["wireframe"] = vp.settings.wireframe
     res["renders"] = vp.renders
     res["focused"] = w.focused()
+    # measured, reported (no timing assertion): render + hand-over per frame while orbiting
+    press(xi, app, "f")
+    vp.frame_ms.clear()
+    _drag(xi, app, cx, cy, -200, 30, steps=40)
+    fast = sorted(ms for f, ms in vp.frame_ms if f)
+    res["orbit_frames"] = len(fast)
+    res["orbit_ms_p50"] = fast[len(fast) // 2] if fast else None
+    res["orbit_ms_p95"] = fast[int(len(fast) * 0.95)] if fast else None
+    res["final_msaa_frame"] = bool(vp.frame_ms) and vp.frame_ms[-1][0] is False
+    res["pane_size"] = list(vp._size)
     # a corrupt model: the viewer shows the loader's error (file and reason); the app goes on
     press(xi, app, "Escape")
     res["closed"] = not w.alive

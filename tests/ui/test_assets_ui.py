@@ -118,6 +118,9 @@ def test_viewer_orbit_zoom_and_frame(tmp_path):
     assert 0.05 < fit.mean() < 0.9, "after F the model fills a sensible share of the frame"
     assert r["wireframe"] is True
     assert np.abs(_crop(r["fit"], r["pane"]) - _crop(r["wire"], r["pane"])).mean() > 1
+    assert r["orbit_frames"] > 10 and r["final_msaa_frame"] is True   # fast frames while dragging, then one MSAA
+    print(f"viewport {r['pane_size']}: orbit render+show p50 {r['orbit_ms_p50']:.1f} ms, "
+          f"p95 {r['orbit_ms_p95']:.1f} ms over {r['orbit_frames']} frames")
     assert r["closed"] is True
     assert "ufbx__fuzz_0741.fbx" in r["broken_error"] and "loaderror" in r["broken_badges"]
 
