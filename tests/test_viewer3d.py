@@ -267,6 +267,25 @@ def test_gltf_skins_and_animations(models3d, tmp_path):
     # Skin data survives the cache.
     again = load_model(models3d / "gltf/Fox/Fox.gltf", tmp_path / "c")
     assert again.from_cache and np.array_equal(_skinned(again, 1, 0.3), walk)
-    # FBX skins are not animated (ufbx animation is not evaluated): bind pose and a note saying so.
-    fbx = load_model(models3d / "fbx/assimp__animation_with_skeleton.fbx")
-    assert fbx.animations == [] and any("bind pose" in n for n in fbx.stats.notes)
+
+
+def test_fbx_skin_and_node_animation(models3d):
+    # A skinned FBX: ufbx's clusters and its sampled curves; the first frame is the bind pose.
+    bar = load_model(models3d / "fbx/assimp__animation_with_skeleton.fbx")
+    assert [(a.name, round(a.duration, 3)) for a in bar.animations] == [("Armature|ArmatureAction", 0.833)]
+    p = bar.primitives[0]
+    assert p.skin == 0 and np.allclose(p.weights.sum(1), 1, atol=1e-4)
+    assert np.abs(_skinned(bar, 0, 0.0) - p.vertices).max() < 1e-3 * bar.radius
+    bent = _skinned(bar, 0, 0.6)
+    assert np.ptp(bent[:, 1]) > 2 * np.ptp(p.vertices[:, 1])          # the bar bends up
+    assert np.allclose(np.ptp(bent[:, 0]), np.ptp(p.vertices[:, 0]), rtol=0.05)
+    # A rigid mesh whose node is animated (3ds Max 5800 ASCII) plays through the same path.
+    cube = load_model(models3d / "fbx/ufbx__max2009_cube_anim_5800_ascii.fbx")
+    assert [a.name for a in cube.animations] == ["Take 001"] and cube.animations[0].duration == 2.0
+    a, b = _skinned(cube, 0, 0.3), _skinned(cube, 0, 0.6)
+    assert np.abs(a - b).max() > 0.05                                  # it moves
+    edges = lambda v: np.linalg.norm(v[1::3] - v[0::3], axis=1)        # noqa: E731
+    assert np.allclose(edges(a) / edges(a).max(), edges(b) / edges(b).max(), atol=1e-3)   # rigidly
+    # Static FBX files have no animations and no skin.
+    maya = load_model(models3d / "fbx/ufbx__maya_cube_7100_ascii.fbx")
+    assert maya.animations == [] and maya.skeleton is None

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from urllib.parse import unquote
 
-LOADER_VERSION = "2"      # bump when the normalised GLB changes shape: old entries are ignored
+LOADER_VERSION = "3"      # bump when the normalised GLB changes shape: old entries are ignored
 SUBDIR = "models"
 
 

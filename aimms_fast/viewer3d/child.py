@@ -52,7 +52,11 @@ def main(argv: list[str]) -> int:
     try:
         mod = FORMATS[src.suffix.lower()]
         import importlib
-        glb, info = importlib.import_module(mod).load(src)
+        loader = importlib.import_module(mod)
+        if os.environ.get("AIMMS_MODEL_STATIC") == "1" and mod.endswith(".fbx"):
+            glb, info = loader.load(src, animate=False)
+        else:
+            glb, info = loader.load(src)
         tmp = dst.with_name(dst.name + f".{os.getpid()}.tmp")
         tmp.write_bytes(glb)
         os.replace(tmp, dst)
@@ -66,7 +70,9 @@ def main(argv: list[str]) -> int:
         msg = {"ok": False, "error": f"{type(e).__name__}: {e}", "hint": None}
     sys.stdout.write("\n" + json.dumps(msg) + "\n")
     sys.stdout.flush()
-    return 0
+    # No interpreter teardown: ufbx 0.0.5 can segfault when its objects are collected (fbx.py keeps
+    # them alive for that reason), and the answer is already written.
+    os._exit(0)
 
 
 if __name__ == "__main__":

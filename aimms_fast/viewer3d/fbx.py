@@ -7,7 +7,9 @@ numpy view outlives the scene or on `free()` (DESIGN.md): every array is copied 
 
 Each mesh is unrolled per face corner (FBX normals/UVs are per corner), n-gons are fan-triangulated,
 and triangles are grouped by material, then placed with the node's geometry-to-world matrix. The
-result is written as a GLB by trimesh, which the parent caches.
+result is written as a GLB by trimesh, which the parent caches. Skins and animation (sampled with
+ufbx.evaluate_transform) travel beside it as JSON in skin.py's shape; if that part crashes ufbx, the
+loader runs the child again with animate=False and the model shows its bind pose.
 """
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from aimms_fast.errors import MediaError
+
+
+_KEEP: list = []          # ufbx objects of this (child) process, kept alive until os._exit
 
 
 def _copy(buf, dtype) -> np.ndarray:
@@ -48,8 +53,9 @@ def _texture_image(tex, folder: Path):
     return None
 
 
-def load(path: Path) -> tuple[bytes, dict]:
-    """(normalised GLB bytes, info) for an .fbx. Child process only."""
+def load(path: Path, *, animate: bool = True) -> tuple[bytes, dict]:
+    """(normalised GLB bytes, info) for an .fbx. Child process only. `animate=False` skips the
+    animation sampling (the loader retries that way when ufbx crashed with it)."""
     import trimesh
     import ufbx
     try:
@@ -62,6 +68,10 @@ def load(path: Path) -> tuple[bytes, dict]:
     except ufbx.UfbxError as e:
         raise MediaError(f"not a readable FBX file: {e}", path=path,
                          hint="the file is corrupt or not FBX; re-export it from the 3D application") from None
+    # All node wrappers are taken once, up front, and kept alive until the end: in 0.0.5 a second
+    # `scene.nodes` after other wrappers came and went returned objects of the wrong type (measured).
+    all_nodes = scene.nodes
+    nodes = [all_nodes[i] for i in range(len(all_nodes))]
     md = scene.metadata
     version = f"{md.version} {'ascii' if md.ascii else 'binary'}" + (" big-endian" if md.big_endian else "")
     folder = path.parent
@@ -69,7 +79,8 @@ def load(path: Path) -> tuple[bytes, dict]:
     skinned = False
     n_parts = 0
     materials_cache: dict[int, object] = {}
-    for node in scene.nodes:
+    parts: list[tuple] = []         # (node, corner vertex indices, baked vertices[:PROBE], geometry_to_world)
+    for node in nodes:
         mesh = node.mesh
         if mesh is None or mesh.num_faces == 0:
             continue
@@ -128,15 +139,117 @@ def load(path: Path) -> tuple[bytes, dict]:
             uv = uvv[uvi[c]] if uvv is not None else None
             tm.visual = trimesh.visual.TextureVisuals(uv=uv, material=pbr)
             tm.apply_transform(M)
+            parts.append((node, pidx[c], np.asarray(tm.vertices[:8], np.float64), M))
             out.add_geometry(tm, geom_name=f"{node.name or 'mesh'}_{n_parts}")
             n_parts += 1
     notes = []
-    if skinned:
-        notes.append("skinned: shown in its bind pose (animation is not played)")
-    info = {"format": "FBX", "version": version, "skinned": skinned, "notes": notes}
+    skin_info = None
+    if animate:
+        skin_info = _animation(ufbx, scene, nodes, parts)
+    if skinned and skin_info is None:
+        notes.append("skinned: shown in its bind pose (no animation could be read)" if animate else
+                     "skinned: shown in its bind pose (reading its animation crashed ufbx)")
+    info = {"format": "FBX", "version": version, "skinned": skinned, "notes": notes, "skin": skin_info}
     if n_parts == 0:
         raise MediaError("the FBX file has no polygon meshes to show", path=path,
                          hint="cameras, lights, skeletons or NURBS only cannot be previewed")
     glb = out.export(file_type="glb")
-    del scene            # never scene.free(): 0.0.5 segfaults in GC when wrappers are still alive
+    # Never free anything: 0.0.5 segfaults in GC when wrappers die around the scene (measured: on
+    # return from here once animation was evaluated). The child ends with os._exit, skipping teardown.
+    _KEEP.append((scene, all_nodes, nodes, parts))
     return glb, info
+
+
+SAMPLE_FPS = 30          # FBX curves are sampled (ufbx.evaluate_transform) and played back linearly
+MAX_SAMPLES = 900
+
+
+def _mat(M) -> np.ndarray:
+    m = np.eye(4)
+    m[:3, :] = np.array([[c.x, c.y, c.z] for c in (M.c0, M.c1, M.c2, M.c3)]).T
+    return m
+
+
+def _animation(ufbx, scene, nodes, parts) -> dict | None:
+    """Skin/animation data in skin.py's JSON shape, or None when nothing moves.
+
+    Skinned meshes use ufbx's clusters (v = Σ w · bone_to_world(t) · geometry_to_bone · v_geom); rigid
+    meshes are bound to their own node with weight 1, so node animation plays through the same path.
+    Our vertices are already baked with geometry_to_world, so each inverse bind here is followed by
+    its inverse. Only ufbx.evaluate_transform is used: evaluate_scene segfaults in ufbx 0.0.5."""
+    stacks = [st for st in scene.anim_stacks if st.time_end > st.time_begin]
+    if not stacks or not parts:
+        return None
+    index = {n.typed_id: i for i, n in enumerate(nodes)}
+    parent = [index.get(n.parent.typed_id, -1) if n.parent is not None else -1 for n in nodes]
+    skins, prims, skin_of_node, used = [], [], {}, set()
+    for node, corner_vid, probe, M in parts:
+        key = node.typed_id
+        if key not in skin_of_node:
+            inv_world = np.linalg.inv(M)
+            mesh = node.mesh
+            nv = int(mesh.num_vertices)
+            vj = np.zeros((nv, 4), np.int64)
+            vw = np.zeros((nv, 4), np.float64)
+            if len(mesh.skin_deformers):
+                sd = mesh.skin_deformers[0]
+                clusters = list(sd.clusters)
+                joints = [index[c.bone_node.typed_id] for c in clusters]
+                ib = [(_mat(c.geometry_to_bone) @ inv_world) for c in clusters]
+                weights = list(sd.weights)
+                for v, sv in enumerate(sd.vertices):
+                    if v >= nv:
+                        break
+                    b, n = sv.weight_begin, sv.num_weights
+                    ws = sorted(((weights[b + k].weight, weights[b + k].cluster_index) for k in range(n)),
+                                reverse=True)[:4]
+                    total = sum(w for w, _ in ws) or 1.0
+                    for k, (w, ci) in enumerate(ws):
+                        vj[v, k], vw[v, k] = ci, w / total
+            else:
+                joints = [index[key]]
+                ib = [np.linalg.inv(_mat(node.node_to_world))]     # geometry_to_node · M⁻¹
+                vw[:, 0] = 1.0
+            used.update(joints)
+            skin_of_node[key] = (len(skins), vj, vw)
+            skins.append({"joints": joints, "inverse_bind": np.stack(ib).transpose(0, 2, 1).reshape(-1).tolist()})
+        si, vj, vw = skin_of_node[key]
+        prims.append({"skin": si, "count": len(corner_vid), "probe": probe.reshape(-1).tolist(),
+                      "joints": vj[corner_vid].reshape(-1).tolist(),
+                      "weights": np.round(vw[corner_vid], 6).reshape(-1).tolist()})
+    # Sample the joints and everything above them.
+    need = set()
+    for j in used:
+        while j >= 0 and j not in need:
+            need.add(j)
+            j = parent[j]
+    out_nodes = []
+    for i, n in enumerate(nodes):
+        lt = n.local_transform
+        out_nodes.append({"parent": parent[i], "t": [lt.translation.x, lt.translation.y, lt.translation.z],
+                          "r": [lt.rotation.x, lt.rotation.y, lt.rotation.z, lt.rotation.w],
+                          "s": [lt.scale.x, lt.scale.y, lt.scale.z], "matrix": None})
+    anims = []
+    for st in stacks:
+        dur = float(st.time_end - st.time_begin)
+        count = int(min(MAX_SAMPLES, max(2, round(dur * SAMPLE_FPS) + 1)))
+        times = np.linspace(0.0, dur, count)
+        chans = []
+        for i in sorted(need):
+            T, R, S = [], [], []
+            for t in times:
+                tr = ufbx.evaluate_transform(st.anim, nodes[i], float(st.time_begin + t))
+                T.append((tr.translation.x, tr.translation.y, tr.translation.z))
+                R.append((tr.rotation.x, tr.rotation.y, tr.rotation.z, tr.rotation.w))
+                S.append((tr.scale.x, tr.scale.y, tr.scale.z))
+            for path_, vals in (("translation", T), ("rotation", R), ("scale", S)):
+                arr = np.asarray(vals, np.float64)
+                if np.ptp(arr, axis=0).max() < 1e-9 and np.allclose(arr[0], out_nodes[i][path_[0]]):
+                    continue                          # constant and equal to rest: no channel
+                chans.append({"node": i, "path": path_, "interp": "LINEAR", "times": times.tolist(),
+                              "values": arr.reshape(-1).tolist()})
+        if chans:
+            anims.append({"name": st.name or "Take", "duration": dur, "channels": chans})
+    if not anims:
+        return None
+    return {"nodes": out_nodes, "skins": skins, "prims": prims, "animations": anims}

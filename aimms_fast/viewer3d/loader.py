@@ -60,11 +60,35 @@ def _child_env() -> dict:
 
 def run_child(path: Path, out: Path, *, time_limit: float = TIME_LIMIT, memory_mb: int = MEMORY_MB) -> dict:
     """Load `path` in a child process that writes the GLB to `out`; returns the loader's info.
-    Raises MediaError for a bad file, a crash, a timeout or the memory limit. Any thread."""
+    Raises MediaError for a bad file, a crash, a timeout or the memory limit. Any thread.
+    An FBX whose loader crashes is tried once more without its animation (ufbx's evaluation is the
+    riskiest part of 0.0.5), so a model that has a readable mesh still shows it."""
+    try:
+        return _run_child(path, out, time_limit=time_limit, memory_mb=memory_mb, static=False)
+    except _Crashed as e:
+        if path.suffix.lower() != ".fbx":
+            raise e.error from None
+        try:
+            info = _run_child(path, out, time_limit=time_limit, memory_mb=memory_mb, static=True)
+        except _Crashed as e2:
+            raise e2.error from None
+        info.setdefault("notes", []).append(f"its animation was left out: {e.error.message}")
+        return info
+
+
+class _Crashed(Exception):
+    def __init__(self, error: MediaError):
+        self.error = error
+
+
+def _run_child(path: Path, out: Path, *, time_limit: float, memory_mb: int, static: bool) -> dict:
+    env = _child_env()
+    if static:
+        env["AIMMS_MODEL_STATIC"] = "1"
     cmd = [sys.executable, "-m", "aimms_fast.viewer3d.child", str(path), str(out), str(int(memory_mb)),
            str(float(time_limit))]
     try:
-        r = subprocess.run(cmd, capture_output=True, timeout=time_limit, env=_child_env(),
+        r = subprocess.run(cmd, capture_output=True, timeout=time_limit, env=env,
                            stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         raise MediaError(f"loading took longer than {time_limit:g} s and was stopped", path=path,
@@ -81,8 +105,8 @@ def run_child(path: Path, out: Path, *, time_limit: float = TIME_LIMIT, memory_m
         if "MemoryError" in tail[0] or code == -9:
             raise MediaError(f"the loader ran out of memory ({memory_mb} MB limit, {how})", path=path,
                              hint="the model is too large or corrupt")
-        raise MediaError(f"the loader crashed on this file ({how}{': ' + tail[0] if tail[0] else ''})",
-                         path=path, hint="the file is probably corrupt; re-export it")
+        raise _Crashed(MediaError(f"the loader crashed on this file ({how}{': ' + tail[0] if tail[0] else ''})",
+                                  path=path, hint="the file is probably corrupt; re-export it"))
     if not msg.get("ok"):
         raise MediaError(msg.get("error") or "cannot load the model", path=path, hint=msg.get("hint"))
     return {k: v for k, v in msg.items() if k != "ok"}

@@ -7,7 +7,7 @@ API (M2's viewport and the thumbnailer use only this):
     # or, on the UI thread after show_viewport() + one frame: ctx = moderngl.create_context(require=330)
     r = Renderer(ctx)                     # compiles shaders/mesh.* and shaders/line.*
     r.set_model(model)                    # Model from viewer3d.loader.load_model (uploads buffers)
-    model.animations                      # [skin.Animation(name, duration)] (glTF skins; [] otherwise)
+    model.animations                      # [skin.Animation(name, duration)]; [] when nothing moves
     r.set_pose(0, t_seconds)              # pose skinned meshes (per frame while playing); None: bind pose
     cam = Camera(); cam.view("iso"); cam.fit(model.bounds, aspect=w / h)
     rgba = r.render(cam, (w, h))          # -> (h, w, 4) uint8, row 0 = top
@@ -28,8 +28,8 @@ Threads: every method runs on the thread that owns `ctx`. Never create an EGL co
 that runs Dear PyGui (DESIGN.md: X BadAccess or garbage) - use Dear PyGui's own context there.
 Rendering goes into our own framebuffer (4x MSAA unless RenderSettings.msaa says otherwise), then is
 resolved into the target (or read back).
-Skinned glTF models (CesiumMan, Fox) are skinned in the vertex shader (skin.py evaluates the
-animation); FBX models show their bind pose (ufbx animation is not evaluated).
+Animated models (glTF skins such as CesiumMan and Fox; FBX skins and animated FBX nodes, sampled with
+ufbx) are skinned in the vertex shader; skin.py evaluates the pose on the CPU (~1 ms).
 """
 from __future__ import annotations
 

@@ -9,8 +9,9 @@ TRS, each skin's joints and inverse bind matrices, and every animation's channel
 Per frame `Skeleton.joint_matrices` walks the node tree (a few dozen nodes: ~0.3 ms) and returns, per
 joint, G(t) · inverseBind · N⁻¹ where N is the node matrix baked into our vertices at load: the shader
 then applies glTF's skinning to the baked vertices directly. Interpolation: LINEAR (rotations by
-slerp), STEP; CUBICSPLINE keys are sampled linearly between their values (tangents ignored). FBX
-animation is not evaluated (FBX models show their bind pose).
+slerp), STEP; CUBICSPLINE keys are sampled linearly between their values (tangents ignored).
+FBX (fbx.py) produces the same JSON: ufbx skin clusters, and curves sampled at 30 fps with
+ufbx.evaluate_transform; rigid meshes under animated nodes are bound to their node with weight 1.
 """
 from __future__ import annotations
 
