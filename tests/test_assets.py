@@ -252,3 +252,19 @@ def test_disk_full_on_the_second_file_leaves_nothing_half_imported(project, medi
     assert not project.conn.execute("SELECT COUNT(*) FROM fast_pending_files").fetchone()[0]
     assert not [p for p in project.layout.media.rglob("*") if p.is_file()]
     assert history.peek_undo(project) is None
+
+
+def test_cancel_during_the_copy_rolls_everything_back(project, media_dir, fox):
+    """What the UI's import job does when Cancel is pressed: progress raises Cancelled mid-copy."""
+    from aimms_fast.errors import Cancelled
+    before = state(project)
+    seen = []
+
+    def progress(done, total):
+        seen.append((done, total))
+        if done == 2:
+            raise Cancelled()
+    with pytest.raises(Cancelled):
+        OA.add_assets(project, [make_image(media_dir / "a.png"), fox], kind="other", progress=progress)
+    assert seen[0] == (1, 4)        # a.png, then the glTF and its two files
+    assert state(project) == before and history.peek_undo(project) is None

@@ -88,13 +88,20 @@ def assets_page(project, out, args):
     res["after_drop"] = shot(app, out, "after_drop")
     # Import… through our file browser (no portal/zenity here): a GLB as "other"
     dpg.set_value(page.import_kind, "other")
+    page.job_bytes = 0                         # as a big import would: a job with a progress dialog
+    jobs, run_job = [], app.run_job
+    app.run_job = lambda *a, **k: (jobs.append(k.get("title")), run_job(*a, **k))[1]
     b = page.import_dialog(start=Path(args["dialog_dir"]))
     app.settle(3)
     res["dialog_names"] = b.names
     b.click(b.names.index("Box.glb"))
     app.settle(2)
     b.accept()
+    app.settle(2)
+    res["import_job"] = jobs
+    app.wait_until(lambda: app.jobs_running == 0, timeout=30)
     app.settle(3)
+    page.job_bytes = 64 << 20
     res["after_dialog_titles"] = [c.title for c in page.grid.cards]
     res["after_dialog_badges"] = [c.badges for c in page.grid.cards]
     dpg.focus_item(page.grid.scroll)

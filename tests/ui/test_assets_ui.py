@@ -72,6 +72,7 @@ def test_assets_page_grid_filter_drop_and_shots(tmp_path):
     assert r["drop_kind_filter"] is None and "rooftop" in r["after_drop_titles"]   # "All" shows it
     # Import… lists only asset files; the picked GLB is an "other" asset with the 3D badge
     assert r["dialog_names"] == ["Box.glb"]
+    assert r["import_job"] == ["Import assets"]                      # imported in a job (progress dialog), not on the UI thread
     i = r["after_dialog_titles"].index("Box")
     assert r["after_dialog_badges"][i] == ["model"]
     assert "Box" not in r["after_undo_titles"] and "rooftop" in r["after_undo_titles"]   # Ctrl+Z: one import
