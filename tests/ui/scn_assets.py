@@ -141,6 +141,8 @@ def assets_page(project, out, args):
     sp.set_asset_filter(None)
     app.settle(2)
     res["shots_all"] = len(sp.shown)
+    sp.click(next(r["shot_id"] for r in sp.shown if r["shot_name"] == "SHOT_040"))   # selected for "A"
+    app.settle(1)
     # keys on the Assets page: S stars, F2 asks for a name, Delete asks then trashes, Ctrl+Z undoes
     app.show_page("assets")
     app.settle(3)
@@ -150,6 +152,8 @@ def assets_page(project, out, args):
     app.settle(2)
     press(xi, app, "s")
     res["theo_starred"] = OA.get_asset(app.project, theo).starred
+    press(xi, app, "a")
+    res["theo_shots"] = [x["shot_name"] for x in OA.shots_of_asset(app.project, theo)]
     press(xi, app, "F2")
     res["rename_dialog"] = dpg.get_item_label(app.dialogs.open[-1]) if app.dialogs.open else None
     press(xi, app, "Escape")
@@ -163,6 +167,7 @@ def assets_page(project, out, args):
     press(xi, app, "Control_L", "z")
     app.settle(3)
     res["after_undo_delete"] = [c.title for c in page.grid.cards]
+    res["theo_shots_after_undo"] = [x["shot_name"] for x in OA.shots_of_asset(app.project, theo)]
     res["theo_file_after_undo"] = (app.project.root / "media/characters/theo.png").exists()
     # right click: the asset menu
     i = next(k for k, c in enumerate(page.grid.cards) if c.title == "Duck")

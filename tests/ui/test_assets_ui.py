@@ -86,6 +86,7 @@ def test_assets_page_grid_filter_drop_and_shots(tmp_path):
     assert r["shots_with_maya"] == ["SHOT_010", "SHOT_020", "SHOT_030"] and r["shots_all"] == 4
     # keys: S, F2, Delete (asks, then the trash), Ctrl+Z; the right-click menu
     assert r["theo_starred"] == 1
+    assert r["theo_shots"] == ["SHOT_040"] and r["theo_shots_after_undo"] == ["SHOT_040"]   # A: the Shots page's selection
     assert r["rename_dialog"] == "Rename asset" and r["delete_dialog"] == "Delete asset"
     assert "Theo" not in r["after_delete"] and r["theo_file_after_delete"] is False
     assert "Theo" in r["after_undo_delete"] and r["theo_file_after_undo"] is True
