@@ -11,8 +11,9 @@ them.
 
 Mouse: left drag orbits, middle drag or Shift+left drag pans, the wheel zooms (over the picture).
 Keys (keys.py context "model"): F frame, Enter reset, 1/3/7/9 views, W wireframe, G grid,
-B background, L light, Space plays / pauses the model's animation (glTF skins: viewer3d/skin.py
-poses them, Renderer.set_pose; FBX animation is not evaluated and shows its bind pose), Esc closes.
+B background, L light, Space plays / pauses the model's animation (`model.animations`, posed by
+viewer3d through Renderer.set_pose; a model without one stays in its bind pose and says so), Esc
+closes. The timeline slider scrubs (and pauses); a combo picks among several animations.
 While dragging or playing, frames are drawn without MSAA (llvmpipe: 6 ms instead of 25, M1's
 measurement); one MSAA frame follows when the motion stops. Measured here (Duck, 883x536 pane,
 llvmpipe, 2 shared vCPUs): render + read-back p50 8.9 ms, p95 22 ms; handing the picture to the
@@ -197,7 +198,7 @@ class ModelViewport:
             return False
         if self.animation is None:
             self.app.toast("this model has no animation to play" + (
-                " (FBX animation is not evaluated: bind pose)" if self.model.stats.skinned else ""))
+                " (shown in its bind pose)" if self.model.stats.skinned else ""))
             return False
         self.playing = (not self.playing) if on is None else bool(on)
         self._clock = time.monotonic() if self.playing else None
