@@ -600,19 +600,19 @@ class AssetStrip:
     def _rels(self) -> list[str]:
         return [a.file_path for a in self.rows if OA.media_kind(a.file_path) in ("image", "video", "model")]
 
-    def tick(self) -> None:
+    def tick(self) -> list[str]:
+        """Show the pictures that are resident; returns the rels it wants (the caller puts them in
+        its own textures.want / services.request: one request per frame, or they cancel each other)."""
         rels = self._rels()
         if not rels:
-            return
-        self.bank.want(rels, urgent=True)
-        if self.app.services is not None:
-            self.app.services.request(rels, [])
+            return []
         for k, a in enumerate(self.rows):
             region = self.bank.get(a.file_path) if a.file_path in rels else None
             img, shown = self._items[k]
             if region is not None and region is not shown:
                 dpg.configure_item(img, texture_tag=region.tag, uv_min=region.uv_min, uv_max=region.uv_max)
                 self._items[k] = (img, region)
+        return rels
 
     def shows_picture(self, k: int) -> bool:
         """Row k shows its real thumbnail (not the neutral stand-in)."""

@@ -497,11 +497,11 @@ class ShotWindow(FloatingWindow):
         if not dpg.is_item_shown(self.win):
             return False
         visible, ahead = self.grid.tick()
+        visible = visible + self.assets.tick()      # the shot's asset thumbnails, in the same request
         self.app.textures.want(visible, urgent=True)
         self.app.textures.want(ahead)
         if self.app.services is not None:
             self.app.services.request(visible, ahead)
-        self.assets.tick()
         return bool(self.grid.hover)
 
     def on_tiles(self, events) -> None:
