@@ -350,7 +350,8 @@ class Renderer:
         try:
             return self._frame(camera, s, w, h, dst, fb_size, msaa, resolve, flip_y)
         finally:
-            if prev is not None:           # None on a fresh standalone context
+            # None on a fresh standalone context; released when it was another Renderer's buffer
+            if prev is not None and type(prev.mglo).__name__ != "InvalidObject":
                 prev.use()
             if own is not None:
                 own.release()

@@ -8,10 +8,11 @@ Prints JSON and writes docs/bench/models.json. Headless EGL in this process (no 
 cold_ms        load_model with an empty cache: child process spawn + parse + GLB export + the
                parent's GLB read (what a first open or import costs), median of --runs
 cached_ms      load_model again: the cached GLB read in-process (what every later open costs)
-convert_ms     the format module's load() in THIS process (the child's own work, no spawn):
+convert_ms     the format module's load() timed inside a warm process (the child's own work):
                cold_ms - convert_ms - cached_ms ≈ the child-process overhead
 trimesh_ms     trimesh.load(path) in-process (glTF/GLB only; trimesh has no FBX reader)
 first_render_ms  Renderer.set_model (upload) + one 800x600 render + read-back, fresh renderer
+pose_ms        Renderer.set_pose (skeleton evaluated in numpy + joint matrices), animated models
 thumb_ms       model_thumbnail(path, 256x144) with a warm model cache (load from cache + render)
 orbit          the largest model: camera.orbit per frame, render 800x600 + read back; p50/p95/max,
                without MSAA (what a viewport draws while dragging) and with 4x MSAA (still frames)
@@ -43,13 +44,37 @@ def ms(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 2)
 
 
+CONVERT = """
+import gc, sys, time, importlib
+from pathlib import Path
+gc.disable()        # as in the loader's child: ufbx 0.0.5 segfaults when the collector frees it
+import trimesh, ufbx, PIL.Image   # noqa: F401 - imports are the child's overhead, not its work
+mod = importlib.import_module(sys.argv[2])
+t0 = time.perf_counter()
+mod.load(Path(sys.argv[1]))       # once per process: a second ufbx load in one process can crash
+print(round((time.perf_counter() - t0) * 1000, 2), flush=True)
+import os; os._exit(0)            # no teardown, as in the loader's child (ufbx 0.0.5 may crash in it)
+"""
+
+
+def convert_ms(path: Path, module: str, runs: int) -> float:
+    """The format module's own work, timed inside a process of its own (never ufbx in this one)."""
+    import subprocess
+    ts = []
+    for _ in range(runs):
+        r = subprocess.run([sys.executable, "-c", CONVERT, str(path), module], capture_output=True,
+                           text=True, cwd=ROOT, timeout=300)
+        if r.returncode == 0:
+            ts.append(float(r.stdout.strip().splitlines()[-1]))
+    return statistics.median(ts) if ts else float("nan")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--frames", type=int, default=120)
     ap.add_argument("--out", default=str(default_out("models")))
     a = ap.parse_args()
-    import importlib
     import numpy as np
     import trimesh
     from aimms_fast.viewer3d.loader import FORMATS
@@ -81,13 +106,7 @@ def main() -> None:
                 load_model(path, cache)
                 warm.append(ms(t0))
             row["cached_ms"] = statistics.median(warm)
-            mod = importlib.import_module(FORMATS[path.suffix.lower()])
-            conv = []
-            for _ in range(a.runs):
-                t0 = time.perf_counter()
-                mod.load(path)
-                conv.append(ms(t0))
-            row["convert_ms"] = statistics.median(conv)
+            row["convert_ms"] = convert_ms(path, FORMATS[path.suffix.lower()], a.runs)
             row["child_overhead_ms"] = round(row["cold_ms"] - row["convert_ms"] - row["cached_ms"], 1)
             if path.suffix.lower() != ".fbx":
                 tl = []
@@ -107,6 +126,14 @@ def main() -> None:
             cam.fit(m.bounds, 800 / 600)
             r.render(cam, (800, 600))
             row["first_render_ms"] = ms(t0)
+            if m.animations:
+                row["animations"] = [f"{an.name} {an.duration:.2f} s" for an in m.animations]
+                pose = []
+                for k in range(30):
+                    t0 = time.perf_counter()
+                    r.set_pose(0, k / 30 * m.animations[0].duration)
+                    pose.append(ms(t0))
+                row["pose_ms"] = statistics.median(pose)
             r.release()
             th = []
             for _ in range(a.runs):
