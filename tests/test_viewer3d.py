@@ -289,3 +289,16 @@ def test_fbx_skin_and_node_animation(models3d):
     # Static FBX files have no animations and no skin.
     maya = load_model(models3d / "fbx/ufbx__maya_cube_7100_ascii.fbx")
     assert maya.animations == [] and maya.skeleton is None
+
+
+def test_draco_without_dracopy_is_a_clear_error(tmp_path, monkeypatch):
+    path = tmp_path / "draco_sphere.glb"
+    make_draco_glb(path)
+    fake = tmp_path / "nodraco"
+    fake.mkdir()
+    (fake / "DracoPy.py").write_text("raise ImportError('DracoPy is not installed here')\n")
+    monkeypatch.setenv("PYTHONPATH", str(fake))           # the loader's child sees no DracoPy
+    with pytest.raises(MediaError) as e:
+        load_model(path)
+    assert str(path) in str(e.value) and "Draco mesh compression and DracoPy is not installed" in str(e.value)
+    assert e.value.hint == "pip install DracoPy"
