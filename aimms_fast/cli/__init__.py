@@ -15,7 +15,10 @@ from click_default_group import DefaultGroup
 from aimms_fast import __version__
 
 # Modules that add commands (each owns its commands; missing ones are simply not there yet).
-COMMAND_MODULES = ["core", "data", "media", "cache", "viewer", "demo", "housekeeping", "export"]
+COMMAND_MODULES = ["core", "data", "media", "cache", "viewer", "demo", "housekeeping", "export",
+                   "assets",  # add-asset, assets (issue 8)
+                   "models",  # render-model (issue 8)
+                   ]
 
 
 @click.group(cls=DefaultGroup, default="open", default_if_no_args=True,

@@ -29,6 +29,7 @@ STRIP_SIZE = (128, 72)       # (w, h) of one filmstrip frame
 STRIP_FRAMES = 16            # K, frames per filmstrip (a setting; the cache records it)
 POSTER_CANDIDATES = 4        # keyframes tried for a non-blank poster
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+from aimms_fast.viewer3d import MODEL_EXTS   # noqa: E402 - .glb/.gltf/.fbx get a rendered poster
 SEEK_COST = 3                # a seek (flush + demuxer reposition + refill) in frame-decode units
 CHECKER = 8                  # checkerboard square size in tile pixels
 CHECKER_LIGHT, CHECKER_DARK = 204, 153
@@ -39,7 +40,7 @@ class Thumbs:
     """What a worker made for one media file (arrays are uint8 RGBA, letterboxed)."""
     state: str                                   # 'ready' | 'placeholder' | 'failed'
     reason: str | None = None
-    kind: str | None = None                      # 'video' | 'image' | 'animated'
+    kind: str | None = None                      # 'video' | 'image' | 'animated' | 'model'
     strategy: str | None = None                  # 'seek' | 'sequential' | 'image' | 'animated'
     source_size: tuple[int, int] | None = None   # (w, h) as displayed
     poster: np.ndarray | None = None             # (ph, pw, 4)
@@ -114,7 +115,10 @@ def extract_tiles(path: str | Path, *, strip_frames: int = STRIP_FRAMES,
     if size == 0:
         return Thumbs("placeholder", "zero-byte placeholder (no media yet)")
     try:
-        if path.suffix.lower() in IMAGE_EXTS:
+        if path.suffix.lower() in MODEL_EXTS:      # 3D: rendered headless (viewer3d/thumbs.py)
+            from aimms_fast.viewer3d.thumbs import model_tiles
+            th = model_tiles(path, poster_size)
+        elif path.suffix.lower() in IMAGE_EXTS:
             th = _image_thumbs(path, strip_frames, poster_size, strip_size)
         else:
             th = _video_thumbs(path, strip_frames, poster_size, strip_size)

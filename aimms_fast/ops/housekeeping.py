@@ -28,6 +28,7 @@ def referenced_paths(conn) -> set[str]:
     refs: set[str] = set()
     for sql in ("SELECT file_path FROM takes WHERE file_path IS NOT NULL",
                 "SELECT file_path FROM assets WHERE file_path IS NOT NULL",
+                "SELECT path FROM fast_asset_files",  # a glTF asset's .bin buffers and textures
                 "SELECT path FROM fast_pending_files"):
         refs.update(_norm(r[0]) for r in conn.execute(sql))
     return refs

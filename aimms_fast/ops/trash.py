@@ -72,7 +72,8 @@ def trash_files_and_rows(project, *, kind: str, label: str, rows: dict[str, list
 
 
 # AIMMS tables first so foreign keys hold while reinserting.
-_INSERT_ORDER = ["shots", "takes", "fast_takes", "deleted_shots"]
+_INSERT_ORDER = ["shots", "takes", "fast_takes", "deleted_shots",
+                 "assets", "fast_asset_meta", "fast_asset_shots", "fast_asset_files"]  # ops/assets.py deletes
 
 
 def undo(project, trash_id: int | None = None) -> dict:
@@ -103,7 +104,8 @@ def undo(project, trash_id: int | None = None) -> dict:
     shot_ids = sorted({r["shot_id"] for t in ("shots", "takes") for r in rows.get(t, []) if r.get("shot_id")})
     hrec = history.begin(project, f"Restored {label} from the trash", what="shots" if kind == "shot" else "takes",
                         shot_ids=shot_ids, scope={**history.shot_scope(shot_ids), "deleted_shots": None,
-                                                  "fast_trash": ("id = ?", (trash_id,))})
+                                                  "fast_trash": ("id = ?", (trash_id,)),
+                                                  **_asset_scope(rows)})
     with transaction(project.db):
         conn.execute("UPDATE fast_trash SET state='restoring' WHERE id=?", (trash_id,))
     for m in moves:
@@ -126,6 +128,15 @@ def undo(project, trash_id: int | None = None) -> dict:
     if kind == "shot":
         project.refresh_mapping()
     return {"trash_id": trash_id, "kind": kind, "label": label, "files": len(moves)}
+
+
+def _asset_scope(rows: dict) -> dict:
+    """Undo scope of the asset rows a trashed asset brings back (none for takes and shots)."""
+    ids = [r["id_key"] for r in rows.get("assets", [])]
+    if not ids:
+        return {}
+    from aimms_fast.store.assets import asset_scope
+    return asset_scope(ids)
 
 
 def list_trash(project) -> list[dict]:

@@ -21,9 +21,12 @@ from aimms_fast.store.db import utc_now
 # Tracked tables and their keys. sqlite_sequence keeps AUTOINCREMENT counters (shots, deleted_shots,
 # fast_trash) where they were, so an undone "add shot" hands out the same id again.
 KEYS = {"shots": "shot_id", "deleted_shots": "id", "assets": "id_key", "takes": "take_id",
-        "fast_takes": "take_id", "fast_trash": "id", "sqlite_sequence": "name"}
+        "fast_takes": "take_id", "fast_trash": "id", "sqlite_sequence": "name",
+        # the assets page's own rows (migrations/m006_assets.py)
+        "fast_asset_meta": "id_key", "fast_asset_shots": "link", "fast_asset_files": "path"}
 # Parents before children when writing rows; children first when deleting (foreign keys are on).
-WRITE_ORDER = ["shots", "deleted_shots", "assets", "takes", "fast_takes", "fast_trash", "sqlite_sequence"]
+WRITE_ORDER = ["shots", "deleted_shots", "assets", "fast_asset_meta", "fast_asset_shots", "fast_asset_files",
+               "takes", "fast_takes", "fast_trash", "sqlite_sequence"]
 SEQUENCES = ("shots", "deleted_shots", "fast_trash")
 
 Scope = dict  # table -> (where_sql, args) | None (all rows)

@@ -62,6 +62,12 @@ def filters_for(exts: list[str] | tuple[str, ...], kind: str | None = None) -> l
     imgs = tuple(e for e in exts if e in IMAGE_EXTS)
     vids = tuple(e for e in exts if e in VIDEO_EXTS)
     short = ", ".join(exts) if len(exts) <= 4 else ", ".join(exts[:4]) + ", …"
+    if kind == "asset":       # the Assets page's Import…: every asset type first, then one kind each
+        from aimms_fast.ops.assets import AUDIO_EXTS, MODEL_EXTS
+        parts = [("Images", imgs), ("Videos", vids), ("Audio", tuple(e for e in exts if e in AUDIO_EXTS)),
+                 ("3D models", tuple(e for e in exts if e in MODEL_EXTS))]
+        return [FileFilter("Images, video, audio and 3D models", exts),
+                *(FileFilter(f"{n} ({', '.join(x)})", x) for n, x in parts if x)]
     if imgs and vids:
         return [FileFilter("Images and videos", imgs + vids), FileFilter("Images", imgs), FileFilter("Videos", vids)]
     if imgs and len(imgs) == len(exts):
@@ -956,6 +962,8 @@ def deliver_drop(app, drop: Drop) -> tuple[str, object, list[str]]:
             target = ("shot window", w.shot_id)
             break
     page = app.current_page
+    if target is None and hasattr(page, "accept_drop"):
+        return page.accept_drop(drop)       # the Assets page imports what is dropped on it
     if target is None and page is not None and getattr(page, "grid", None) is not None \
             and getattr(page, "storyboard", None) in ("image", "video"):
         i = page.grid.index_at_screen(drop.x, drop.y)

@@ -3,8 +3,8 @@
 Chords are written as the user reads them ("Ctrl+1", "Shift+Left", "Alt+I", "PgDn", "S"; modifiers
 in the order Ctrl, Shift, Alt). `context` says where a chord works: "global" everywhere (also while
 typing, only with Ctrl or an F-key), "storyboard" on the Images and Videos pages, "shots" on the
-Shots page; the floating windows each have their own ("shot", "player", "compare", "tournament",
-"cutpoints"). A key goes to the focused floating window, and to the page only when no floating
+Shots page, "assets" on the Assets page; the floating windows each have their own ("shot", "player",
+"compare", "tournament", "cutpoints", "model" the 3D viewer). A key goes to the focused floating window, and to the page only when no floating
 window has focus. Plain keys never fire while a text field has the keyboard.
 """
 from __future__ import annotations
@@ -120,6 +120,34 @@ SHORTCUTS: list[Shortcut] = [
     Shortcut("tournament", "Tab", "shot:+1", "Next shot"),
     Shortcut("tournament", "Shift+Tab", "shot:-1", "Previous shot"),
     Shortcut("tournament", "Escape", "close", "Close the tournament"),
+    Shortcut("assets", "Left", "move:-1", "Previous asset"),
+    Shortcut("assets", "Right", "move:+1", "Next asset"),
+    Shortcut("assets", "Up", "move:-row", "Asset above"),
+    Shortcut("assets", "Down", "move:+row", "Asset below"),
+    Shortcut("assets", "PgUp", "move:-page", "One screen up"),
+    Shortcut("assets", "PgDn", "move:+page", "One screen down"),
+    Shortcut("assets", "Home", "move:first", "First asset"),
+    Shortcut("assets", "End", "move:last", "Last asset"),
+    Shortcut("assets", "Enter", "open", "3D model: open the 3D viewer; other files: open in the desktop's program"),
+    Shortcut("assets", "S", "star", "Star / unstar the selected asset"),
+    Shortcut("assets", "F2", "rename", "Rename the selected asset"),
+    Shortcut("assets", "A", "assign", "Assign the selected asset to the shots selected on the Shots page"),
+    Shortcut("assets", "Delete", "delete", "Delete the selected asset (asks first; Ctrl+Z brings it back)"),
+    Shortcut("assets", "Ctrl+F", "search", "Search assets by name, tag or notes"),
+    Shortcut("assets", "+", "card:+", "Bigger cards"),
+    Shortcut("assets", "-", "card:-", "Smaller cards"),
+    Shortcut("model", "F", "view:fit", "Frame the whole model"),
+    Shortcut("model", "Enter", "view:reset", "Reset the view"),
+    Shortcut("model", "1", "view:front", "Front view"),
+    Shortcut("model", "3", "view:right", "Right view"),
+    Shortcut("model", "7", "view:top", "Top view"),
+    Shortcut("model", "9", "view:iso", "Three-quarter (iso) view"),
+    Shortcut("model", "W", "view:wireframe", "Wireframe on / off"),
+    Shortcut("model", "G", "view:grid", "Ground grid on / off"),
+    Shortcut("model", "B", "view:background", "Next background (dark, grey, light)"),
+    Shortcut("model", "L", "view:light", "Turn the light 45° around the model"),
+    Shortcut("model", "Space", "play", "Play / pause the model's animation"),
+    Shortcut("model", "Escape", "close", "Close the 3D viewer"),
     Shortcut("cutpoints", "Left", "move:-1", "Previous cut"),
     Shortcut("cutpoints", "Right", "move:+1", "Next cut"),
     Shortcut("cutpoints", "Enter", "open", "Open the pair in compare (tail of N, head of N+1)"),
@@ -128,7 +156,9 @@ SHORTCUTS: list[Shortcut] = [
 
 CONTEXT_TITLES = {"global": "Everywhere", "storyboard": "Images and Videos storyboards",
                   "shots": "Shots page", "shot": "Shot window", "player": "Player",
-                  "compare": "Compare view", "tournament": "Tournament", "cutpoints": "Cut points"}
+                  "compare": "Compare view", "tournament": "Tournament", "cutpoints": "Cut points",
+                  "assets": "Assets page", "model": "3D viewer (drag: left orbits, middle or Shift pans; "
+                                                    "wheel zooms)"}
 
 
 def chord_of(name: str, *, ctrl: bool = False, shift: bool = False, alt: bool = False) -> str:

@@ -24,7 +24,7 @@ _SAFE = {"keymap", "escape", "export", "fullscreen", "about", "guide", "guide_br
          "close", "mute", "compare_add", "tournament", "cutpoints", "in", "out", "clear_in",
          "clear_out", "sync"}
 _SAFE_PREFIXES = ("page:", "theme:", "font:", "card:", "move:", "frame:", "shuttle:", "step:",
-                  "second:", "zoom:", "solo:", "mode:", "shot:", "take:")
+                  "second:", "zoom:", "solo:", "mode:", "shot:", "take:", "view:")
 
 
 def changes_project(action: str) -> bool:

@@ -107,6 +107,9 @@ class ShotWindow(FloatingWindow):
                 self.b_regen = dpg.add_button(label="Regenerate", callback=lambda: self.workflow("regenerate"))
                 self.b_validate = dpg.add_button(label="Validate", callback=lambda: self.workflow("validate"))
                 self.b_repair = dpg.add_button(label="Repair", callback=lambda: self.workflow("repair"))
+        with dpg.collapsing_header(label="Assets", parent=d, default_open=True) as self.d_assets_head:
+            from aimms_fast.ui.assets import AssetStrip      # characters/locations used in this shot
+            self.assets = AssetStrip(self.app, self.d_assets_head, DETAILS_W - 30)
         with dpg.collapsing_header(label="Notes and rating", parent=d, default_open=True):
             self.d_notes = dpg.add_input_text(multiline=True, width=-1, height=80, readonly=self.app.readonly)
             self.app.register_text_input(self.d_notes)
@@ -133,6 +136,7 @@ class ShotWindow(FloatingWindow):
                     self._files[rel] = file_state(p.layout, rel)
         self._media = media_lines(p.conn, [t.file_path for t in self.takes if t.file_path])
         self.grid.set_cards([self._card(t) for t in self.takes])
+        self.assets.set_shot(p, self.shot_id)
         if self.grid.selected < 0 and self.takes:
             self.grid.select(0, scroll=False)
         self._detail_for = None
@@ -493,6 +497,7 @@ class ShotWindow(FloatingWindow):
         if not dpg.is_item_shown(self.win):
             return False
         visible, ahead = self.grid.tick()
+        visible = visible + self.assets.tick()      # the shot's asset thumbnails, in the same request
         self.app.textures.want(visible, urgent=True)
         self.app.textures.want(ahead)
         if self.app.services is not None:
@@ -531,6 +536,7 @@ class ShotWindow(FloatingWindow):
             return
         if self.grid is not None:
             self.grid.destroy()
+        self.assets.destroy()
         super().close()
 
 

@@ -59,6 +59,8 @@ class ShotsPage(Page):
         self._anchor: int | None = None
         self._selectables: dict[int, int] = {}
         self._stale = False
+        self.asset_filter: str | None = None      # id_key: only shots this asset is assigned to
+        self._asset_keys: dict[str, str] = {}     # combo label -> id_key
 
     # -- build ----------------------------------------------------------------------------------
     def build(self, parent) -> None:
@@ -79,6 +81,9 @@ class ShotsPage(Page):
             self.section_combo = dpg.add_combo(["All sections"], default_value="All sections", width=200,
                                                callback=lambda s, a: self.app.set_section_filter(
                                                    None if a == "All sections" else a))
+            dpg.add_text("Asset")
+            self.asset_combo = dpg.add_combo(["All assets"], default_value="All assets", width=180,
+                                             callback=lambda s, a: self.set_asset_filter(self._asset_keys.get(a)))
             dpg.add_button(label="Columns ▾")
             with dpg.popup(dpg.last_item(), mousebutton=dpg.mvMouseButton_Left):
                 dpg.add_text("Show columns")
@@ -164,6 +169,7 @@ class ShotsPage(Page):
         self._stale = False
         self._load()
         self._update_sections()
+        self._update_assets()
         self._refilter()
 
     def _load(self) -> None:
@@ -192,13 +198,43 @@ class ShotsPage(Page):
         dpg.set_value(self.search, text)
         self._refilter()
 
+    def set_asset_filter(self, id_key: str | None) -> None:
+        """Only the shots an asset is assigned to (None: all shots)."""
+        self.asset_filter = id_key
+        label = next((k for k, v in self._asset_keys.items() if v == id_key), "All assets")
+        dpg.set_value(self.asset_combo, label)
+        self._refilter()
+
+    def _update_assets(self) -> None:
+        from aimms_fast.ops.assets import list_assets
+        rows = list_assets(self.project) if self.project is not None else []
+        self._asset_keys = {}
+        for a in rows:
+            label = f"{a.name} ({a.kind})"
+            n = 2
+            while label in self._asset_keys:     # names may repeat: the list stays unambiguous
+                label = f"{a.name} ({a.kind}) #{n}"
+                n += 1
+            self._asset_keys[label] = a.id_key
+        dpg.configure_item(self.asset_combo, items=["All assets", *self._asset_keys])
+        if self.asset_filter not in self._asset_keys.values():
+            self.asset_filter = None
+        dpg.set_value(self.asset_combo, next((k for k, v in self._asset_keys.items() if v == self.asset_filter),
+                                             "All assets"))
+
     def _refilter(self) -> None:
         sec = self.app.section_filter
+        with_asset = None
+        if self.asset_filter is not None and self.project is not None:
+            from aimms_fast.ops.assets import shot_ids_with_asset
+            with_asset = shot_ids_with_asset(self.project, self.asset_filter)
         q = (dpg.get_value(self.search) or "").strip().lower()
         look = [c for c in self.app.prefs.search_columns if c in A.SHOT_FIELDS] or ["shot_name"]
         out = []
         for r in self.rows:
             if sec is not None and r.get("section") != sec:
+                continue
+            if with_asset is not None and r["shot_id"] not in with_asset:
                 continue
             if q and not any(q in str(r.get(c) or "").lower() for c in look):
                 continue

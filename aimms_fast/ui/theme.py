@@ -40,7 +40,11 @@ BADGE = {"placeholder": ((110, 110, 120, 235), "PLACEHOLDER"),
          "missing": ((200, 50, 50, 235), "MISSING FILE"),
          "nopng": ((170, 90, 0, 235), "NO PNG"),
          "badpng": ((200, 60, 140, 235), "BAD PNG"),
-         "failed": ((150, 40, 40, 235), "NO PREVIEW")}
+         "failed": ((150, 40, 40, 235), "NO PREVIEW"),
+         # assets page (ui/assets.py)
+         "loaderror": ((190, 40, 40, 235), "LOAD ERROR"),
+         "model": ((40, 100, 160, 235), "3D"),
+         "audio": ((90, 70, 150, 235), "AUDIO")}
 
 
 def find_font() -> Path | None:
