@@ -439,9 +439,12 @@ def review_walk(app, snap) -> None:
     _wait_focus(app, "cutpoints", "X on the Videos page")
     cp = _newest(app, CutPointsWindow)
     if cp is not None and cp.cuts:
-        for _ in range(len(cp.cuts)):
-            if cp.cut is not None and not cp.cut.gap:
-                break
+        # The first cut with both sides starred, else one with a side to see (Right walks there).
+        want = next((i for i, c in enumerate(cp.cuts) if not c.gap), None)
+        if want is None:
+            want = next((i for i, c in enumerate(cp.cuts)
+                         if c.out_shot.starred is not None or c.in_shot.starred is not None), 0)
+        for _ in range(want - cp.selected):
             _press(app, "Right", 1)
 
         def cut_ready() -> bool:
