@@ -344,7 +344,8 @@ def review_walk(app, snap) -> None:
     from aimms_fast.ui.player import Player
     from aimms_fast.ui.tournament import TournamentWindow
     for w in list(app.windows):
-        w.close()
+        if w.key_context:               # review and shot windows; not the drop watcher
+            w.close()
     _press(app, "3", ctrl=True)                               # Videos page
     videos = app.pages["videos"].grid
     app.wait_until(lambda: visible_ready(app, videos), timeout=THUMB_WAIT_S)
