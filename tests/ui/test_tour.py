@@ -37,7 +37,7 @@ def _takes(path: Path) -> list[tuple]:
 def _one(r: dict, view: str) -> tuple[str, dict]:
     """The screenshot NN_<view>.png and the facts recorded when it was taken."""
     hits = [p for p in r["paths"] if Path(p).name.split("_", 1)[-1] == f"{view}.png"]
-    assert len(hits) == 1, (word, [Path(p).name for p in r["paths"]])
+    assert len(hits) == 1, (view, [Path(p).name for p in r["paths"]])
     return hits[0], r["seen"].get(Path(hits[0]).name, {})
 
 
