@@ -431,8 +431,7 @@ def review_walk(app, snap) -> None:
         _press(app, str(pick_n))
         snap("tournament", lambda: _panes_exact(tw.panes) and tw.starred_index == pick_n)
         _press(app, "Escape")
-    if sw.alive:
-        sw.close()      # (Escape on the shot window, once focus is back: the same call)
+    _close_with_escape(app, sw, "shot")
 
     # -- cut points on the Videos page; Enter opens the pair in compare -----------------------
     app.settle(3)
@@ -458,8 +457,7 @@ def review_walk(app, snap) -> None:
             if pair is not None:
                 snap("cutpoints_compare", pair.settled)
                 _press(app, "Escape")
-        if cp.alive:
-            cp.close()
+        _close_with_escape(app, cp, "cutpoints")
 
     # -- the promoted frame: a new image take of the shot -------------------------------------
     _press(app, "2", ctrl=True)                               # Images page
@@ -474,7 +472,20 @@ def review_walk(app, snap) -> None:
             newest = max(iw.takes, key=lambda t: (t.take_number, t.take_id))
             _select_take(app, iw, newest.take_id)
             snap("promote")
-            iw.close()
+            _close_with_escape(app, iw, "shot")
+
+
+def _close_with_escape(app, w, context: str) -> None:
+    """Esc on window `w` once it has the keyboard back (closing the window above it hands the
+    focus down); closed directly, with a log line, should the focus be elsewhere."""
+    if not w.alive:
+        return
+    if app.wait_until(lambda: _focused_context(app) == context and app.focused_window() is w, timeout=3.0):
+        _press(app, "Escape")
+    if w.alive:
+        log.warning("tour: the %s window did not have the keyboard for Esc; closing it", context)
+        w.close()
+        app.settle(2)
 
 
 def _run_for(app, seconds: float) -> None:
