@@ -243,9 +243,16 @@ def run_tour(project_path: Path, out_dir: Path) -> list[Path]:
         snap("images_light_theme")
         app.set_theme("dark")
         before = _undo_top(app)
-        review_walk(app, snap)
-        desktop_features(app, snap)
-        _undo_back_to(app, before)        # the demo is left as the tour found it
+        try:
+            review_walk(app, snap)
+            desktop_features(app, snap)
+        finally:
+            for w in list(app.windows):
+                if w.key_context:
+                    w.close()
+            app.dialogs.close_top()
+            app.settle(2)
+            _undo_back_to(app, before)    # the demo is left as the tour found it
         app.close_project()
         snap("closed_welcome")
     finally:
