@@ -378,11 +378,13 @@ def review_walk(app, snap) -> None:
         app.wait_until(lambda: player.shown_kind in ("exact", "error"), timeout=FRAME_WAIT_S)
         for _ in range(5):
             _press(app, "Right", 2)
+        _press(app, "I")                                       # in point at frame 5
         _press(app, "L", 1)
         _run_for(app, 0.4)
         _press(app, "L", 1)                                    # twice: 2x
         _run_for(app, 0.3)
         _press(app, "K")
+        _press(app, "O")                                       # out point here: blue on the scrub bar
 
         def player_ready() -> bool:
             tr = player.transport

@@ -20,8 +20,9 @@ def _facts(app) -> dict:
                "focused": getattr(app.focused_window(), "key_context", None) if not app.dialogs.any_open else None,
                "edit": list(edit_labels(app)), "page": app.current_page.name if app.current_page else None}
     if isinstance(w, Player):
-        f.update(kind=w.shown_kind, index=w.shown_index, at=w.transport.index if w.transport else None,
-                 pictures=[list(w.view.picture_rect(0))])
+        tr = w.transport
+        f.update(kind=w.shown_kind, index=w.shown_index, at=tr.index if tr else None,
+                 inout=[tr.in_index, tr.out_index] if tr else None, pictures=[list(w.view.picture_rect(0))])
     elif isinstance(w, CompareWindow):
         f.update(mode=w.mode, settled=w.settled(), panes=len(w.panes),
                  pictures=[list(r) for _, r in w.picture_rects()], shown=list(w.panes.shown))

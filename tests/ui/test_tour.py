@@ -63,10 +63,11 @@ def test_tour_walks_the_review_windows_with_keys(demo, tmp_path):
     for p in r["paths"]:
         assert Path(p).stat().st_size > 10_000, p
 
-    # player: a paused, exactly decoded frame after Right x5 and L ... K; the window has the keys
+    # player: a paused, exactly decoded frame after Right x5, I, L L ... K, O; the window has the keys
     path, f = _one(r, "player")
     assert f["window"] == "player" and f["focused"] == "player"
-    assert f["kind"] == "exact" and f["index"] == f["at"] and f["index"] >= 5
+    assert f["kind"] == "exact" and f["index"] == f["at"] and f["index"] > 5     # L played on from 5
+    assert f["inout"] == [5, f["index"]]                                          # I at 5, O after K
     img = pixels(path)
     _not_empty(img, f["pictures"][0], "player")
 
