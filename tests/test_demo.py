@@ -189,6 +189,28 @@ def test_assets(demo):
     assert glb.suffix == ".glb" and glb.read_bytes()[:4] == b"glTF"
 
 
+def test_a_fresh_demo_has_nothing_to_undo(demo, tmp_path):
+    """How the builder made the demo is not the user's to undo: `aimms undo` (and Ctrl+Z) in a new
+    demo changes nothing (it used to take back the builder's last star); the user's own first
+    change is then the one undone."""
+    import shutil
+    path = tmp_path / "copy"
+    shutil.copytree(demo[0], path)
+    before = takes(path)
+    r = run("undo", path, "--json")
+    assert r.exit_code == 0, r.output
+    assert orjson.loads(r.stdout) == {"done": None, "next_undo": None, "next_redo": None}
+    assert takes(path) == before
+    unstarred = next(t for t in before if t["take_type"] == "final_video" and not t["placeholder"]
+                     and not t["starred"] and not (path / t["file_path"]).read_bytes().startswith(b"This is not"))
+    r = run("star", path, unstarred["take_id"], "--json")
+    assert r.exit_code == 0, r.output
+    r = run("undo", path, "--json")
+    assert r.exit_code == 0, r.output
+    assert orjson.loads(r.stdout)["done"]["label"].startswith("Starred take")
+    assert takes(path) == before
+
+
 def test_reusing_a_demo_does_not_rebuild(demo):
     path, first = demo
     before = {t["take_id"] for t in takes(path)}

@@ -48,7 +48,9 @@ def _run_tour(project_path: Path, out_dir: Path, as_json: bool) -> list[Path]:
                    "not counted). Default: 5 per shot. Above 400 a pool of clips is reused by copy.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed for names, prompts and pictures.")
 @click.option("--screenshots", type=click.Path(file_okay=False, path_type=Path),
-              help="After building, run the viewer's scripted tour and write screenshots to this folder.")
+              help="After building, run the viewer's scripted tour (every page, then a keyboard-only review: "
+                   "player, compare with wipe and difference, tournament, cut points, promote) and write "
+                   "one screenshot per view to this folder. Needs an X display (xvfb-run works).")
 @json_option
 @handle_errors
 def demo(path, shots, takes, seed, screenshots, as_json):

@@ -27,6 +27,7 @@ from aimms_fast.ops.shots import add_shot
 from aimms_fast.ops.takes import add_takes, star_take
 from aimms_fast.project import Project
 from aimms_fast.store.db import transaction, utc_now
+from aimms_fast.store.history import clear as clear_history
 
 Progress = Callable[[int, int], None] | None
 
@@ -305,6 +306,9 @@ def build_demo(path: Path, spec: DemoSpec | None = None, *, progress: Progress =
         phases = {k: round(v, 3) for k, v in phases.items()}
         seconds = round(time.perf_counter() - t0, 3)
         with transaction(project.db):
+            # A fresh demo has nothing to undo: Ctrl+Z must not take back the builder's last star.
+            # (No step was undone, so no file waits in data/trash/history to be cleaned up.)
+            clear_history(project.conn)
             project.audit(BUILT_ACTION, json.dumps({"spec": asdict(spec), "pooled": pooled, "phases": phases,
                                                     "seconds": seconds}))
         tick()

@@ -175,6 +175,12 @@ def add_entry(conn, *, label: str, what: str, shot_ids, changes: Changes, files:
     return cur.lastrowid
 
 
+def clear(conn) -> int:
+    """Forget every undo and redo step: a project handed over as new (the demo builder), whose
+    first Ctrl+Z must not undo how it was made. Caller's transaction; returns the steps dropped."""
+    return conn.execute("DELETE FROM fast_history").rowcount
+
+
 def update_entry(conn, entry_id: int, *, changes: Changes | None = None, files: list[dict] | None = None) -> None:
     if changes is not None:
         conn.execute("UPDATE fast_history SET changes = ? WHERE id = ?", (encode(changes), entry_id))

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import logging
 import os
 import sys
 from pathlib import Path
+from typing import Callable
 
 from aimms_fast.errors import AimmsError
 
 THUMB_WAIT_S = 180.0
+FRAME_WAIT_S = 30.0      # exact frames of a review window (a GOP-250 seek on 2 busy cores)
+
+log = logging.getLogger(__name__)
 
 
 def visible_ready(app, grid) -> bool:
@@ -43,28 +48,60 @@ def screen_grids(app) -> list:
     return grids
 
 
+class _XTest:
+    """The X pointer through XTest (ctypes; no extra package). Opened per use: the tour moves the
+    pointer a few dozen times at most."""
+
+    def __init__(self):
+        self.x11 = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
+        self.xtst = ctypes.CDLL(ctypes.util.find_library("Xtst") or "libXtst.so.6")
+        x11, xtst = self.x11, self.xtst
+        x11.XOpenDisplay.restype = ctypes.c_void_p
+        x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        for fn in (x11.XDefaultScreen, x11.XFlush, x11.XCloseDisplay):
+            fn.argtypes = [ctypes.c_void_p]
+        x11.XDisplayWidth.argtypes = x11.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                                              ctypes.c_ulong]
+        xtst.XTestFakeButtonEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_ulong]
+        self.dpy = x11.XOpenDisplay(None)
+        if not self.dpy:
+            raise OSError("cannot open the X display")
+
+    def screen(self) -> tuple[int, int]:
+        scr = self.x11.XDefaultScreen(self.dpy)
+        return self.x11.XDisplayWidth(self.dpy, scr), self.x11.XDisplayHeight(self.dpy, scr)
+
+    def move(self, x: float, y: float) -> None:
+        self.xtst.XTestFakeMotionEvent(self.dpy, -1, int(x), int(y), 0)
+        self.x11.XFlush(self.dpy)
+
+    def button(self, down: bool, button: int = 1) -> None:
+        self.xtst.XTestFakeButtonEvent(self.dpy, button, 1 if down else 0, 0)
+        self.x11.XFlush(self.dpy)
+
+    def close(self) -> None:
+        if self.dpy:
+            self.x11.XCloseDisplay(self.dpy)
+            self.dpy = None
+
+
+def _xtest() -> _XTest | None:
+    try:
+        return _XTest()
+    except (OSError, AttributeError):
+        return None
+
+
 def pointer_off_window() -> bool:
     """Move the X pointer out of the viewport (XTest, on X11): to a screen corner the window does
     not cover, else onto the status bar. False where there is no X11/XTest (nothing moved)."""
     import dearpygui.dearpygui as dpg
-    try:
-        x11 = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
-        xtst = ctypes.CDLL(ctypes.util.find_library("Xtst") or "libXtst.so.6")
-    except OSError:
-        return False
-    x11.XOpenDisplay.restype = ctypes.c_void_p
-    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
-    for fn in (x11.XDefaultScreen, x11.XFlush, x11.XCloseDisplay):
-        fn.argtypes = [ctypes.c_void_p]
-    x11.XDisplayWidth.argtypes = x11.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
-    xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int,
-                                          ctypes.c_ulong]
-    dpy = x11.XOpenDisplay(None)
-    if not dpy:
+    xt = _xtest()
+    if xt is None:
         return False
     try:
-        scr = x11.XDefaultScreen(dpy)
-        sw, sh = x11.XDisplayWidth(dpy, scr), x11.XDisplayHeight(dpy, scr)
+        sw, sh = xt.screen()
         vx, vy = dpg.get_viewport_pos()
         vw, vh = dpg.get_viewport_width(), dpg.get_viewport_height()
         if vx + vw < sw - 2:
@@ -75,11 +112,39 @@ def pointer_off_window() -> bool:
             x, y = 0, 0
         else:      # the window covers the screen: its status bar (no hover effects there)
             x, y = int(vx + 4), int(vy + vh - 6)
-        xtst.XTestFakeMotionEvent(dpy, -1, int(x), int(y), 0)
-        x11.XFlush(dpy)
+        xt.move(x, y)
         return True
     finally:
-        x11.XCloseDisplay(dpy)
+        xt.close()
+
+
+def click_at(app, x: float, y: float) -> bool:
+    """A real left click (XTest) at viewport point (x, y), frames rendered between the events.
+    False without X11/XTest."""
+    import dearpygui.dearpygui as dpg
+    xt = _xtest()
+    if xt is None:
+        return False
+    try:
+        vx, vy = dpg.get_viewport_pos()
+        xt.move(vx + x, vy + y)
+        app.settle(2)
+        xt.button(True)
+        app.settle(2)
+        xt.button(False)
+        app.settle(3)
+        return True
+    finally:
+        xt.close()
+
+
+def click_menu(app, menu) -> bool:
+    """Open a menu of the menu bar with a real click on its title: Dear PyGui has no call that
+    opens a menu, and a menu item reports its position but no size (measured: rect_size 0, 0)."""
+    import dearpygui.dearpygui as dpg
+    x, y = dpg.get_item_pos(menu)
+    w, h = dpg.get_text_size(dpg.get_item_label(menu))
+    return click_at(app, x + 4 + w / 2, y + 3 + h / 2)
 
 
 def run_tour(project_path: Path, out_dir: Path) -> list[Path]:
@@ -94,14 +159,27 @@ def run_tour(project_path: Path, out_dir: Path) -> list[Path]:
     app = App(prefs=Prefs(), vsync=False, width=1600, height=960, persist_prefs=False)
     shots: list[Path] = []
 
-    def snap(name: str) -> None:
-        pointer_off_window()
+    number = 0
+
+    def snap(name: str, ready: Callable[[], bool] | None = None, *, at: int | None = None,
+             pointer: bool = True) -> Path:
+        """Screenshot `NN_name.png` once the screen is finished: every card on screen has its
+        thumbnail and `ready()` (a window's exact frames) holds. `at` moves the numbering on
+        (the review walk starts at 20)."""
+        nonlocal number
+        if pointer:
+            pointer_off_window()
         app.settle(3)                    # the pointer's leave event reaches the grids
         if app.project is not None:
             app.wait_until(lambda: all(visible_ready(app, g) for g in screen_grids(app)),
                            timeout=THUMB_WAIT_S)
+        if ready is not None and not app.wait_until(ready, timeout=FRAME_WAIT_S):
+            log.warning("tour: %s was not finished after %.0f s; screenshot taken anyway", name, FRAME_WAIT_S)
         app.settle(3)
-        shots.append(app.screenshot(out_dir / f"{len(shots) + 1:02d}_{name}.png"))
+        number = max(number + 1, at or 0)
+        path = app.screenshot(out_dir / f"{number:02d}_{name}.png")
+        shots.append(path)
+        return path
 
     def wait_grid(grid) -> None:
         app.wait_until(lambda: visible_ready(app, grid), timeout=THUMB_WAIT_S)
@@ -164,8 +242,347 @@ def run_tour(project_path: Path, out_dir: Path) -> list[Path]:
         wait_grid(images)
         snap("images_light_theme")
         app.set_theme("dark")
+        before = _undo_top(app)
+        try:
+            review_walk(app, snap)
+            desktop_features(app, snap)
+        finally:
+            for w in list(app.windows):
+                if w.key_context:
+                    w.close()
+            app.dialogs.close_top()
+            app.settle(2)
+            _undo_back_to(app, before)    # the demo is left as the tour found it
         app.close_project()
         snap("closed_welcome")
     finally:
         app.shutdown()
     return shots
+
+
+# -- the review walk: what a new user does with the keyboard alone (issue 7's "done when") --------
+
+def _press(app, name: str, frames: int = 3, **mods) -> str | None:
+    """One key through the app's own dispatcher (the same path as a real key press)."""
+    action = app.handle_key(name, **mods)
+    app.settle(frames)
+    return action
+
+
+def _focused_context(app) -> str:
+    w = app.focused_window()
+    return w.key_context if w is not None else ""
+
+
+def _wait_focus(app, context: str, what: str) -> bool:
+    """Wait until the window of `context` has the keyboard (a new window takes it in its first
+    rendered frame). Logged, not raised: a screenshot of the wrong window is still a screenshot."""
+    ok = app.wait_until(lambda: _focused_context(app) == context, timeout=5.0)
+    if not ok:
+        log.warning("tour: %s: expected the %s window to have the keyboard, it is with %r",
+                    what, context, _focused_context(app) or "the page")
+    return ok
+
+
+def _newest(app, cls):
+    return next((w for w in reversed(app.windows) if w.alive and isinstance(w, cls)), None)
+
+
+def _playable(project, rel: str) -> bool:
+    """The file is there and its probe (made at import) did not mark it broken."""
+    from aimms_fast.media.probe import facts
+    path = project.layout.abs(rel)
+    if not path.is_file() or path.stat().st_size == 0:
+        return False
+    f = facts(project.conn, rel)
+    return f is None or f.get("status") in (None, "ok")
+
+
+def _pick_shot(app, grid) -> tuple[int, int, list] | None:
+    """(card index, shot id, playable video takes) of the Videos card whose shot has the most
+    playable takes (a shot with a broken take only when no other has as many)."""
+    from aimms_fast.store.review import shot_review_takes
+    best = None
+    for i, c in enumerate(grid.cards):
+        takes = shot_review_takes(app.project.conn, c.key, "video")
+        good = [t for t in takes if _playable(app.project, t.rel)]
+        score = (min(len(good), 3), len(good) == len(takes), len(good))
+        if good and (best is None or score > best[0]):
+            best = (score, i, c.key, good)
+    return None if best is None else best[1:]
+
+
+def _select_card(app, grid, i: int) -> None:
+    """Arrow keys from the first card to card i (Home, then Right)."""
+    _press(app, "Home", 1)
+    for _ in range(i):
+        _press(app, "Right", 1)
+    app.settle(2)
+
+
+def _select_take(app, shot_window, take_id: str) -> None:
+    """Right / Left in the shot window until `take_id` is selected."""
+    ids = [t.take_id for t in shot_window.takes]
+    if take_id not in ids:
+        return
+    want = ids.index(take_id)
+    for _ in range(len(ids)):
+        here = shot_window.grid.selected
+        if here == want:
+            break
+        _press(app, "Right" if want > here else "Left", 1)
+
+
+def _panes_exact(panes) -> bool:
+    """Every pane of a PaneSet shows the exact frame for the playhead, paused."""
+    if panes.transport.rate:
+        return False
+    idx = panes.indices()
+    return all(panes.streams[k] is None or panes.shown[k] == idx[k] for k in range(len(panes.streams)))
+
+
+def review_walk(app, snap) -> None:
+    """Videos page -> a shot with several video takes -> its shot window -> the player (frame
+    steps, J/K/L) -> promote a frame (F) -> C on three takes -> compare (wipe, difference) ->
+    tournament (a number key stars) -> cut points (Enter: the pair in compare) -> the promoted
+    frame as an image take. Keys only, through `app.handle_key`; one screenshot per view."""
+    from aimms_fast.ui.compare import CompareWindow
+    from aimms_fast.ui.cutpoints import CutPointsWindow
+    from aimms_fast.ui.player import Player
+    from aimms_fast.ui.tournament import TournamentWindow
+    for w in list(app.windows):
+        if w.key_context:               # review and shot windows; not the drop watcher
+            w.close()
+    _press(app, "3", ctrl=True)                               # Videos page
+    videos = app.pages["videos"].grid
+    app.wait_until(lambda: visible_ready(app, videos), timeout=THUMB_WAIT_S)
+    pick = _pick_shot(app, videos)
+    if pick is None:
+        log.warning("tour: no shot has a playable video take; the review walk is left out")
+        return
+    card, shot_id, good = pick
+    _select_card(app, videos, card)
+    _press(app, "Enter")                                      # the shot window
+    _wait_focus(app, "shot", "Enter on a Videos card")
+    sw = app.shot_windows.get(shot_id)
+    if sw is None:
+        log.warning("tour: Enter did not open the shot window; the review walk stops here")
+        return
+    _select_take(app, sw, good[0].take_id)
+
+    # -- player: frame steps and shuttle, then promote the frame on screen -------------------
+    _press(app, "Space")
+    _wait_focus(app, "player", "Space in the shot window")
+    player = _newest(app, Player)
+    if player is not None:
+        app.wait_until(lambda: player.shown_kind in ("exact", "error"), timeout=FRAME_WAIT_S)
+        for _ in range(5):
+            _press(app, "Right", 2)
+        _press(app, "I")                                       # in point at frame 5
+        _press(app, "L", 1)
+        _run_for(app, 0.4)
+        _press(app, "L", 1)                                    # twice: 2x
+        _run_for(app, 0.3)
+        _press(app, "K")
+        _press(app, "O")                                       # out point here: blue on the scrub bar
+
+        def player_ready() -> bool:
+            tr = player.transport
+            exact = player.shown_kind == "exact" and tr is not None and player.shown_index == tr.index
+            strip = app.textures.strip(player.take.rel) is not None if app.services is not None else True
+            return (exact and strip and not tr.rate) or player.shown_kind == "error"
+        snap("player", player_ready, at=20)
+        if player.shown_kind == "exact":
+            _press(app, "F")                                   # promote: a job with its dialog
+            app.wait_until(lambda: not app.jobs_running, timeout=120)
+            app.settle(3)
+        _press(app, "Escape")                                  # close the player
+    if _focused_context(app) != "shot":
+        # ImGui gives the focus back to the window below (measured: always the shot window
+        # here); should it not, a user would click the shot window, and so does the tour.
+        log.warning("tour: the shot window did not get the keyboard back; focusing it")
+        sw.focus()
+        _wait_focus(app, "shot", "back to the shot window")
+
+    # -- C on three takes, then compare: panes, wipe, difference ------------------------------
+    for t in good[:3]:
+        _select_take(app, sw, t.take_id)
+        _press(app, "C")
+    _press(app, "C")                       # C on a take already in compare: go there
+    _wait_focus(app, "compare", "C on a take already in the compare view")
+    cw = _newest(app, CompareWindow)
+    if cw is not None:
+        _press(app, "Home")
+        _press(app, "Right")
+        _press(app, "Right")
+        snap("compare", cw.settled)
+        if len(cw.panes) >= 2:
+            _press(app, "W")
+            snap("compare_wipe", cw.settled)
+            _press(app, "D")
+            snap("compare_difference", cw.settled)
+        _press(app, "Escape")
+    if not sw.alive:
+        return
+    if _focused_context(app) != "shot":
+        log.warning("tour: the shot window did not get the keyboard back; focusing it")
+        sw.focus()
+        _wait_focus(app, "shot", "back to the shot window")
+
+    # -- tournament: a number key stars ------------------------------------------------------
+    _press(app, "T")
+    _wait_focus(app, "tournament", "T in the shot window")
+    tw = _newest(app, TournamentWindow)
+    if tw is not None and tw.takes:
+        pick_n = next((k + 1 for k, t in enumerate(tw.takes) if not t.starred), 1)
+        _press(app, "K")
+        _press(app, "Home")
+        _press(app, str(pick_n))
+        snap("tournament", lambda: _panes_exact(tw.panes) and tw.starred_index == pick_n)
+        _press(app, "Escape")
+    _close_with_escape(app, sw, "shot")
+
+    # -- cut points on the Videos page; Enter opens the pair in compare -----------------------
+    app.settle(3)
+    _press(app, "X")
+    _wait_focus(app, "cutpoints", "X on the Videos page")
+    cp = _newest(app, CutPointsWindow)
+    if cp is not None and cp.cuts:
+        # The first cut with both sides starred, else one with a side to see (Right walks there).
+        want = next((i for i, c in enumerate(cp.cuts) if not c.gap), None)
+        if want is None:
+            want = next((i for i, c in enumerate(cp.cuts)
+                         if c.out_shot.starred is not None or c.in_shot.starred is not None), 0)
+        for _ in range(want - cp.selected):
+            _press(app, "Right", 1)
+
+        def cut_ready() -> bool:
+            return all(s is None or cp.shown[k] == cp.indices[k] for k, s in enumerate(cp.streams))
+        snap("cutpoints", cut_ready)
+        if cp.cut is not None and not cp.cut.gap:
+            _press(app, "Enter")
+            _wait_focus(app, "compare", "Enter in the cut points")
+            pair = _newest(app, CompareWindow)
+            if pair is not None:
+                snap("cutpoints_compare", pair.settled)
+                _press(app, "Escape")
+        _close_with_escape(app, cp, "cutpoints")
+
+    # -- the promoted frame: a new image take of the shot -------------------------------------
+    _press(app, "2", ctrl=True)                               # Images page
+    images = app.pages["images"].grid
+    idx = next((i for i, c in enumerate(images.cards) if c.key == shot_id), None)
+    if idx is not None:
+        _select_card(app, images, idx)
+        _press(app, "Enter")
+        _wait_focus(app, "shot", "Enter on an Images card")
+        iw = app.shot_windows.get(shot_id)
+        if iw is not None and iw.takes:
+            newest = max(iw.takes, key=lambda t: (t.take_number, t.take_id))
+            _select_take(app, iw, newest.take_id)
+            snap("promote")
+            _close_with_escape(app, iw, "shot")
+
+
+def _close_with_escape(app, w, context: str) -> None:
+    """Esc on window `w` once it has the keyboard back (closing the window above it hands the
+    focus down); closed directly, with a log line, should the focus be elsewhere."""
+    if not w.alive:
+        return
+    if app.wait_until(lambda: _focused_context(app) == context and app.focused_window() is w, timeout=3.0):
+        _press(app, "Escape")
+    if w.alive:
+        log.warning("tour: the %s window did not have the keyboard for Esc; closing it", context)
+        w.close()
+        app.settle(2)
+
+
+def _run_for(app, seconds: float) -> None:
+    """Render frames for a while (playback runs on the transport's clock, not on frames)."""
+    import time
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.iterate(pace=True)
+
+
+def desktop_features(app, snap) -> None:
+    """Issue 13's desktop: a card's right-click menu, the Edit menu naming what Ctrl+Z undoes, and
+    the built-in file browser (what is shown where no desktop portal, zenity or kdialog is)."""
+    import dearpygui.dearpygui as dpg
+
+    from aimms_fast.ui import context_menu as cm
+    page = app.current_page
+    grid = getattr(page, "grid", None)
+    if grid is not None and 0 <= grid.selected < len(grid.cards):
+        c = grid.cards[grid.selected]
+        x0, y0, x1, y1 = grid.poster_rect(grid.selected)
+        menu = cm.menu(app)
+        menu.show(cm.take_entries(app, c.take_id, shot_id=c.key, storyboard=page.storyboard),
+                  pos=((x0 + x1) / 2, (y0 + y1) / 2))
+        snap("context_menu", lambda: menu.is_open)
+        menu.hide()
+        app.settle(3)
+    edit = _menu_bar_menu("Edit")
+    if edit is not None and click_menu(app, edit):
+        snap("edit_menu_undo", pointer=False)
+        click_menu(app, edit)          # a second click on its title closes the menu
+    from aimms_fast.ops.files import IMAGE_EXTS
+    from aimms_fast.ui.file_dialog import FileBrowser, filters_for
+    start = _image_folder(app)
+    fb = FileBrowser(app, "Add image takes (the built-in file browser)", filters_for(sorted(IMAGE_EXTS)),
+                     lambda paths: None, multiple=True, start=start)
+    app.settle(3)
+    if fb.entries:
+        img = next((i for i, e in enumerate(fb.entries) if e.is_image), None)
+        if img is not None:
+            fb.click(img)
+    snap("file_browser", lambda: not fb.thumbs_pending)
+    fb.cancel()
+    app.settle(3)
+    dpg.focus_item("main")
+
+
+def _menu_bar_menu(label: str):
+    import dearpygui.dearpygui as dpg
+
+    def walk(item):
+        for child in dpg.get_item_children(item, 1) or []:
+            kind = dpg.get_item_type(child)
+            if kind.endswith("mvMenu") and dpg.get_item_label(child) == label:
+                return child
+            if kind.endswith(("mvMenuBar", "mvGroup")):
+                found = walk(child)
+                if found:
+                    return found
+        return None
+    return walk("main")
+
+
+def _image_folder(app) -> Path:
+    """The folder holding most image takes among the first shots (the browser shows their
+    thumbnails), else the project folder."""
+    from aimms_fast.store.review import review_shots, shot_review_takes
+    count: dict[Path, int] = {}
+    for sid in review_shots(app.project.conn, "image")[:40]:
+        for t in shot_review_takes(app.project.conn, sid, "image"):
+            p = app.project.layout.abs(t.rel)
+            if p.is_file():
+                count[p.parent] = count.get(p.parent, 0) + 1
+    return max(count, key=count.get) if count else Path(app.project.root)
+
+
+def _undo_top(app) -> int | None:
+    from aimms_fast.store.history import top_undo
+    e = top_undo(app.project.conn)
+    return e.id if e is not None else None
+
+
+def _undo_back_to(app, entry_id: int | None, most: int = 20) -> int:
+    """Ctrl+Z until the newest undoable step is `entry_id` again (the tour's own changes: the
+    promoted frame, the tournament's star). Returns how many steps were undone."""
+    n = 0
+    while n < most and _undo_top(app) != entry_id:
+        if _press(app, "Z", ctrl=True) != "undo":
+            break
+        n += 1
+    return n
