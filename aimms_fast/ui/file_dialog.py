@@ -776,10 +776,9 @@ class FileBrowser:
 
     # -- what the app expects of a registered window --------------------------------------------------
     def focused(self) -> bool:
-        from aimms_fast.ui.floating import _contains
+        from aimms_fast.ui.floating import window_focused
         import dearpygui.dearpygui as dpg
-        return self.alive and dpg.does_item_exist(self.win) and (
-            dpg.is_item_focused(self.win) or _contains(self.win, dpg.get_focused_item()))
+        return self.alive and dpg.does_item_exist(self.win) and window_focused(self.win)
 
     def on_action(self, action: str) -> bool:
         return False

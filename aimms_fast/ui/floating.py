@@ -44,7 +44,7 @@ class FloatingWindow:
         after the focus moved to another window, which would then lose its keys to this one."""
         if not (self.alive and self.win is not None and dpg.does_item_exist(self.win)):
             return False
-        return _window_focused(self.win)
+        return window_focused(self.win)
 
     def focus(self) -> None:
         if self.alive and self.win is not None and dpg.does_item_exist(self.win):
@@ -58,7 +58,7 @@ class FloatingWindow:
             dpg.delete_item(self.win)
 
 
-def _window_focused(item) -> bool:
+def window_focused(item) -> bool:
     """The window or any child window below it (also inside groups) is ImGui's focused window."""
     return dpg.is_item_focused(item) or _window_focused_inside(item)
 
@@ -67,7 +67,7 @@ def _window_focused_inside(item) -> bool:
     for child in dpg.get_item_children(item, 1) or []:
         kind = dpg.get_item_type(child)
         if kind == "mvAppItemType::mvChildWindow":
-            if _window_focused(child):
+            if window_focused(child):
                 return True
         elif kind in _CONTAINERS and _window_focused_inside(child):
             return True

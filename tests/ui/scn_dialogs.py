@@ -24,6 +24,8 @@ def modal_over_modal(project, out: Path, args: dict) -> dict:
     res["picker_shown"] = dpg.does_item_exist(top) and dpg.is_item_shown(top)
     res["first_hidden"] = dpg.does_item_exist(first) and not dpg.is_item_shown(first)
     shot(app, out, "picker_over_message")
+    app.focused_window()                     # asks the picker whether it has focus (raised ImportError)
+    res["key_while_picker"] = app.handle_key("Right")
     app.handle_key("Escape")                 # closes the picker only
     app.settle(6)
     res["first_back"] = dpg.does_item_exist(first) and dpg.is_item_shown(first)

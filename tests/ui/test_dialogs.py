@@ -12,4 +12,5 @@ def test_a_modal_over_a_modal_stays_open_and_the_first_comes_back(tmp_path):
     assert r["open_after_picker"] == 2
     assert r["picker_exists"] and r["picker_shown"]
     assert r["first_hidden"]
+    assert r["key_while_picker"] is None        # keys go nowhere behind the picker
     assert r["first_back"] and r["open_after_escape"] == 1
