@@ -36,6 +36,12 @@ MIN_SIZE = (740, 420)        # the transport row's buttons fit on one line
 NO_REPEAT = {"play", "pause", "in", "out", "clear_in", "clear_out", "loop",
              "star", "compare_add", "promote", "promote:next", "mute", "close"}
 NO_REPEAT_S = 0.3            # > Dear PyGui's key repeat delay (0.275 s)
+# Decoded frames a player keeps around its playhead (TakeStream's budget): ~16 frames of a
+# 1100x650 pane (2.9 MB each), 0.7 s at 24 fps, a quarter of it behind the playhead so stepping
+# back costs no decode. Open RV notes a large look-ahead brings nothing (the decoder only has to
+# stay ahead of the display); TakeStream's 96 MB default put four 1080p players at 807-841 MB RSS,
+# over the 800 MB.
+PLAYER_BUDGET = 48 << 20
 _audio_note_shown = False    # "no audio device" is said once per session, not per player
 
 
@@ -234,7 +240,7 @@ class Player(FloatingWindow):
         from aimms_fast.playback.stream import TakeStream
         from aimms_fast.playback.transport import Transport
         try:
-            self.stream = TakeStream(path, size=self._probed_frame_size(take.rel))
+            self.stream = TakeStream(path, size=self._probed_frame_size(take.rel), budget_bytes=PLAYER_BUDGET)
         except AimmsError as e:
             self.error = str(e)
             return

@@ -1,0 +1,36 @@
+"""Review polish (wave 2): player look-ahead budget, cut pairs in compare, "Save take as…", editor
+trims in the player. Real keys, frame numbers read from screenshot pixels."""
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.conftest import run_scenario
+
+
+def _project(root, *, sizes=((1280, 720),), frames=48):
+    from aimms_fast.demo.numbered import make_numbered_clip
+    from aimms_fast.ops.shots import add_shot
+    from aimms_fast.ops.takes import add_takes
+    from aimms_fast.project import Project
+    src = root.parent / "src"
+    src.mkdir(parents=True, exist_ok=True)
+    clips = [make_numbered_clip(src / f"c{k}.mp4", frames=frames, gop=12, size=s) for k, s in enumerate(sizes)]
+    with Project.create(root, name="Review 2", author="tests") as p:
+        ids = []
+        for k, c in enumerate(clips):
+            sid = add_shot(p, shot_name=f"SHOT_{k + 1}", section="Act 1", placeholders=False)
+            ids += add_takes(p, sid, [c], storyboard="video")
+    return ids
+
+
+def test_player_budget_keeps_steps_back_in_the_buffer(tmp_path):
+    from aimms_fast.ui.player import PLAYER_BUDGET
+    [take] = _project(tmp_path / "proj")
+    r = run_scenario("review2_player_budget", tmp_path, project=tmp_path / "proj", args={"take": take})
+    assert r["errors"] == []
+    assert r["budget"] == PLAYER_BUDGET == 48 << 20
+    assert r["capacity"] == PLAYER_BUDGET // r["frame_bytes"]
+    assert set(range(5, 9)) <= set(r["buffered"])           # the frames behind the playhead stayed
+    for b in r["back"]:
+        assert (b["screen"], b["ready_before"], b["misses"]) == (b["want"], True, 0), b
+        assert b["hits"] >= 1, b
