@@ -408,7 +408,8 @@ class CompareWindow(FloatingWindow):
             if tr.in_index is not None or tr.out_index is not None:
                 io = f"  ·  in {tr.in_index if tr.in_index is not None else '-'} out " \
                      f"{tr.out_index if tr.out_index is not None else '-'}"
-            text = (f"frame {i} / {info.frame_count - 1}  ·  {timecode(t, info.fps)}  ·  {info.fps:.3g} fps{rate}"
+            span = "timeline frame" if self.panes.timeline is not None else "frame"   # cut pair: the union
+            text = (f"{span} {i} / {info.frame_count - 1}  ·  {timecode(t, info.fps)}  ·  {info.fps:.3g} fps{rate}"
                     f"  ·  dropped {tr.dropped}{io}{'  ·  loop' if tr.loop else ''}")
         else:
             text = "no playable take"

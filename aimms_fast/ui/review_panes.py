@@ -199,8 +199,11 @@ class PaneSet:
     """The takes of a review window, one stream each, and the one Transport driving them all.
 
     Pane k shows `indices()[k]`: the transport's frame for its stream (frame sync: the master's
-    index, clamped to the pane's length; time sync: the same fraction of the duration), plus the
-    pane's frame offset if it was opened at another frame (cut points: N's tail beside N+1's head).
+    index, clamped to the pane's length; time sync: the same fraction of the duration). Panes opened
+    at different frames (`set_start`; cut points: N's tail beside N+1's head) keep the difference
+    as `offsets[k]` (relative to the first live pane) in frame sync; the transport then runs over a
+    timeline that is the union of the offset panes (`timeline`, index 0 = the earliest frame any
+    pane shows), so N+1 plays on from its head after N has reached its last frame (N stays on it).
     Panes whose take cannot be opened keep their place and show the error. UI thread only."""
 
     def __init__(self, project, takes: list[ReviewTake], *, size=(320, 180), sync: str = "frame",
@@ -216,6 +219,8 @@ class PaneSet:
         self.shown: list[int | None] = []      # frame index each pane shows (exact frames only)
         self._want: list[int | None] = []
         self._alpha: dict[int, tuple] = {}
+        self.timeline = None        # StreamInfo of the union of offset panes, when there is one
+        self._origin = 0            # timeline index of the first live pane's frame 0
         for t in takes:
             self._open(t, size)
         self.transport = Transport(self._infos() or [_empty_info()], sync=sync)
@@ -238,43 +243,86 @@ class PaneSet:
         return [k for k, s in enumerate(self.streams) if s is not None]
 
     def add(self, take: ReviewTake, size=(320, 180)) -> None:
+        base = self._base_index()
         self._open(take, size)
-        self._restream()
+        self._restream(base)
 
     def remove(self, k: int) -> None:
+        live = [j for j in self._live() if j != k]
+        # The pane that becomes the first live one keeps the frame it shows now (unclamped).
+        base = self._base_index() + (self.offsets[live[0]] if live else 0)
         s = self.streams.pop(k)
         if s is not None:
             s.close()
         for lst in (self.takes, self.errors, self.offsets, self.sizes, self.shown, self._want):
             lst.pop(k)
         self._alpha.clear()
-        if self.offsets and self.offsets[0]:
-            base = self.offsets[0]     # the master pane's offset is the transport itself
-            self.offsets = [o - base for o in self.offsets]
-        self._restream()
+        live = self._live()
+        if live and self.offsets[live[0]]:
+            first = self.offsets[live[0]]     # offsets are relative to the first live pane
+            self.offsets = [o - first for o in self.offsets]
+        self._restream(base)
 
-    def _restream(self) -> None:
-        self.transport.set_streams(self._infos() or [_empty_info()])
+    def _base_index(self) -> int:
+        """The first live pane's frame index at the playhead, unclamped (a timeline may run past it)."""
+        return self.transport.index - self._origin
+
+    def _make_timeline(self):
+        """(StreamInfo, origin) of the union of the live panes' frames under their offsets, or
+        (None, 0) when no offset is in play (or sync is by time, where offsets do not apply). The
+        timeline has the first live pane's rate; frame t shows pane k's frame t - origin + offset."""
+        from aimms_fast.playback.stream import StreamInfo
+        live = self._live()
+        if self.transport.sync != "frame" or not any(self.offsets[k] for k in live):
+            return None, 0
+        lo = min(-self.offsets[k] for k in live)
+        hi = max(self.streams[k].info.frame_count - 1 - self.offsets[k] for k in live)
+        n = hi - lo + 1
+        first = self.streams[live[0]].info
+        fps = first.fps if first.fps > 0 else 24.0
+        info = StreamInfo(path=first.path, frame_count=n, fps=fps, duration=n / fps,
+                          times=np.arange(n, dtype=np.float64) / fps, width=first.width, height=first.height,
+                          rotation=first.rotation, has_alpha=False, has_audio=False)
+        return info, -lo
+
+    def _restream(self, base: int | None = None) -> None:
+        """Panes, offsets or sync changed: give the transport its streams again (or the union
+        timeline). With a timeline before or after, the first live pane keeps frame `base` and the
+        in/out points keep their frames."""
+        tr = self.transport
+        old_origin, had_timeline = self._origin, self.timeline is not None
+        base = self._base_index() if base is None else base
+        marks = (tr.in_index, tr.out_index)
+        self.timeline, self._origin = self._make_timeline()
+        infos = [self.timeline] if self.timeline is not None else (self._infos() or [_empty_info()])
+        tr.set_streams(infos)
+        if had_timeline or self.timeline is not None:
+            n = tr.master.frame_count
+            tr.seek(base + self._origin)
+            shift = self._origin - old_origin
+            tr.in_index, tr.out_index = (v + shift if v is not None and 0 <= v + shift < n else None
+                                         for v in marks)
         self._want = [None] * len(self.streams)
 
     def __len__(self) -> int:
         return len(self.takes)
 
     def set_sync(self, sync: str) -> None:
+        base = self._base_index()
         self.transport.sync = sync
-        self._want = [None] * len(self.streams)
+        self._restream(base)
 
     def set_start(self, start_indices: list[int]) -> None:
-        """Open pane k at frame start_indices[k]: the master seeks to its own, the others keep their
-        difference as an offset while stepping and playing (frame sync)."""
+        """Open pane k at frame start_indices[k]: the first live pane's frame is the playhead, the
+        others keep their difference as an offset while stepping and playing (frame sync), and the
+        transport runs over the union of them all."""
         live = self._live()
         if not live:
             return
         base = int(start_indices[live[0]])
         for k in range(len(self.streams)):
             self.offsets[k] = int(start_indices[k]) - base if k < len(start_indices) else 0
-        self.transport.seek(base)
-        self._want = [None] * len(self.streams)
+        self._restream(base)
 
     def set_size(self, k: int, pane: tuple[int, int]) -> None:
         """Decode pane k's take at the largest size with its own aspect that fits `pane` (TakeStream
@@ -291,15 +339,16 @@ class PaneSet:
     def indices(self) -> list[int | None]:
         """The frame index every pane should show now (None: pane without a stream)."""
         live = self._live()
-        tr_idx = self.transport.indices() if live else []
         out: list[int | None] = [None] * len(self.streams)
-        master = self.transport.index
+        if self.timeline is not None:
+            base = self._base_index()
+            for k in live:
+                n = self.streams[k].info.frame_count
+                out[k] = max(0, min(n - 1, base + self.offsets[k]))
+            return out
+        tr_idx = self.transport.indices() if live else []
         for j, k in enumerate(live):
-            n = self.streams[k].info.frame_count
-            if self.offsets[k] and self.transport.sync == "frame":
-                out[k] = max(0, min(n - 1, master + self.offsets[k]))
-            else:
-                out[k] = tr_idx[j] if j < len(tr_idx) else 0
+            out[k] = tr_idx[j] if j < len(tr_idx) else 0
         return out
 
     def poll(self) -> tuple[list, bool]:
@@ -352,6 +401,9 @@ class PaneSet:
         return ok
 
     def master_info(self):
+        """What the transport runs over: the union timeline, else the first live pane's take."""
+        if self.timeline is not None:
+            return self.timeline
         live = self._live()
         return self.streams[live[0]].info if live else None
 

@@ -65,3 +65,61 @@ def review2_player_budget(project, out, args):
     xi.close()
     app.shutdown()
     return res
+
+
+def _pane_numbers(app, w, out, name) -> dict:
+    """Screenshot (pointer off the picture) and the frame number read from each pane's picture."""
+    import math
+    import numpy as np
+    from PIL import Image
+    from aimms_fast.demo.numbered import read_frame_number
+    png = shot(app, out, name)
+    img = np.asarray(Image.open(png).convert("RGB"))
+    nums = {}
+    for k, (x0, y0, x1, y1) in w.picture_rects():
+        crop = img[int(math.ceil(y0)) + 1:int(y1) - 1, int(math.ceil(x0)) + 1:int(x1) - 1]
+        try:
+            nums[str(k)] = read_frame_number(crop)
+        except ValueError as e:
+            nums[str(k)] = f"unreadable: {e}"
+    return {"png": png, "numbers": nums, "index": w.transport.index, "indices": w.panes.indices()}
+
+
+@scenario
+def review2_cut_pair(project, out, args):
+    """A cut pair in compare (N at its last frame, N+1 at its first): Right x3 must move N+1 on
+    while N stays on its last frame; End goes to N+1's last; Left from the start pair clamps N+1."""
+    from tests.ui.scenarios import move_mouse
+    from tests.ui.xinput import XInput
+    from aimms_fast.ui.compare import open_compare
+    app = start_app(project, width=1200, height=800)
+    xi = XInput()
+    n_out = args["frames_out"]
+    w = open_compare(app, args["take_ids"], start_indices=[n_out - 1, 0])
+
+    def cap(name):
+        app.wait_until(lambda: w.settled(), timeout=10)
+        app.settle(2)
+        move_mouse(xi, app, 3, 780)
+        return _pane_numbers(app, w, out, name)
+
+    res = {"open": cap("cut_open"), "frame_count": w.transport.master.frame_count,
+           "offsets": list(w.panes.offsets)}
+    for _ in range(3):
+        press(xi, app, "Right")
+    res["right3"] = cap("cut_right3")
+    press(xi, app, "End")
+    res["end"] = cap("cut_end")
+    press(xi, app, "Home")
+    res["home"] = cap("cut_home")
+    # Back to the cut, then play: N+1 runs on past N's end.
+    w.panes.set_start([n_out - 1, 0])
+    res["again"] = cap("cut_again")
+    press(xi, app, "space")
+    app.wait_until(lambda: w.panes.indices()[1] >= 6, timeout=10)
+    press(xi, app, "k")
+    res["played"] = cap("cut_played")
+    res["errors"] = app.errors
+    xi.close()
+    app.shutdown()
+    return res

@@ -34,3 +34,21 @@ def test_player_budget_keeps_steps_back_in_the_buffer(tmp_path):
     for b in r["back"]:
         assert (b["screen"], b["ready_before"], b["misses"]) == (b["want"], True, 0), b
         assert b["hits"] >= 1, b
+
+
+def test_cut_pair_steps_move_the_head_of_the_next_shot(tmp_path):
+    """Opened as a cut (N at its last frame beside N+1 at its first), Right x3 leaves N on its
+    last frame and shows N+1's frame 3 (read from the screen); the transport covers both."""
+    out_take, in_take = _project(tmp_path / "proj", sizes=((320, 180), (320, 180)), frames=30)[:2]
+    r = run_scenario("review2_cut_pair", tmp_path, project=tmp_path / "proj",
+                     args={"take_ids": [out_take, in_take], "frames_out": 30})
+    assert r["errors"] == []
+    assert r["offsets"] == [0, -29]
+    assert r["frame_count"] == 30 + 30 - 1             # the union: N's 30 frames, then N+1's 29 more
+    assert r["open"]["numbers"] == {"0": 29, "1": 0}
+    assert r["right3"]["numbers"] == {"0": 29, "1": 3}
+    assert r["end"]["numbers"] == {"0": 29, "1": 29}
+    assert r["home"]["numbers"] == {"0": 0, "1": 0}
+    assert r["again"]["numbers"] == {"0": 29, "1": 0}
+    played = r["played"]["numbers"]
+    assert played["0"] == 29 and played["1"] >= 6
