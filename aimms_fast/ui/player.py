@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import sqlite3
+from pathlib import Path
 
 import dearpygui.dearpygui as dpg
 
@@ -67,6 +68,43 @@ def open_player(app, take_id: str):
     app.add_window(p)
     p.focus()
     return p
+
+
+def save_take_dialog(app, take_id: str) -> None:
+    """"Save take as…" (the player's and the shot window's button; AIMMS 1.0.1's save as): ask for a
+    folder, then for the file name (`{shotname}_{filename}` offered, any name may be typed), then
+    copy the take there with export/save_take.save_take_as in a background job (a large video
+    takes seconds) and toast the path written. An existing file is never replaced: the copy gets
+    a number (`_2`) instead. UI thread."""
+    from aimms_fast.export.save_take import default_name, save_take_as
+    from aimms_fast.store.shots import get_shot
+    from aimms_fast.store.takes import get_take
+    if app.project is None:
+        return
+    t = get_take(app.project.conn, take_id)
+    if t is None:
+        app.toast("that take no longer exists")
+        return
+    if t.placeholder or not t.file_path:
+        app.toast("a placeholder take has no file to save yet")
+        return
+    shot = get_shot(app.project.conn, t.shot_id) or {}
+    offered = default_name(shot.get("shot_name"), t.file_path, t.shot_id)
+
+    def save(folder: Path, name: str) -> None:
+        name = name.strip()
+        custom = None if name in ("", offered) else name
+        app.run_job(lambda progress, cancel, project: save_take_as(project, take_id, folder, name=custom,
+                                                                   exists="number"),
+                    title="Save take as", label=f"Copying {t.file_path} into {folder}…",
+                    on_done=lambda path: app.toast(f"Saved {t.file_path} as {path}", 8.0),
+                    mutating=False, cancellable=False)
+
+    def folder_chosen(folder: Path) -> None:
+        app.dialogs.prompt("Save take as", "file name", lambda name: save(folder, name), default=offered,
+                           ok="Save", hint="shotname_filename")
+
+    app.dialogs.pick_folder(f"Save {t.file_path} into which folder?", folder_chosen)
 
 
 class Player(FloatingWindow):
@@ -153,6 +191,8 @@ class Player(FloatingWindow):
                 ("Promote frame", "promote", "This frame as a new image take of this shot (F)"),
                 ("to next shot", "promote:next", "This frame as a new image take of the next shot"),
                 ("+ Compare", "compare_add", "Add this take to the compare view (C)"),
+                ("Save as…", "save_as", "Save a copy of this take's file into a folder, as shotname_filename "
+                                        "or a name you type"),
                 ("< take", "take:-1", "Previous take of the shot (,)"),
                 ("take >", "take:+1", "Next take of the shot (.)"),
                 ("Fit", "zoom:fit", "Fit the picture (Ctrl+0)"),
@@ -500,6 +540,9 @@ class Player(FloatingWindow):
             return True
         if action == "compare_add":
             self.compare_add()
+            return True
+        if action == "save_as":
+            save_take_dialog(self.app, self.take.take_id)
             return True
         if action in ("promote", "promote:next"):
             self.promote(next_shot=action == "promote:next")

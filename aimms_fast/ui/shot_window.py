@@ -97,6 +97,7 @@ class ShotWindow(FloatingWindow):
         with dpg.group(parent=d, horizontal=True):
             dpg.add_button(label="Copy prompt", callback=lambda: self.copy_prompt())
             dpg.add_button(label="Open folder", callback=lambda: self.open_folder())
+            self.b_save_as = dpg.add_button(label="Save take as…", callback=lambda: self.save_as())
         with dpg.collapsing_header(label="Generation", parent=d, default_open=True):
             self.d_gen = dpg.add_text("", wrap=DETAILS_W - 30)
         with dpg.collapsing_header(label="Technical", parent=d, default_open=True):
@@ -402,6 +403,15 @@ class ShotWindow(FloatingWindow):
         else:
             self.app.toast("no prompt to copy")
         return text
+
+    def save_as(self) -> None:
+        """Save a copy of the selected take's file into a folder (player.save_take_dialog)."""
+        from aimms_fast.ui.player import save_take_dialog
+        t = self.selected_take
+        if t is None:
+            self.app.toast("select a take first")
+            return
+        save_take_dialog(self.app, t.take_id)
 
     def open_folder(self) -> None:
         t = self.selected_take

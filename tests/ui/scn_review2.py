@@ -123,3 +123,75 @@ def review2_cut_pair(project, out, args):
     xi.close()
     app.shutdown()
     return res
+
+
+def _browser(app):
+    from aimms_fast.ui.file_dialog import FileBrowser
+    got = [w for w in app.windows if isinstance(w, FileBrowser) and w.alive]
+    return got[-1] if got else None
+
+
+def _save_via_dialogs(app, xi, folder, name: str | None, wrote) -> dict:
+    """After a "Save take as…" click: choose `folder` in the browser, then keep the offered name
+    (Enter) or type `name`; wait until a new file lands there. Returns what the user saw."""
+    import dearpygui.dearpygui as dpg
+    from pathlib import Path
+    from tests.ui.scenarios import press_dialog_button
+    b = _browser(app)
+    res = {"browser": b is not None}
+    if b is None:
+        return res
+    b.navigate(Path(folder))
+    app.settle(2)
+    b.accept()
+    app.settle(3)
+    win = app.dialogs.open[-1]
+    inputs = [c for c in dpg.get_item_children(win, 1) if dpg.get_item_type(c).endswith("mvInputText")]
+    res["offered"] = dpg.get_value(inputs[0]) if inputs else None
+    before = set(Path(folder).iterdir())
+    if name is None:
+        app.wait_until(lambda: dpg.is_item_active(inputs[0]), timeout=3)   # the prompt has the keyboard
+        press(xi, app, "Return")
+    else:
+        dpg.set_value(inputs[0], name)
+        press_dialog_button(app, "Save")
+    app.wait_until(lambda: set(Path(folder).iterdir()) - before and not app.dialogs.any_open, timeout=10)
+    app.settle(3)
+    new = sorted(set(Path(folder).iterdir()) - before)
+    res["new_files"] = [p.name for p in new]
+    res["toast"] = dpg.get_value(app._toast)
+    res["png"] = shot(app, wrote, f"save_as_{len(new) and new[0].stem}")
+    return res
+
+
+@scenario
+def review2_save_as(project, out, args):
+    """"Save take as…" from the player (offered shotname_filename, then a typed name) and from the
+    shot window's take details (the same name again: numbered, never replaced). Real clicks."""
+    import os
+    os.environ["AIMMS_FILE_DIALOG"] = "builtin"
+    from tests.ui.scenarios import click, item_center
+    from tests.ui.xinput import XInput
+    app = start_app(project)
+    xi = XInput()
+    p = _open_player(app, args["take"])
+    _exact(app, p, 0)
+    res = {}
+    click(xi, app, *item_center(p.b["save_as"]))
+    res["player_default"] = _save_via_dialogs(app, xi, args["dest"], None, out)
+    p.focus()
+    app.settle(2)
+    click(xi, app, *item_center(p.b["save_as"]))
+    res["player_custom"] = _save_via_dialogs(app, xi, args["dest"], "hero shot", out)
+    p.close()
+    app.settle(2)
+    w = app.open_shot(args["shot_id"], "video")
+    app.settle(3)
+    w.select_take(args["take"])
+    app.settle(2)
+    click(xi, app, *item_center(w.b_save_as))
+    res["shot_window"] = _save_via_dialogs(app, xi, args["dest"], None, out)
+    res["errors"] = app.errors
+    xi.close()
+    app.shutdown()
+    return res

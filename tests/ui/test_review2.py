@@ -52,3 +52,30 @@ def test_cut_pair_steps_move_the_head_of_the_next_shot(tmp_path):
     assert r["again"]["numbers"] == {"0": 29, "1": 0}
     played = r["played"]["numbers"]
     assert played["0"] == 29 and played["1"] >= 6
+
+
+def test_save_take_as_from_the_player_and_the_shot_window(tmp_path):
+    from aimms_fast.project import Project
+    from aimms_fast.store.takes import get_take
+    root = tmp_path / "proj"
+    [take] = _project(root, sizes=((320, 180),), frames=12)
+    with Project.open(root) as p:
+        t = get_take(p.conn, take)
+        src = p.layout.abs(t.file_path)
+        shot_id = t.shot_id
+    dest = tmp_path / "out"
+    dest.mkdir()
+    r = run_scenario("review2_save_as", tmp_path, project=root,
+                     args={"take": take, "dest": str(dest), "shot_id": shot_id})
+    assert r["errors"] == []
+    name = f"SHOT_1_{src.name}"
+    d = r["player_default"]
+    assert d["browser"] and d["offered"] == name and d["new_files"] == [name]
+    assert str(dest / name) in d["toast"]
+    c = r["player_custom"]                      # typed "hero shot": made safe for every file system
+    assert c["new_files"] == [f"hero_shot{src.suffix}"] and str(dest / f"hero_shot{src.suffix}") in c["toast"]
+    s = r["shot_window"]
+    numbered = f"SHOT_1_{src.stem}_2{src.suffix}"
+    assert s["offered"] == name and s["new_files"] == [numbered] and str(dest / numbered) in s["toast"]
+    for f in (name, f"hero_shot{src.suffix}", numbered):
+        assert (dest / f).read_bytes() == src.read_bytes()
