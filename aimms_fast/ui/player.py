@@ -126,6 +126,7 @@ class Player(FloatingWindow):
         self.image: ImageView | None = None
         self.error: str | None = None
         self.muted = False
+        self.trim: tuple[int, int] | None = None  # an editor's in/out frames (re-imported edit)
         self.shown_index: int | None = None     # master index whose exact frame is on screen
         self.shown_kind = ""                     # "exact" | "filmstrip" | "image" | "error" | ""
         self._shown_key = None
@@ -243,6 +244,7 @@ class Player(FloatingWindow):
         self._release_media()
         self.take = take
         self.error = None
+        self.trim = None
         self.shown_index = None
         self.shown_kind = ""
         self._shown_key = None
@@ -278,9 +280,41 @@ class Player(FloatingWindow):
         if fit != tuple(self.stream.size):
             self.stream.set_size(fit)
         self.transport = Transport([self.stream.info])
-        self.scrub_bar.set_take(take.rel, self.stream.info.frame_count, self.stream.info.times)
+        self.trim = self._stored_trim()
+        self.scrub_bar.set_take(take.rel, self.stream.info.frame_count, self.stream.info.times, trim=self.trim)
+        self._apply_trim()
         self._dir = 1
         self._open_audio(path)
+
+    def _stored_trim(self) -> tuple[int, int] | None:
+        """The editor's in/out of this take as inclusive frame indices (store.export trims hold
+        seconds in the file, out exclusive: in + duration), or None. Each end is rounded to the
+        nearest frame (half a frame of slack: edit rates such as 23.976 vs 24 land a hair off)."""
+        from aimms_fast.store.export import get_trims
+        try:
+            got = get_trims(self.app.project.conn, [self.take.take_id]).get(self.take.take_id)
+        except sqlite3.Error:   # a project without the trims table (never re-imported an edit)
+            return None
+        if got is None:
+            return None
+        info = self.stream.info
+        half = 0.5 / (info.fps or 24.0)
+        a, b = info.index_at(float(got[0]) + half), info.index_at(float(got[1]) - half)
+        if float(got[0]) >= info.duration or b < a:
+            log.warning("trim %s of %s lies outside the file (%d frames): ignored", got, self.take.rel,
+                        info.frame_count)
+            return None
+        return a, b
+
+    def _apply_trim(self) -> None:
+        """The trim becomes the transport's in/out points, loop off, the playhead on the in point
+        (Space would start there anyway: play() starts at the range start from outside it)."""
+        if self.trim is None or self.transport is None:
+            return
+        tr = self.transport
+        tr.in_index, tr.out_index = self.trim
+        tr.loop = False
+        tr.seek(self.trim[0])
 
     def _open_audio(self, path) -> None:
         global _audio_note_shown
@@ -467,6 +501,8 @@ class Player(FloatingWindow):
                 a = "-" if tr.in_index is None else tr.in_index
                 b = "-" if tr.out_index is None else tr.out_index
                 parts.append(f"in {a} out {b}")
+            if self.trim is not None:
+                parts.append(f"editor trim {self.trim[0]}-{self.trim[1]}")
             if tr.loop:
                 parts.append("loop")
             if info.has_audio:
@@ -652,6 +688,12 @@ class Player(FloatingWindow):
         else:
             self.take = t
             dpg.configure_item(self.win, label=self._title())
+            if self.stream is not None:
+                trim = self._stored_trim()
+                if trim != self.trim:   # an edit was re-imported while the player was open
+                    self.trim = trim
+                    self.scrub_bar.trim = trim
+                    self._apply_trim()
         self._status_key = None
 
     def close(self) -> None:

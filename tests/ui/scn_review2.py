@@ -195,3 +195,36 @@ def review2_save_as(project, out, args):
     xi.close()
     app.shutdown()
     return res
+
+
+@scenario
+def review2_trim(project, out, args):
+    """A take with an editor's trim opens on its in point with in/out set (loop off) and brackets
+    on the scrub bar; Space plays to the out point and stops there; '.' to an untrimmed take
+    clears them."""
+    import dearpygui.dearpygui as dpg
+    from tests.ui.xinput import XInput
+    app = start_app(project)
+    xi = XInput()
+    p = _open_player(app, args["take"])
+    tr = p.transport
+    _exact(app, p, tr.index)
+    app.settle(3)
+    x0, y0 = dpg.get_item_rect_min(p.scrub)
+    x1, y1 = dpg.get_item_rect_max(p.scrub)
+    res = {"open": {"screen": _number_in(app, out, "trim_open", p.view.pane_rect(0)), "index": tr.index,
+                    "in": tr.in_index, "out": tr.out_index, "loop": tr.loop, "status": dpg.get_value(p.status),
+                    "scrub": [x0, y0, x1, y1], "frames": p.stream.info.frame_count}}
+    press(xi, app, "space")
+    app.wait_until(lambda: not tr.rate, timeout=5, min_frames=5)
+    _exact(app, p, tr.index)
+    res["played"] = {"screen": _number_in(app, out, "trim_played", p.view.pane_rect(0)), "index": tr.index}
+    press(xi, app, "period")
+    app.settle(3)
+    _exact(app, p, p.transport.index)
+    res["next"] = {"take": p.take.take_id, "in": p.transport.in_index, "out": p.transport.out_index,
+                   "status": dpg.get_value(p.status), "screen": _number_in(app, out, "trim_next", p.view.pane_rect(0))}
+    res["errors"] = app.errors
+    xi.close()
+    app.shutdown()
+    return res

@@ -79,3 +79,41 @@ def test_save_take_as_from_the_player_and_the_shot_window(tmp_path):
     assert s["offered"] == name and s["new_files"] == [numbered] and str(dest / numbered) in s["toast"]
     for f in (name, f"hero_shot{src.suffix}", numbered):
         assert (dest / f).read_bytes() == src.read_bytes()
+
+
+def test_player_opens_an_edited_take_with_its_trim(tmp_path):
+    import numpy as np
+    from aimms_fast.project import Project
+    from aimms_fast.store import export as q
+    from aimms_fast.store.takes import get_take
+    from aimms_fast.ops.takes import add_takes
+    from aimms_fast.demo.numbered import make_numbered_clip
+    from aimms_fast.ui.scrub_bar import TRIM_COLOUR
+    from tests.ui.conftest import pixels
+    root = tmp_path / "proj"
+    [take] = _project(root, sizes=((320, 180),), frames=48)
+    with Project.open(root) as p:
+        shot_id = get_take(p.conn, take).shot_id
+        [plain] = add_takes(p, shot_id, [make_numbered_clip(tmp_path / "src" / "plain.mp4", frames=24)],
+                            storyboard="video")
+        with p.conn:
+            q.set_trim(p.conn, take, 10 / 24, 31 / 24, "edit.otio")     # frames 10..30 (out exclusive)
+    r = run_scenario("review2_trim", tmp_path, project=root, args={"take": take})
+    assert r["errors"] == []
+    o = r["open"]
+    assert (o["screen"], o["index"], o["in"], o["out"], o["loop"]) == (10, 10, 10, 30, False)
+    assert "in 10 out 30" in o["status"] and "editor trim 10-30" in o["status"]
+    # The brackets on the scrub bar: TRIM_COLOUR columns at the in and out frames' edges.
+    img = pixels(tmp_path / "out_review2_trim" / "trim_open.png")
+    x0, y0, x1, y1 = o["scrub"]
+    w, n = x1 - x0, o["frames"]
+    band = img[int(y0) + 12:int(y1) - 12]
+    def green_at(x):
+        cols = band[:, int(x) - 2:int(x) + 3].reshape(-1, 3)
+        return bool((np.abs(cols - np.array(TRIM_COLOUR)).max(axis=1) <= 40).mean() > 0.15)
+    assert green_at(x0 + w * 10 / n + 1) and green_at(x0 + w * 31 / n - 1)
+    assert not green_at(x0 + w * 20 / n)
+    assert r["played"] == {"screen": 30, "index": 30}                # stopped on the out point
+    nx = r["next"]
+    assert nx["take"] == plain and (nx["in"], nx["out"]) == (None, None) and "editor trim" not in nx["status"]
+    assert nx["screen"] == 0
