@@ -193,3 +193,70 @@ def test_cli_frame_writes_the_exact_frame(tmp_path):
     assert r.exit_code == 1 and "no take" in r.output
     r = CliRunner().invoke(cli, ["frame", str(root), tid, "--index", "0", "--out", str(out), "--size", "big"])
     assert r.exit_code == 2
+
+
+# -- RGBA conversion: swscale's packed 32-bit writers are wrong here --------------------------------
+# With this FFmpeg (8.1) yuv -> rgba/bgra writes garbage into the last 2-4 columns when the width
+# leaves 2 or 4 over a multiple of 16 (180, 196, 212) and, with slice threads, now and then into
+# the first 4-8 columns (854, 1100; scaled too). rgb24 and planar gbrap are right at every width.
+def _reference_rgb(frame, size):
+    return frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
+
+
+@pytest.mark.parametrize("width", [180, 196, 212, 854, 1100])
+def test_to_rgba_equals_rgb24_at_every_width(tmp_path, width):
+    import av
+    from aimms_fast.demo.numbered import make_numbered_clip
+    from aimms_fast.media.frames import RgbaConverter, to_rgba
+    clip = make_numbered_clip(tmp_path / f"w{width}.mp4", frames=2, size=(width, 100))
+    with av.open(str(clip)) as c:
+        f = next(c.decode(video=0))
+    conv = RgbaConverter()
+    for size in ((width, 100), (width - 22, 60)):            # 1:1 and scaled
+        want = _reference_rgb(f, size)
+        for attempt in range(8):                              # the threaded fault comes and goes
+            for ref in (None, conv):
+                got = to_rgba(f, size, 0, reformatter=ref)
+                assert got.shape == (size[1], size[0], 4)
+                bad = np.nonzero((got[..., :3] != want).any(axis=(0, 2)))[0]
+                assert bad.size == 0, f"{size}: columns {bad[:8].tolist()} differ from rgb24"
+                assert (got[..., 3] == 255).all()
+
+
+def test_frame_server_gives_correct_right_edge(tmp_path):
+    import av
+    from aimms_fast.demo.numbered import make_numbered_clip
+    clip = make_numbered_clip(tmp_path / "w180.mp4", frames=4, size=(180, 100))
+    with av.open(str(clip)) as c:
+        want = [_reference_rgb(f, (180, 100)) for f in c.decode(video=0)]
+    with FrameServer() as fs:
+        for i in (0, 3, 1):
+            got = fs.frame(clip, i)
+            assert (got[..., :3] == want[i]).all() and (got[..., 3] == 255).all()
+
+
+def test_to_rgba_keeps_alpha_at_a_bad_width(tmp_path):
+    """ProRes 4444 (yuva444p12le) 180 wide: colour as rgb24 gives it, alpha as encoded."""
+    import av
+    from aimms_fast.media.frames import to_rgba
+    path = tmp_path / "alpha.mov"
+    ramp = np.linspace(0, 255, 180).round().astype(np.uint8)
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("prores_ks", rate=24)
+        s.width, s.height, s.pix_fmt = 180, 100, "yuva444p10le"
+        img = np.zeros((100, 180, 4), np.uint8)
+        img[..., 0], img[..., 1], img[..., 3] = 200, np.arange(100, dtype=np.uint8)[:, None], ramp[None]
+        for pkt in s.encode(av.VideoFrame.from_ndarray(img, format="rgba")):
+            c.mux(pkt)
+        for pkt in s.encode():
+            c.mux(pkt)
+    with av.open(str(path)) as c:
+        f = next(c.decode(video=0))
+    assert f.format.name.startswith("yuva")
+    want = _reference_rgb(f, (180, 100))
+    for _ in range(8):
+        got = to_rgba(f, (180, 100), 0)
+        assert np.abs(got[..., :3].astype(int) - want).max() <= 1
+        assert np.abs(got[..., 3].astype(int) - ramp[None]).max() <= 2
+    half = to_rgba(f, (90, 50), 0)
+    assert half.shape == (50, 90, 4) and half[:, 0, 3].max() <= 4 and half[:, -1, 3].min() >= 250

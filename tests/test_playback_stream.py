@@ -112,6 +112,22 @@ def test_open_facts_and_full_frame(clips):
         assert number(full) == 17
 
 
+def test_pane_frames_and_full_frame_are_right_at_every_width(tmp_path):
+    """swscale's direct rgba writer spoils the right edge at 180/196/212 wide and, with slice
+    threads, sometimes the left edge: the pane frames and full_frame must equal rgb24 exactly."""
+    p = make_numbered_clip(tmp_path / "w180.mp4", frames=6, size=(180, 100), gop=3)
+    with av.open(str(p)) as c:
+        frames = list(c.decode(video=0))
+    for size in ((180, 100), (158, 88)):
+        with TakeStream(p, size=size) as s:
+            for i in (0, 4, 2, 5):
+                want = frames[i].reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
+                got = s.wait(i)
+                assert (got[..., :3] == want).all() and (got[..., 3] == 255).all(), (size, i)
+            full = s.full_frame(3)
+            assert (full[..., :3] == frames[3].to_ndarray(format="rgb24")).all()
+
+
 @pytest.mark.parametrize("rotation", [90, 270])
 def test_rotation_is_applied(tmp_path, rotation):
     p = make_numbered_clip(tmp_path / "rot.mp4", frames=12, rotation=rotation, gop=6)

@@ -24,8 +24,9 @@ module adds the scheduling around it:
 - When the playhead jumps, the running chunk is abandoned at the next decoded frame if it no
   longer leads to a frame we want; during plain playback (playhead +1 per frame) it goes on.
 
-Scaling uses one long-lived VideoReformatter per thread (it keeps its swscale context;
-frame.reformat() builds a new one per call: 2.4 vs 1.3 ms for 1080p -> 128x72).
+Scaling uses one long-lived RgbaConverter per thread (it keeps its swscale contexts;
+frame.reformat() builds a new one per call: 2.4 vs 1.3 ms for 1080p -> 128x72). RGBA goes through
+rgb24 (or gbrap for alpha): swscale's direct rgba writer is wrong at some widths (media/frames.py).
 """
 from __future__ import annotations
 
@@ -37,10 +38,9 @@ from pathlib import Path
 
 import av
 import numpy as np
-from av.video.reformatter import VideoReformatter
 
 from aimms_fast.errors import MediaError
-from aimms_fast.media.frames import ClipDecoder, display_size, frame_has_alpha, to_rgba
+from aimms_fast.media.frames import ClipDecoder, RgbaConverter, display_size, frame_has_alpha, to_rgba
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class TakeStream:
                 path=self.path, frame_count=n, fps=n / duration, duration=duration, times=times,
                 width=w, height=h, rotation=rotation, has_alpha=frame_has_alpha(f0),
                 has_audio=dec.has_audio)
-            self._ref = VideoReformatter()      # decode thread only (and here, before it starts)
+            self._ref = RgbaConverter()         # decode thread only (and here, before it starts)
             first = to_rgba(f0, size, rotation, reformatter=self._ref)
         except MediaError:
             dec.close()

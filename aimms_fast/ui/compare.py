@@ -2,32 +2,24 @@
 2×2; wipe A/B with a draggable divider, difference |A−B| with a gain, blend with an opacity, and
 an A/B toggle (1–4 show one pane full size). Sync by frame index or by normalised time.
 
-Also the machinery the tournament and cut points share: `PaneSet` (a take's stream per pane and
-the one `Transport` that drives them), `open_stream` / `StillStream` (videos through TakeStream,
-image takes as one-frame streams), `fit_size` (TakeStream scales to exactly the size it is given,
-so panes ask for the take's own aspect), `transport_action` (the player-style keys),
-`RepeatGuard` (a held key fires a one-shot action once), `window_focused` and the generation
-summary shown on hover (the shot window's own lookup, reused).
+The panes, their one transport and the shared keys live in ui/review_panes.py (the tournament
+and cut points use them too); the hover text is ui/generation.py's summary, the shot window's lookup.
 
 C (`add_to_compare`) collects takes without taking the keyboard from where it was pressed, so a
 user picks the next take with the keys; C on a take already in the view goes there.
 
-Why one transport: every pane's frame index is derived from the same master position each frame,
-so panes can never drift apart; a pane whose frame is not decoded yet shows the nearest ready one
-and is replaced as soon as the exact frame arrives (`PaneSet.poll` says when all are exact).
 Everything here runs on the UI thread; the streams decode on their own threads.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import dearpygui.dearpygui as dpg
-import numpy as np
 
-from aimms_fast.errors import AimmsError, MediaError
-from aimms_fast.store.review import ReviewTake, review_takes
+from aimms_fast.errors import AimmsError
+from aimms_fast.store.review import review_takes
 from aimms_fast.ui.floating import FloatingWindow
-from aimms_fast.ui.player import timecode  # noqa: F401  (one timecode format for every review window)
+from aimms_fast.ui.generation import generation_summary
+from aimms_fast.ui.player import timecode
+from aimms_fast.ui.review_panes import PaneSet, RepeatGuard, transport_action, window_focused
 
 MAX_PANES = 4
 # Decoded frames kept per pane: 4 panes x 64 MB stays well inside the issue's 800 MB for four open
@@ -39,391 +31,6 @@ MODES = ("panes", "wipe", "difference", "blend")
 PARAM = {"wipe": (0.5, 0.0, 1.0, "divider"), "difference": (4.0, 1.0, 32.0, "gain"),
          "blend": (0.5, 0.0, 1.0, "opacity A")}
 TOOLBAR_H = 118
-
-
-# -- shared: keys, streams, generation summary ------------------------------------------------------
-
-def transport_action(tr, action: str) -> bool:
-    """Apply a player-style key action (keys.py `_transport`) to a Transport; True if it was one."""
-    if action == "play":
-        tr.toggle()
-    elif action == "pause":
-        tr.pause()
-    elif action.startswith("shuttle:"):
-        tr.shuttle(int(action[8:]))
-    elif action.startswith("step:"):
-        tr.step(int(action[5:]))
-    elif action.startswith("second:"):
-        tr.step_seconds(float(action[7:]))
-    elif action == "first":
-        tr.first()
-    elif action == "last":
-        tr.last()
-    elif action == "in":
-        tr.set_in()
-    elif action == "out":
-        tr.set_out()
-    elif action == "clear_in":
-        tr.clear_in()
-    elif action == "clear_out":
-        tr.clear_out()
-    elif action == "loop":
-        tr.toggle_loop()
-    else:
-        return False
-    return True
-
-
-# Actions a held key repeats (Dear PyGui repeats a held key: after 0.275 s, then every 0.05 s).
-# Everything else (play, star, modes, solo, sync, close, open …) fires once per press: a held S
-# must not toggle the star twenty times a second, but N N N tapped quickly must cycle three times.
-REPEATING = ("step:", "second:", "move:", "shot:", "shuttle:", "take:")
-
-
-class RepeatGuard:
-    """Tells a key repeat of a one-shot action from a new press by the key's state: a repeat is
-    the same action again while its key has stayed down since it fired (`tick` every frame sees
-    the release). UI thread."""
-
-    _codes_by_name: dict[str, list[int]] | None = None
-
-    def __init__(self, context: str):
-        self.context = context
-        self._down: tuple[str, list[int]] | None = None
-
-    @classmethod
-    def _codes(cls, context: str, action: str) -> list[int]:
-        from aimms_fast.ui import keys as K
-        if cls._codes_by_name is None:
-            from aimms_fast.ui.app import _key_names
-            by: dict[str, list[int]] = {}
-            for code, name in _key_names().items():
-                by.setdefault(name, []).append(code)
-            cls._codes_by_name = by
-        names = {s.chord.rsplit("+", 1)[-1] if not s.chord.endswith("+") else "+"
-                 for s in K.SHORTCUTS if s.context == context and s.action == action}
-        return [c for n in names for c in cls._codes_by_name.get(n, [])]
-
-    def held(self, action: str) -> bool:
-        """True when `action` comes from a held key that must not fire again."""
-        if action.startswith(REPEATING):
-            return False
-        if self._down is not None and self._down[0] == action:
-            return True
-        self._down = (action, self._codes(self.context, action))
-        return False
-
-    def tick(self) -> None:
-        """Per frame: a key seen up ends its hold (the next press fires again)."""
-        if self._down is not None and not any(dpg.is_key_down(c) for c in self._down[1]):
-            self._down = None
-
-
-def fit_size(width: int, height: int, pane: tuple[int, int]) -> tuple[int, int]:
-    """(w, h) of a width x height picture scaled to fit inside `pane`, aspect kept, at least 16 px."""
-    pw, ph = max(16, int(pane[0])), max(16, int(pane[1]))
-    s = min(pw / max(1, width), ph / max(1, height))
-    return max(16, min(pw, round(width * s))), max(16, min(ph, round(height * s)))
-
-
-class StillStream:
-    """An image take behind the TakeStream interface (one frame), so pictures get the same panes,
-    wipe and difference as videos. Pillow decodes once at open; each pane size is one resize."""
-
-    def __init__(self, path, *, size: tuple[int, int]):
-        from PIL import Image, ImageOps
-        from aimms_fast.playback.stream import StreamInfo
-        try:
-            with Image.open(path) as im:
-                im = ImageOps.exif_transpose(im)
-                alpha = "A" in im.getbands()
-                self._src = im.convert("RGBA")
-        except (OSError, ValueError, Image.DecompressionBombError) as e:
-            raise MediaError(f"cannot read the image: {e}", path=path,
-                             hint="replace the take with a readable PNG/JPEG/WebP") from None
-        w, h = self._src.size
-        self.info = StreamInfo(path=str(path), frame_count=1, fps=24.0, duration=1 / 24.0,
-                               times=np.zeros(1), width=w, height=h, rotation=0, has_alpha=alpha,
-                               has_audio=False)
-        self.error = None
-        self._size = None
-        self._frame = None
-        self.set_size(size)
-
-    def set_size(self, size: tuple[int, int]) -> None:
-        from PIL import Image
-        size = (max(1, int(size[0])), max(1, int(size[1])))
-        if size == self._size:
-            return
-        self._size = size
-        w, h = self._src.size
-        s = min(size[0] / w, size[1] / h)
-        fit = (max(1, round(w * s)), max(1, round(h * s)))
-        self._frame = np.ascontiguousarray(np.asarray(self._src.resize(fit, Image.BILINEAR)))
-
-    def want(self, index: int, direction: int = 1) -> None:
-        pass
-
-    def get(self, index: int):
-        return self._frame
-
-    def wait(self, index: int, timeout: float = 2.0):
-        return self._frame
-
-    def nearest(self, index: int):
-        return 0, self._frame
-
-    def index_at(self, t: float) -> int:
-        return 0
-
-    def full_frame(self, index: int):
-        return np.asarray(self._src)
-
-    @property
-    def stats(self) -> dict:
-        return {"decoded": 1, "seeks": 0, "hits": 0, "misses": 0, "buffered": 1,
-                "bytes": self._frame.nbytes if self._frame is not None else 0}
-
-    def close(self) -> None:
-        self._frame = None
-
-
-def open_stream(project, take: ReviewTake, size: tuple[int, int], *, budget_bytes: int = 96 << 20):
-    """(stream, None) or (None, error text) for one take; a bad file never raises."""
-    from aimms_fast.ops.files import IMAGE_EXTS
-    if take.placeholder:
-        return None, "placeholder take: no media yet"
-    path = project.layout.abs(take.rel)
-    try:
-        if not path.is_file():
-            return None, f"file missing: {take.rel}"
-        if path.stat().st_size == 0:
-            return None, f"empty file (placeholder): {take.rel}"
-        if Path(take.rel).suffix.lower() in IMAGE_EXTS:
-            return StillStream(path, size=size), None
-        from aimms_fast.playback.stream import TakeStream
-        return TakeStream(path, size=size, budget_bytes=budget_bytes), None
-    except AimmsError as e:
-        return None, str(e)
-    except Exception as e:   # a decoder surprise must mark this pane only, never close the window
-        project.log.exception("review: cannot open %s", take.rel)
-        return None, f"cannot open {take.rel}: {type(e).__name__}: {e}"
-
-
-class _GenLookup:
-    """The shot window's generation lookup (own metadata, else the workflow PNG's), reused as is:
-    its two methods only need `app` and the file states."""
-    from aimms_fast.ui.shot_window import ShotWindow as _SW
-    _generation = _SW._generation
-    _generation_of = _SW._generation_of
-    gen_text = staticmethod(_SW._gen_text)
-    del _SW
-
-    def __init__(self, app):
-        self.app = app
-        self._files: dict[str, str] = {}
-
-
-def generation_summary(app, take: ReviewTake) -> str:
-    """Prompt, seed, model … of a take as the shot window shows them (hover text of a pane)."""
-    from aimms_fast.store.takes import get_take
-    from aimms_fast.ui.storyboard import file_state
-    t = get_take(app.project.conn, take.take_id)
-    if t is None:
-        return "take deleted"
-    g = _GenLookup(app)
-    for rel in (t.file_path, t.companion_path):
-        if rel:
-            g._files[rel] = file_state(app.project.layout, rel)
-    try:
-        gen = g._generation(t)
-    except Exception as e:   # metadata is a convenience: a bad chunk must not break hovering
-        return f"generation metadata unreadable: {e}"
-    return f"{take.label}\n{take.rel}\n" + g.gen_text(gen)
-
-
-class PaneSet:
-    """The takes of a review window, one stream each, and the one Transport driving them all.
-
-    Pane k shows `indices()[k]`: the transport's frame for its stream (frame sync: the master's
-    index, clamped to the pane's length; time sync: the same fraction of the duration), plus the
-    pane's frame offset if it was opened at another frame (cut points: N's tail beside N+1's head).
-    Panes whose take cannot be opened keep their place and show the error. UI thread only."""
-
-    def __init__(self, project, takes: list[ReviewTake], *, size=(320, 180), sync: str = "frame",
-                 budget_bytes: int = 64 << 20):
-        from aimms_fast.playback.transport import Transport
-        self.project = project
-        self.budget_bytes = int(budget_bytes)   # decoded-frame buffer of each pane's stream
-        self.takes: list[ReviewTake] = []
-        self.streams: list = []
-        self.errors: list[str | None] = []
-        self.offsets: list[int] = []
-        self.sizes: list[tuple[int, int]] = []
-        self.shown: list[int | None] = []      # frame index each pane shows (exact frames only)
-        self._want: list[int | None] = []
-        self._alpha: dict[int, tuple] = {}
-        for t in takes:
-            self._open(t, size)
-        self.transport = Transport(self._infos() or [_empty_info()], sync=sync)
-
-    # -- panes ---------------------------------------------------------------------------------
-    def _open(self, take: ReviewTake, size) -> None:
-        s, err = open_stream(self.project, take, size, budget_bytes=self.budget_bytes)
-        self.takes.append(take)
-        self.streams.append(s)
-        self.errors.append(err)
-        self.offsets.append(0)
-        self.sizes.append(tuple(size))
-        self.shown.append(None)
-        self._want.append(None)
-
-    def _infos(self):
-        return [s.info for s in self.streams if s is not None]
-
-    def _live(self) -> list[int]:
-        return [k for k, s in enumerate(self.streams) if s is not None]
-
-    def add(self, take: ReviewTake, size=(320, 180)) -> None:
-        self._open(take, size)
-        self._restream()
-
-    def remove(self, k: int) -> None:
-        s = self.streams.pop(k)
-        if s is not None:
-            s.close()
-        for lst in (self.takes, self.errors, self.offsets, self.sizes, self.shown, self._want):
-            lst.pop(k)
-        self._alpha.clear()
-        if self.offsets and self.offsets[0]:
-            base = self.offsets[0]     # the master pane's offset is the transport itself
-            self.offsets = [o - base for o in self.offsets]
-        self._restream()
-
-    def _restream(self) -> None:
-        self.transport.set_streams(self._infos() or [_empty_info()])
-        self._want = [None] * len(self.streams)
-
-    def __len__(self) -> int:
-        return len(self.takes)
-
-    def set_sync(self, sync: str) -> None:
-        self.transport.sync = sync
-        self._want = [None] * len(self.streams)
-
-    def set_start(self, start_indices: list[int]) -> None:
-        """Open pane k at frame start_indices[k]: the master seeks to its own, the others keep their
-        difference as an offset while stepping and playing (frame sync)."""
-        live = self._live()
-        if not live:
-            return
-        base = int(start_indices[live[0]])
-        for k in range(len(self.streams)):
-            self.offsets[k] = int(start_indices[k]) - base if k < len(start_indices) else 0
-        self.transport.seek(base)
-        self._want = [None] * len(self.streams)
-
-    def set_size(self, k: int, pane: tuple[int, int]) -> None:
-        """Decode pane k's take at the largest size with its own aspect that fits `pane` (TakeStream
-        scales to exactly the size it is given; LiveView centres the picture with bars)."""
-        s = self.streams[k]
-        size = fit_size(s.info.width, s.info.height, pane) if s is not None else tuple(pane)
-        if self.sizes[k] != size:
-            self.sizes[k] = size
-            if self.streams[k] is not None:
-                self.streams[k].set_size(size)
-            self._want[k] = None
-
-    # -- frames --------------------------------------------------------------------------------
-    def indices(self) -> list[int | None]:
-        """The frame index every pane should show now (None: pane without a stream)."""
-        live = self._live()
-        tr_idx = self.transport.indices() if live else []
-        out: list[int | None] = [None] * len(self.streams)
-        master = self.transport.index
-        for j, k in enumerate(live):
-            n = self.streams[k].info.frame_count
-            if self.offsets[k] and self.transport.sync == "frame":
-                out[k] = max(0, min(n - 1, master + self.offsets[k]))
-            else:
-                out[k] = tr_idx[j] if j < len(tr_idx) else 0
-        return out
-
-    def poll(self) -> tuple[list, bool]:
-        """Frames to show now (nearest ready frame while the exact one decodes) and whether every
-        pane already shows its exact frame."""
-        idx = self.indices()
-        frames, exact = [], True
-        for k, s in enumerate(self.streams):
-            i = idx[k]
-            if s is None:
-                frames.append(None)
-                continue
-            if self._want[k] != i:
-                # Paused, a step back (Left) reads back from there: the decode goes that way too.
-                prev = self._want[k]
-                back = self.transport.rate < 0 or (not self.transport.rate and prev is not None and i < prev)
-                s.want(i, -1 if back else 1)
-                self._want[k] = i
-            f = s.get(i)
-            if f is not None:
-                self.shown[k] = i
-                if s.info.has_alpha:
-                    f = self._over_checker(k, i, f)
-            elif getattr(s, "error", None):     # decoding failed later: the pane says why
-                self.errors[k] = s.error
-            else:
-                exact = False
-                near = s.nearest(i)
-                f = near[1] if near is not None else None
-            frames.append(f)
-        return frames, exact
-
-    def _over_checker(self, k: int, i: int, f):
-        """Alpha takes over a checkerboard, made once per shown frame (LiveView rewrites a pane
-        only for a new array, so the same frame must come back as the same object)."""
-        from aimms_fast.ui.image_view import over_checkerboard
-        key = (i, id(f))
-        got = self._alpha.get(k)
-        if got is None or got[0] != key:
-            got = self._alpha[k] = (key, over_checkerboard(f))
-        return got[1]
-
-    def wait_exact(self, timeout: float = 5.0) -> bool:
-        """Block until every pane's exact frame is decoded (tests, single steps while paused)."""
-        ok = True
-        for k, i in enumerate(self.indices()):
-            s = self.streams[k]
-            if s is not None and s.wait(i, timeout) is None:
-                ok = False
-        return ok
-
-    def master_info(self):
-        live = self._live()
-        return self.streams[live[0]].info if live else None
-
-    def close(self) -> None:
-        for s in self.streams:
-            if s is not None:
-                s.close()
-        self.streams = [None] * len(self.streams)
-
-
-def window_focused(w: FloatingWindow, children: list) -> bool:
-    """Keyboard focus is in the window or one of its child windows. Dear PyGui's "focused item"
-    (what FloatingWindow.focused walks up from) stays on a button of a window after the focus
-    moved elsewhere by focus_item(), so a window that hands the keyboard back (add_to_compare)
-    asks ImGui about its own windows only; a click on a button keeps its window focused."""
-    if not (w.alive and w.win is not None and dpg.does_item_exist(w.win)):
-        return False
-    return any(dpg.does_item_exist(x) and dpg.is_item_focused(x) for x in (w.win, *children))
-
-
-def _empty_info():
-    """A one-frame stand-in so a window whose every take failed still has a transport."""
-    from aimms_fast.playback.stream import StreamInfo
-    return StreamInfo(path="", frame_count=1, fps=24.0, duration=1 / 24.0, times=np.zeros(1),
-                      width=16, height=16, rotation=0, has_alpha=False, has_audio=False)
 
 
 # -- the compare window ---------------------------------------------------------------------------
@@ -745,7 +352,7 @@ class CompareWindow(FloatingWindow):
             if tid != self._tip_for:
                 self._tip_for = tid
                 if tid is not None and tid not in self._tips:
-                    self._tips[tid] = generation_summary(self.app, self.panes.takes[k])
+                    self._tips[tid] = generation_summary(self.app.project, self.panes.takes[k])
                 dpg.set_value(self.tip_text, self._tips.get(tid, "") if tid else "")
         dpg.configure_item(self.tip, show=hovered and self._tip_for is not None and not self._dragging)
         return self._dragging
@@ -801,7 +408,8 @@ class CompareWindow(FloatingWindow):
             if tr.in_index is not None or tr.out_index is not None:
                 io = f"  ·  in {tr.in_index if tr.in_index is not None else '-'} out " \
                      f"{tr.out_index if tr.out_index is not None else '-'}"
-            text = (f"frame {i} / {info.frame_count - 1}  ·  {timecode(t, info.fps)}  ·  {info.fps:.3g} fps{rate}"
+            span = "timeline frame" if self.panes.timeline is not None else "frame"   # cut pair: the union
+            text = (f"{span} {i} / {info.frame_count - 1}  ·  {timecode(t, info.fps)}  ·  {info.fps:.3g} fps{rate}"
                     f"  ·  dropped {tr.dropped}{io}{'  ·  loop' if tr.loop else ''}")
         else:
             text = "no playable take"

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import dearpygui.dearpygui as dpg
 
 from aimms_fast.store.review import CutShot, starred_sequence
-from aimms_fast.ui.compare import RepeatGuard, fit_size, open_stream, window_focused
 from aimms_fast.ui.floating import FloatingWindow
+from aimms_fast.ui.review_panes import RepeatGuard, fit_size, open_stream, window_focused
 
 LIST_H = 190
 

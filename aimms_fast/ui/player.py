@@ -3,39 +3,44 @@
 Video: a TakeStream (playback/stream.py) decodes around the playhead on its own thread into frames
 sized to the pane; a Transport (playback/transport.py) is the clock; the LiveView pane shows the
 frame of the transport's index each UI frame, and the transport hears which index really reached
-the screen (its dropped-frame count). The scrub bar is the take's cached filmstrip (the same
-texture the storyboard's hover scrub uses); dragging it shows the nearest filmstrip frame at once
-and the exact frame as soon as it is decoded. Sound, when the clip has a track, follows the
+the screen (its dropped-frame count). The scrub bar (ui/scrub_bar.py) is the take's cached
+filmstrip; dragging it shows the nearest filmstrip frame at once and the exact frame as soon as it
+is decoded. Sound, when the clip has a track, follows the
 transport through AudioOut (playback/audio.py).
 
 Image takes: the same window, the picture rendered by ImageView (zoom with the wheel, Ctrl+0 fit,
 Ctrl+1 100 %, drag to pan) into the same pane.
 
-Every key action (keys.py context "player") is also a button. Everything here runs on the UI thread.
+Every key action (keys.py context "player") is also a button; the transport keys are
+review_panes.transport_action and a held one-shot key fires once (review_panes.RepeatGuard), as in
+compare and the tournament. Everything here runs on the UI thread.
 """
 from __future__ import annotations
 
 import logging
 import math
 import sqlite3
-import time
+from pathlib import Path
 
 import dearpygui.dearpygui as dpg
-import numpy as np
 
 from aimms_fast.errors import AimmsError, NotFoundError
 from aimms_fast.ui.floating import FloatingWindow
 from aimms_fast.ui.image_view import ImageView, over_checkerboard
+from aimms_fast.ui.review_panes import RepeatGuard, transport_action
+from aimms_fast.ui.scrub_bar import SCRUB_H, ScrubBar
 
 log = logging.getLogger(__name__)
 
-SCRUB_H = 40                 # scrub bar height (filmstrip frames are drawn into it)
 CONTROLS_H = SCRUB_H + 100   # scrub bar + two button rows + status line, below the picture
 WHEEL_STEP = 1.25            # zoom factor per wheel notch
 MIN_SIZE = (740, 420)        # the transport row's buttons fit on one line
-NO_REPEAT = {"play", "pause", "in", "out", "clear_in", "clear_out", "loop",
-             "star", "compare_add", "promote", "promote:next", "mute", "close"}
-NO_REPEAT_S = 0.3            # > Dear PyGui's key repeat delay (0.275 s)
+# Decoded frames a player keeps around its playhead (TakeStream's budget): ~16 frames of a
+# 1100x650 pane (2.9 MB each), 0.7 s at 24 fps, a quarter of it behind the playhead so stepping
+# back costs no decode. Open RV notes a large look-ahead brings nothing (the decoder only has to
+# stay ahead of the display); TakeStream's 96 MB default put four 1080p players at 807-841 MB RSS,
+# over the issue's 800 MB.
+PLAYER_BUDGET = 48 << 20
 _audio_note_shown = False    # "no audio device" is said once per session, not per player
 
 
@@ -65,6 +70,43 @@ def open_player(app, take_id: str):
     return p
 
 
+def save_take_dialog(app, take_id: str) -> None:
+    """"Save take as…" (the player's and the shot window's button; AIMMS 1.0.1's save as): ask for a
+    folder, then for the file name (`{shotname}_{filename}` offered, any name may be typed), then
+    copy the take there with export/save_take.save_take_as in a background job (a large video
+    takes seconds) and toast the path written. An existing file is never replaced: the copy gets
+    a number (`_2`) instead. UI thread."""
+    from aimms_fast.export.save_take import default_name, save_take_as
+    from aimms_fast.store.shots import get_shot
+    from aimms_fast.store.takes import get_take
+    if app.project is None:
+        return
+    t = get_take(app.project.conn, take_id)
+    if t is None:
+        app.toast("that take no longer exists")
+        return
+    if t.placeholder or not t.file_path:
+        app.toast("a placeholder take has no file to save yet")
+        return
+    shot = get_shot(app.project.conn, t.shot_id) or {}
+    offered = default_name(shot.get("shot_name"), t.file_path, t.shot_id)
+
+    def save(folder: Path, name: str) -> None:
+        name = name.strip()
+        custom = None if name in ("", offered) else name
+        app.run_job(lambda progress, cancel, project: save_take_as(project, take_id, folder, name=custom,
+                                                                   exists="number"),
+                    title="Save take as", label=f"Copying {t.file_path} into {folder}…",
+                    on_done=lambda path: app.toast(f"Saved {t.file_path} as {path}", 8.0),
+                    mutating=False, cancellable=False)
+
+    def folder_chosen(folder: Path) -> None:
+        app.dialogs.prompt("Save take as", "file name", lambda name: save(folder, name), default=offered,
+                           ok="Save", hint="shotname_filename")
+
+    app.dialogs.pick_folder(f"Save {t.file_path} into which folder?", folder_chosen)
+
+
 class Player(FloatingWindow):
     key_context = "player"
     _count = 0
@@ -84,22 +126,17 @@ class Player(FloatingWindow):
         self.image: ImageView | None = None
         self.error: str | None = None
         self.muted = False
+        self.trim: tuple[int, int] | None = None  # an editor's in/out frames (re-imported edit)
         self.shown_index: int | None = None     # master index whose exact frame is on screen
         self.shown_kind = ""                     # "exact" | "filmstrip" | "image" | "error" | ""
         self._shown_key = None
         self._wanted: tuple[int, int] | None = None
         self._dir = 1
         self._size = (0, 0)
-        self._strip_np = None                    # numpy filmstrip for the scrub fallback
-        self._strip_tag = None
-        self._strip_items: list = []
-        self._scrubbing = False
-        self._was_playing = False
         self._dragging: tuple[float, float] | None = None
         self._status_key = None
         self._audio_reason: str | None = None
-        self._strip_asked = 0.0
-        self._last_action: tuple[str, float] = ("", 0.0)
+        self._keys = RepeatGuard(self.key_context)
 
         vw = dpg.get_viewport_client_width() or 1400
         vh = dpg.get_viewport_client_height() or 900
@@ -117,7 +154,6 @@ class Player(FloatingWindow):
             raise
         with dpg.handler_registry() as self._handlers:
             dpg.add_mouse_wheel_handler(callback=self._on_wheel)
-        app.textures.on_evict(self._on_evict)
 
     # -- layout --------------------------------------------------------------------------------
     def _title(self) -> str:
@@ -132,12 +168,8 @@ class Player(FloatingWindow):
         self.pic = dpg.add_child_window(parent=self.win, width=-1, height=-CONTROLS_H, border=False,
                                         no_scrollbar=True)
         self.view = LiveView(self.app, self.pic, pw, ph)
-        self.scrub = dpg.add_drawlist(width=pw, height=SCRUB_H, parent=self.win)
-        self.scrub_bg = dpg.draw_rectangle((0, 0), (pw, SCRUB_H), fill=(35, 35, 38), color=(60, 60, 64),
-                                           parent=self.scrub)
-        self.inout = dpg.draw_rectangle((0, 0), (0, SCRUB_H), fill=(90, 140, 255, 60), color=(0, 0, 0, 0),
-                                        parent=self.scrub, show=False)
-        self.head = dpg.draw_line((0, 0), (0, SCRUB_H), color=(255, 200, 40), thickness=2, parent=self.scrub)
+        self.scrub_bar = ScrubBar(self.app, self.win, pw)
+        self.scrub = self.scrub_bar.drawlist
         b = {}
         self._tips = {}
         transport = (("|<", "first", "First frame (Home)"),
@@ -160,6 +192,8 @@ class Player(FloatingWindow):
                 ("Promote frame", "promote", "This frame as a new image take of this shot (F)"),
                 ("to next shot", "promote:next", "This frame as a new image take of the next shot"),
                 ("+ Compare", "compare_add", "Add this take to the compare view (C)"),
+                ("Save as…", "save_as", "Save a copy of this take's file into a folder, as shotname_filename "
+                                        "or a name you type"),
                 ("< take", "take:-1", "Previous take of the shot (,)"),
                 ("take >", "take:+1", "Next take of the shot (.)"),
                 ("Fit", "zoom:fit", "Fit the picture (Ctrl+0)"),
@@ -183,7 +217,7 @@ class Player(FloatingWindow):
         self._size = (pw, ph)
 
     def _button(self, sender, app_data, action) -> None:
-        self.on_action(action)
+        self.on_action(action, key=False)
 
     def _video_controls(self, on: bool) -> None:
         dpg.configure_item(self.transport_row, show=on)
@@ -193,7 +227,7 @@ class Player(FloatingWindow):
             self._show_button(a, on)
         for a in ("zoom:fit", "zoom:100"):
             self._show_button(a, not on)
-        dpg.configure_item(self.scrub, show=on)
+        self.scrub_bar.show(on)
         # Stills have no scrub bar: the picture takes its room.
         dpg.configure_item(self.pic, height=-CONTROLS_H if on else -(CONTROLS_H - SCRUB_H - 30))
 
@@ -210,12 +244,12 @@ class Player(FloatingWindow):
         self._release_media()
         self.take = take
         self.error = None
+        self.trim = None
         self.shown_index = None
         self.shown_kind = ""
         self._shown_key = None
         self._wanted = None
-        self._strip_np = None
-        self._clear_strip()
+        self.scrub_bar.set_take(None)
         self._dragging = None
         dpg.configure_item(self.win, label=self._title())
         path = self.app.project.layout.abs(take.rel) if take.rel else None
@@ -234,7 +268,7 @@ class Player(FloatingWindow):
         from aimms_fast.playback.stream import TakeStream
         from aimms_fast.playback.transport import Transport
         try:
-            self.stream = TakeStream(path, size=self._probed_frame_size(take.rel))
+            self.stream = TakeStream(path, size=self._probed_frame_size(take.rel), budget_bytes=PLAYER_BUDGET)
         except AimmsError as e:
             self.error = str(e)
             return
@@ -246,8 +280,41 @@ class Player(FloatingWindow):
         if fit != tuple(self.stream.size):
             self.stream.set_size(fit)
         self.transport = Transport([self.stream.info])
+        self.trim = self._stored_trim()
+        self.scrub_bar.set_take(take.rel, self.stream.info.frame_count, self.stream.info.times, trim=self.trim)
+        self._apply_trim()
         self._dir = 1
         self._open_audio(path)
+
+    def _stored_trim(self) -> tuple[int, int] | None:
+        """The editor's in/out of this take as inclusive frame indices (store.export trims hold
+        seconds in the file, out exclusive: in + duration), or None. Each end is rounded to the
+        nearest frame (half a frame of slack: edit rates such as 23.976 vs 24 land a hair off)."""
+        from aimms_fast.store.export import get_trims
+        try:
+            got = get_trims(self.app.project.conn, [self.take.take_id]).get(self.take.take_id)
+        except sqlite3.Error:   # a project without the trims table (never re-imported an edit)
+            return None
+        if got is None:
+            return None
+        info = self.stream.info
+        half = 0.5 / (info.fps or 24.0)
+        a, b = info.index_at(float(got[0]) + half), info.index_at(float(got[1]) - half)
+        if float(got[0]) >= info.duration or b < a:
+            log.warning("trim %s of %s lies outside the file (%d frames): ignored", got, self.take.rel,
+                        info.frame_count)
+            return None
+        return a, b
+
+    def _apply_trim(self) -> None:
+        """The trim becomes the transport's in/out points, loop off, the playhead on the in point
+        (Space would start there anyway: play() starts at the range start from outside it)."""
+        if self.trim is None or self.transport is None:
+            return
+        tr = self.transport
+        tr.in_index, tr.out_index = self.trim
+        tr.loop = False
+        tr.seek(self.trim[0])
 
     def _open_audio(self, path) -> None:
         global _audio_note_shown
@@ -326,9 +393,7 @@ class Player(FloatingWindow):
             return
         self._size = (w, h)
         self.view.set_size(w, h)
-        dpg.configure_item(self.scrub, width=w)
-        dpg.configure_item(self.scrub_bg, pmax=(w, SCRUB_H))
-        self._clear_strip()
+        self.scrub_bar.set_width(w)
         if self.stream is not None:
             self.stream.set_size(self._frame_size())
             self._wanted = None
@@ -338,6 +403,7 @@ class Player(FloatingWindow):
     def tick(self) -> bool:
         if not self.alive:
             return False
+        self._keys.tick()
         self._track_size()
         if self.error is not None:
             self._show_error()
@@ -350,7 +416,7 @@ class Player(FloatingWindow):
         if self.stream is None:
             return False
         tr = self.transport
-        busy = self._scrub_input()
+        busy = self.scrub_bar.drag(tr)
         tr.tick()
         i = tr.index
         if tr.rate:
@@ -370,7 +436,7 @@ class Player(FloatingWindow):
                 log.exception("audio sync failed; sound stops for this take")
                 self.audio.close()
                 self.audio = None
-        self._draw_scrub()
+        self.scrub_bar.draw(tr)
         self._update_status()
         return bool(tr.rate) or waiting or busy
 
@@ -389,8 +455,8 @@ class Player(FloatingWindow):
                 self.shown_kind = "exact"
             self.transport.note_shown(i)
             return False
-        if self._scrubbing or self._shown_key is None:
-            strip = self._filmstrip_frame(i)
+        if self.scrub_bar.scrubbing or self._shown_key is None:
+            strip = self.scrub_bar.filmstrip_frame(i)
             if strip is not None:
                 k, img = strip
                 key = ("filmstrip", k)
@@ -435,6 +501,8 @@ class Player(FloatingWindow):
                 a = "-" if tr.in_index is None else tr.in_index
                 b = "-" if tr.out_index is None else tr.out_index
                 parts.append(f"in {a} out {b}")
+            if self.trim is not None:
+                parts.append(f"editor trim {self.trim[0]}-{self.trim[1]}")
             if tr.loop:
                 parts.append("loop")
             if info.has_audio:
@@ -457,97 +525,6 @@ class Player(FloatingWindow):
         if not s:
             return "not starred"
         return "starred" if self.take.storyboard == "video" else f"starred (slot {s})"
-
-    # -- scrub bar -----------------------------------------------------------------------------
-    def _clear_strip(self) -> None:
-        for it in self._strip_items:
-            if dpg.does_item_exist(it):
-                dpg.delete_item(it)
-        self._strip_items = []
-        self._strip_tag = None
-
-    def _on_evict(self, tags: set) -> None:
-        # The bank deletes the filmstrip texture right after this: stop drawing it first.
-        if self._strip_tag is not None and self._strip_tag in tags:
-            self._clear_strip()
-
-    def _draw_scrub(self) -> None:
-        w = self._size[0]
-        n = self.stream.info.frame_count
-        strip = self.app.textures.strip(self.take.rel) if self.app.services is not None else None
-        now = time.monotonic()
-        if strip is None and self.app.services is not None and now - self._strip_asked > 1.0:
-            # Not every frame: the pages ask for their visible tiles each frame and the newest
-            # request cancels older ones; once a second keeps ours in the queue without a fight.
-            self._strip_asked = now
-            self.app.services.request([self.take.rel], [])
-        if strip is not None and strip.tag != self._strip_tag:
-            self._clear_strip()
-            k = len(strip.regions)
-            for j, reg in enumerate(strip.regions):
-                x0, x1 = w * j / k, w * (j + 1) / k
-                self._strip_items.append(dpg.draw_image(reg.tag, (x0, 1), (x1, SCRUB_H - 1), uv_min=reg.uv_min,
-                                                        uv_max=reg.uv_max, parent=self.scrub,
-                                                        before=self.inout))
-            self._strip_tag = strip.tag
-        tr = self.transport
-        x = w * (tr.index + 0.5) / max(1, n)
-        dpg.configure_item(self.head, p1=(x, 0), p2=(x, SCRUB_H))
-        if tr.in_index is not None or tr.out_index is not None:
-            a = 0 if tr.in_index is None else tr.in_index
-            b = n - 1 if tr.out_index is None else tr.out_index
-            dpg.configure_item(self.inout, pmin=(w * a / n, 0), pmax=(w * (b + 1) / n, SCRUB_H), show=True)
-        else:
-            dpg.configure_item(self.inout, show=False)
-
-    def _scrub_input(self) -> bool:
-        """Drag on the scrub bar (a drawlist is an invisible button: active while held)."""
-        active = dpg.is_item_active(self.scrub)
-        if active:
-            if not self._scrubbing:
-                self._scrubbing = True
-                self._was_playing = bool(self.transport.rate)
-                self.transport.pause()
-            mx, _ = dpg.get_mouse_pos(local=False)
-            x0, _ = dpg.get_item_rect_min(self.scrub)
-            frac = min(1.0, max(0.0, (mx - x0) / max(1, self._size[0])))
-            n = self.stream.info.frame_count
-            self.transport.seek(min(n - 1, int(frac * n)))
-            return True
-        if self._scrubbing:
-            self._scrubbing = False
-            if self._was_playing:
-                self.transport.play()
-        return False
-
-    def _filmstrip_frame(self, i: int):
-        """(k, frame) of the cached filmstrip frame nearest to frame i in time, or None."""
-        if self._strip_np is None:
-            tiles = self.app.services.tiles if self.app.services is not None else None
-            got = None
-            if tiles is not None:
-                try:
-                    got = tiles.filmstrip(self.take.rel)
-                except Exception:
-                    log.exception("filmstrip read failed for %s (scrubbing shows exact frames only)", self.take.rel)
-            self._strip_np = got or False
-        if not self._strip_np:
-            return None
-        frames, times = self._strip_np
-        if len(frames) == 0:
-            return None
-        t = float(self.stream.info.times[i])
-        if times is not None and len(times) == len(frames):
-            k = int(np.argmin(np.abs(np.asarray(times, float) - t)))
-        else:
-            k = min(len(frames) - 1, int(i * len(frames) / max(1, self.stream.info.frame_count)))
-        f = frames[k]
-        if f.shape[-1] == 4:      # cache tiles are letterboxed: alpha 0 outside the picture
-            rows = np.flatnonzero(f[..., 3].max(axis=1))
-            cols = np.flatnonzero(f[..., 3].max(axis=0))
-            if len(rows) and len(cols):
-                f = f[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-        return k, np.ascontiguousarray(f)
 
     # -- image zoom and pan ----------------------------------------------------------------------
     def _mouse_in_pane(self) -> tuple[float, float] | None:
@@ -582,10 +559,11 @@ class Player(FloatingWindow):
             self._dragging = (mx, my)
 
     # -- actions -----------------------------------------------------------------------------------
-    def on_action(self, action: str) -> bool:
+    def on_action(self, action: str, *, key: bool = True) -> bool:
+        """A keys.py "player" action (key=False: a button, never a key repeat). UI thread."""
         if not self.alive:
             return False
-        if self._repeated(action):
+        if key and self._keys.held(action):
             return True
         if action == "close":
             self.close()
@@ -598,6 +576,9 @@ class Player(FloatingWindow):
             return True
         if action == "compare_add":
             self.compare_add()
+            return True
+        if action == "save_as":
+            save_take_dialog(self.app, self.take.take_id)
             return True
         if action in ("promote", "promote:next"):
             self.promote(next_shot=action == "promote:next")
@@ -616,47 +597,9 @@ class Player(FloatingWindow):
         tr = self.transport
         if tr is None:
             return True     # transport keys on an image or a broken take: nothing to move, key used
-        if action == "play":
-            tr.toggle()
-        elif action == "pause":
-            tr.pause()
-        elif action.startswith("shuttle:"):
-            tr.shuttle(int(action.split(":")[1]))
-        elif action.startswith("step:"):
-            n = int(action.split(":")[1])
-            self._dir = 1 if n > 0 else -1
-            tr.step(n)
-        elif action.startswith("second:"):
-            s = int(action.split(":")[1])
-            self._dir = 1 if s > 0 else -1
-            tr.step_seconds(float(s))
-        elif action == "first":
-            tr.first()
-        elif action == "last":
-            tr.last()
-        elif action == "in":
-            tr.set_in()
-        elif action == "out":
-            tr.set_out()
-        elif action == "clear_in":
-            tr.clear_in()
-        elif action == "clear_out":
-            tr.clear_out()
-        elif action == "loop":
-            tr.toggle_loop()
-        else:
-            return False
-        return True
-
-    def _repeated(self, action: str) -> bool:
-        """A held key repeats (Dear PyGui: first repeat after 0.275 s, then every 0.05 s). Steps
-        and take changes should repeat, and J/L must take a quick double tap (2x); toggles and
-        one-shot actions must not (a held F would promote a frame twenty times a second). Such an action within NO_REPEAT_S of the same one
-        is a repeat; each repeat extends the window, so holding the key never fires it again."""
-        now = time.monotonic()
-        last, at = self._last_action
-        self._last_action = (action, now)
-        return action in NO_REPEAT and action == last and now - at < NO_REPEAT_S
+        if action.startswith(("step:", "second:")):
+            self._dir = -1 if action.split(":")[1].startswith("-") else 1
+        return transport_action(tr, action)
 
     def next_take(self, step: int) -> None:
         """, / . : the previous / next take of this shot in the same storyboard, in take order."""
@@ -745,13 +688,19 @@ class Player(FloatingWindow):
         else:
             self.take = t
             dpg.configure_item(self.win, label=self._title())
+            if self.stream is not None:
+                trim = self._stored_trim()
+                if trim != self.trim:   # an edit was re-imported while the player was open
+                    self.trim = trim
+                    self.scrub_bar.trim = trim
+                    self._apply_trim()
         self._status_key = None
 
     def close(self) -> None:
         if not self.alive:
             return
         self._release_media()
-        self.app.textures.off_evict(self._on_evict)
+        self.scrub_bar.destroy()
         if dpg.does_item_exist(self._handlers):
             dpg.delete_item(self._handlers)
         self.view.destroy()

@@ -7,7 +7,6 @@ open the file's folder. Files dropped from the desktop onto the take grid become
 (ui/file_dialog.py). UI thread only."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import dearpygui.dearpygui as dpg
@@ -16,6 +15,7 @@ from aimms_fast.errors import AimmsError
 from aimms_fast.ui.floating import FloatingWindow
 from aimms_fast.store.storyboard import file_state, media_lines
 from aimms_fast.ui.card_grid import Card, CardGrid, card_status
+from aimms_fast.ui.generation import generation_text, take_generation
 from aimms_fast.ui.storyboard import take_detail
 
 DETAILS_W = 440
@@ -97,6 +97,7 @@ class ShotWindow(FloatingWindow):
         with dpg.group(parent=d, horizontal=True):
             dpg.add_button(label="Copy prompt", callback=lambda: self.copy_prompt())
             dpg.add_button(label="Open folder", callback=lambda: self.open_folder())
+            self.b_save_as = dpg.add_button(label="Save take as…", callback=lambda: self.save_as())
         with dpg.collapsing_header(label="Generation", parent=d, default_open=True):
             self.d_gen = dpg.add_text("", wrap=DETAILS_W - 30)
         with dpg.collapsing_header(label="Technical", parent=d, default_open=True):
@@ -219,72 +220,13 @@ class ShotWindow(FloatingWindow):
         fs = self._files.get(t.file_path)
         state.append({"ok": "file present", "empty": "placeholder (empty file)", "missing": "FILE MISSING"}.get(fs, ""))
         dpg.set_value(self.d_state, "  ·  ".join(s for s in state if s))
-        self.gen = self._generation(t)
-        dpg.set_value(self.d_gen, self._gen_text(self.gen))
+        self.gen = take_generation(self.app.project, t, self._files)
+        dpg.set_value(self.d_gen, generation_text(self.gen))
         dpg.set_value(self.d_tech, self._tech_text(t))
         if show_wf:
             dpg.set_value(self.d_wf, self._workflow_text(t))
         dpg.set_value(self.d_notes, t.notes or "")
         dpg.set_value(self.d_rating, int(t.rating or 0))
-
-    def _generation(self, t) -> dict | None:
-        """The take's own metadata; for a video without any, its workflow PNG's (that is where
-        ComfyUI video workflows usually keep the prompt)."""
-        g = self._generation_of(t.file_path)
-        if (not g or g.get("source") in (None, "none", "error")) and t.companion_path:
-            cg = self._generation_of(t.companion_path)
-            if cg and cg.get("source") not in (None, "none"):
-                cg["source"] = f"{cg['source']} (from workflow PNG)"
-                return cg
-        return g
-
-    def _generation_of(self, rel: str) -> dict | None:
-        from aimms_fast.media import genmeta
-        p = self.app.project
-        try:
-            row = genmeta.stored(p.conn, rel)
-        except Exception:
-            row = None
-        if row is not None and row.get("source") not in (None, "none") or self._files.get(rel) != "ok":
-            if row is not None:
-                row = dict(row)
-                row["loras"] = json.loads(row["loras_json"]) if row.get("loras_json") else []
-                row["inputs"] = json.loads(row["inputs_json"]) if row.get("inputs_json") else []
-            return row
-        try:   # not read at import (older project): read it now, it is one file
-            g = genmeta.read_generation(p.layout.abs(rel))
-        except Exception as e:
-            return {"error": str(e)}
-        return g.to_dict(raw=False) if g is not None else row
-
-    @staticmethod
-    def _gen_text(g: dict | None) -> str:
-        if not g:
-            return "No generation metadata in this file."
-        if g.get("source") in (None, "none") and not g.get("positive"):
-            return "No generation metadata in this file." + (f"\n{g['error']}" if g.get("error") else "")
-        lines = [f"source: {g.get('source')}"]
-        if g.get("positive"):
-            lines.append(f"prompt: {g['positive']}")
-        if g.get("negative"):
-            lines.append(f"negative: {g['negative']}")
-        nums = [f"{k} {g[k]}" for k in ("seed", "steps", "cfg", "sampler", "scheduler") if g.get(k) not in (None, "")]
-        if nums:
-            lines.append(" · ".join(nums))
-        if g.get("model"):
-            lines.append(f"model: {g['model']}")
-        for lo in g.get("loras") or []:
-            if isinstance(lo, dict):
-                lines.append(f"LoRA: {lo.get('name')}  {lo.get('strength_model', lo.get('strength', ''))}")
-            else:
-                lines.append(f"LoRA: {lo}")
-        if g.get("width") and g.get("height"):
-            lines.append(f"size: {g['width']}×{g['height']}")
-        for i in g.get("inputs") or []:
-            lines.append(f"input image: {i}")
-        if g.get("error"):
-            lines.append(f"note: {g['error']}")
-        return "\n".join(lines)
 
     def _tech_text(self, t) -> str:
         p = self.app.project
@@ -465,6 +407,15 @@ class ShotWindow(FloatingWindow):
         else:
             self.app.toast("no prompt to copy")
         return text
+
+    def save_as(self) -> None:
+        """Save a copy of the selected take's file into a folder (player.save_take_dialog)."""
+        from aimms_fast.ui.player import save_take_dialog
+        t = self.selected_take
+        if t is None:
+            self.app.toast("select a take first")
+            return
+        save_take_dialog(self.app, t.take_id)
 
     def open_folder(self) -> None:
         t = self.selected_take

@@ -13,8 +13,9 @@ import dearpygui.dearpygui as dpg
 
 from aimms_fast.errors import AimmsError
 from aimms_fast.store.review import review_shots, shot_review_takes
-from aimms_fast.ui.compare import PaneSet, RepeatGuard, timecode, transport_action, window_focused
 from aimms_fast.ui.floating import FloatingWindow
+from aimms_fast.ui.player import timecode
+from aimms_fast.ui.review_panes import PaneSet, RepeatGuard, transport_action, window_focused
 
 MAX_TAKES = 9
 # Decoded frames kept per take: 9 x 32 MB; a 3x3 pane (~440x250) holds ~75 frames of it.
