@@ -224,8 +224,13 @@ def first_frame(video: Path):
             if frame is None:
                 raise MediaError("no decodable frame in the video", path=video,
                                  hint="the video may be damaged; replace the take")
-            return frame.to_image() if not frame_has_alpha(frame) else \
-                frame.reformat(format="rgba").to_image()
+            if not frame_has_alpha(frame):
+                return frame.to_image()
+            # Not frame.reformat("rgba"): swscale's packed rgba writer garbles some widths
+            # (media/frames.to_rgba says which); to_rgba goes through planar gbrap.
+            from PIL import Image
+            from aimms_fast.media.frames import to_rgba
+            return Image.fromarray(to_rgba(frame, (frame.width, frame.height), 0), "RGBA")
     except av.error.FFmpegError as e:
         raise MediaError(f"cannot decode the video ({e.strerror or e})", path=video,
                          hint="the video may be damaged; replace the take") from e

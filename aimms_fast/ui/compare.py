@@ -19,7 +19,7 @@ from aimms_fast.store.review import review_takes
 from aimms_fast.ui.floating import FloatingWindow
 from aimms_fast.ui.generation import generation_summary
 from aimms_fast.ui.player import timecode
-from aimms_fast.ui.review_panes import PaneSet, RepeatGuard, transport_action, window_focused
+from aimms_fast.ui.review_panes import PaneSet, RepeatGuard, transport_action
 
 MAX_PANES = 4
 # Decoded frames kept per pane: 4 panes x 64 MB stays well inside the issue's 800 MB for four open
@@ -179,9 +179,6 @@ class CompareWindow(FloatingWindow):
     def focus(self) -> None:
         self._focus_back = None
         super().focus()
-
-    def focused(self) -> bool:
-        return window_focused(self, [self.view_box])
 
     def return_focus(self, src) -> None:
         """Give the keyboard back to `src` (a floating window, or None: the page). A window that

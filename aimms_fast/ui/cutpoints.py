@@ -14,7 +14,7 @@ import dearpygui.dearpygui as dpg
 
 from aimms_fast.store.review import CutShot, starred_sequence
 from aimms_fast.ui.floating import FloatingWindow
-from aimms_fast.ui.review_panes import RepeatGuard, fit_size, open_stream, window_focused
+from aimms_fast.ui.review_panes import RepeatGuard, fit_size, open_stream
 
 LIST_H = 190
 
@@ -233,9 +233,6 @@ class CutPointsWindow(FloatingWindow):
 
     def view_rects(self) -> list[tuple[int, tuple[float, float, float, float]]]:
         return [(k, self.live.pane_rect(k)) for k in range(2)]
-
-    def focused(self) -> bool:
-        return window_focused(self, [self.view_box, self.list_box])
 
     def on_data_changed(self, what: str, shot_ids=None) -> None:
         self.reload()

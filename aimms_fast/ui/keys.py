@@ -93,6 +93,7 @@ SHORTCUTS: list[Shortcut] = [
     Shortcut("shot", ",", "frame:-1", "Video: previous filmstrip frame"),
     Shortcut("shot", ".", "frame:+1", "Video: next filmstrip frame"),
     Shortcut("shot", "Space", "play", "Play the selected take"),
+    Shortcut("shot", "Enter", "play", "Play the selected take (double-click does too)"),
     Shortcut("shot", "C", "compare_add", "Add the selected take to the compare view"),
     Shortcut("shot", "T", "tournament", "All takes of this shot in the tournament"),
     Shortcut("shot", "Escape", "close", "Close the shot window"),

@@ -664,14 +664,6 @@ class Player(FloatingWindow):
                          on_done=done, changed=("takes", [dest]))
         return i
 
-    def focused(self) -> bool:
-        """Keyboard focus is in this window or its picture (a child window). Asked of ImGui's
-        windows, not of Dear PyGui's "focused item", which stays on a clicked button after the
-        focus has moved to another window (this player would then steal that window's keys)."""
-        if not (self.alive and self.win is not None and dpg.does_item_exist(self.win)):
-            return False
-        return any(dpg.does_item_exist(x) and dpg.is_item_focused(x) for x in (self.win, self.pic))
-
     # -- shell events ------------------------------------------------------------------------------
     def on_data_changed(self, what: str, shot_ids=None) -> None:
         if what not in ("takes", "all", "shots"):

@@ -11,8 +11,7 @@
   file gives an error text for its pane, never an exception).
 - `fit_size`: TakeStream scales to exactly the size it is given, so panes ask for the take's aspect.
 - `transport_action`: the player-style keys (keys.py `_transport`) applied to a Transport.
-- `RepeatGuard`: a held key fires a one-shot action once. `window_focused`: keyboard focus asked of
-  ImGui's windows.
+- `RepeatGuard`: a held key fires a one-shot action once.
 
 Everything here runs on the UI thread; the streams decode on their own threads.
 """
@@ -25,7 +24,6 @@ import numpy as np
 
 from aimms_fast.errors import AimmsError, MediaError
 from aimms_fast.store.review import ReviewTake
-from aimms_fast.ui.floating import FloatingWindow
 
 
 def transport_action(tr, action: str) -> bool:
@@ -412,16 +410,6 @@ class PaneSet:
             if s is not None:
                 s.close()
         self.streams = [None] * len(self.streams)
-
-
-def window_focused(w: FloatingWindow, children: list) -> bool:
-    """Keyboard focus is in the window or one of its child windows. Dear PyGui's "focused item"
-    (what FloatingWindow.focused walks up from) stays on a button of a window after the focus
-    moved elsewhere by focus_item(), so a window that hands the keyboard back (add_to_compare)
-    asks ImGui about its own windows only; a click on a button keeps its window focused."""
-    if not (w.alive and w.win is not None and dpg.does_item_exist(w.win)):
-        return False
-    return any(dpg.does_item_exist(x) and dpg.is_item_focused(x) for x in (w.win, *children))
 
 
 def _empty_info():

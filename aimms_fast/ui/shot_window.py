@@ -84,7 +84,7 @@ class ShotWindow(FloatingWindow):
         if self.grid is not None:
             self.grid.destroy()
         self.grid = CardGrid(self.app, self.grid_box, video=self.storyboard == "video",
-                             on_open=lambda i: None, on_select=lambda i: self._show_details(),
+                             on_open=lambda i: self._play(i), on_select=lambda i: self._show_details(),
                              status_of=lambda c: card_status(self.app, c), card_width=lambda: TAKE_CARD_W,
                              on_context=self._context)
         dpg.configure_item(self.slot_combo, show=self.storyboard == "image")
@@ -184,6 +184,13 @@ class ShotWindow(FloatingWindow):
         dpg.set_value(self.kind_radio, "Videos" if storyboard == "video" else "Images")
         self._make_grid()
         self.reload()
+
+    def _play(self, i: int) -> None:
+        """Double-click or Enter on a take: play it (images open in the same viewer, zoomable)."""
+        if 0 <= i < len(self.takes):
+            from aimms_fast.ui import review
+            review.dispatch(self.app, "play", take_id=self.takes[i].take_id, shot_id=self.shot_id,
+                            storyboard=self.storyboard)
 
     def relayout(self) -> None:
         self.grid.relayout()

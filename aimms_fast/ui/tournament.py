@@ -15,7 +15,7 @@ from aimms_fast.errors import AimmsError
 from aimms_fast.store.review import review_shots, shot_review_takes
 from aimms_fast.ui.floating import FloatingWindow
 from aimms_fast.ui.player import timecode
-from aimms_fast.ui.review_panes import PaneSet, RepeatGuard, transport_action, window_focused
+from aimms_fast.ui.review_panes import PaneSet, RepeatGuard, transport_action
 
 MAX_TAKES = 9
 # Decoded frames kept per take: 9 x 32 MB; a 3x3 pane (~440x250) holds ~75 frames of it.
@@ -257,9 +257,6 @@ class TournamentWindow(FloatingWindow):
 
     def view_rects(self) -> list[tuple[int, tuple[float, float, float, float]]]:
         return [(k, self.live.pane_rect(k)) for k in range(len(self.takes))]
-
-    def focused(self) -> bool:
-        return window_focused(self, [self.view_box])
 
     def on_data_changed(self, what: str, shot_ids=None) -> None:
         if what == "takes" and shot_ids and self.shot_id not in shot_ids:
