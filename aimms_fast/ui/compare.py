@@ -17,6 +17,7 @@ import dearpygui.dearpygui as dpg
 from aimms_fast.errors import AimmsError
 from aimms_fast.store.review import review_takes
 from aimms_fast.ui.floating import FloatingWindow
+from aimms_fast.ui import theme as T
 from aimms_fast.ui.generation import generation_summary
 from aimms_fast.ui.player import timecode
 from aimms_fast.ui.review_panes import PaneSet, RepeatGuard, transport_action
@@ -126,6 +127,8 @@ class CompareWindow(FloatingWindow):
 
     def _rebuild_pane_rows(self) -> None:
         dpg.delete_item(self.pane_row, children_only=True)
+        # One shot in every pane: "take 02" is enough (full labels cut the row off at 3-4 panes).
+        one_shot = len({t.shot_id for t in self.panes.takes}) == 1
         for k, t in enumerate(self.panes.takes):
             with dpg.group(parent=self.pane_row, horizontal=True):
                 dpg.add_button(label=f"{k + 1}", width=24, callback=lambda s, a, u: self.on_action(f"solo:{u}", key=False),
@@ -133,8 +136,11 @@ class CompareWindow(FloatingWindow):
                 dpg.add_button(label="Star", callback=lambda s, a, u: self.star(u), user_data=k,
                                enabled=not self.app.readonly)
                 dpg.add_button(label="Remove", callback=lambda s, a, u: self.remove_pane(u), user_data=k)
-                dpg.add_text(f"{LETTERS[k]}: {t.label}{'  ★' if t.starred else ''}",
-                             color=(255, 210, 90) if t.starred else (200, 205, 215))
+                name = f"take {t.take_number:02d}" if one_shot and t.take_number is not None else t.label
+                label = dpg.add_text(f"{LETTERS[k]}: {name}{'  ★' if t.starred else ''}",
+                                     color=T.colour(self.app, "warning" if t.starred else "text"))
+                with dpg.tooltip(label):
+                    dpg.add_text(t.label)
                 dpg.add_spacer(width=14)
         names = [LETTERS[k] for k in range(len(self.panes))]
         dpg.configure_item(self.c_a, items=names)
