@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import tempfile
 import time
-import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -22,12 +20,12 @@ from typing import Callable
 from aimms_fast.demo import clips, script
 from aimms_fast.demo.workflows import Generation, png_chunks, vhs_comment
 from aimms_fast.errors import AimmsError, ProjectError
-from aimms_fast.ops.files import copy_into
 from aimms_fast.ops.shots import add_shot
 from aimms_fast.ops.takes import add_takes, star_take
 from aimms_fast.project import Project
-from aimms_fast.store.db import transaction, utc_now
+from aimms_fast.store.db import transaction
 from aimms_fast.store.history import clear as clear_history
+from aimms_fast.store.shots import shot_ids
 
 Progress = Callable[[int, int], None] | None
 
@@ -365,45 +363,84 @@ def _star(project: Project, plan: _ShotPlan, rng: random.Random, image_ids: list
 
 # -- assets ----------------------------------------------------------------------------------------
 
-def _box_glb() -> Path | None:
-    """The Khronos sample Box next to the repository, when this checkout has the shared data."""
-    here = Path(__file__).resolve()
-    for up in here.parents[2:4]:
-        p = up / "shared" / "realdata" / "3d" / "gltf" / "Box.glb"
-        if p.is_file():
-            return p
-    return None
+CRATE_AMBER = (214, 140, 52)     # the demo crate's painted planks (tests look for these hues)
+CRATE_TEAL = (24, 138, 150)      # its frame and brace
+
+
+def crate_texture(size: int = 256):
+    """The demo prop's texture: amber planks in a teal frame with a diagonal brace (PIL RGB)."""
+    from PIL import Image, ImageDraw
+    img = Image.new("RGB", (size, size), CRATE_AMBER)
+    d = ImageDraw.Draw(img)
+    plank = size // 4
+    for k in range(4):           # planks differ a little in tone; dark seams between them
+        tone = tuple(max(0, min(255, c + (k % 2) * 14 - 7)) for c in CRATE_AMBER)
+        d.rectangle((0, k * plank, size, (k + 1) * plank - 1), fill=tone)
+        d.line((0, k * plank, size, k * plank), fill=(120, 72, 24), width=3)
+    rim = size // 11
+    d.line((rim, size - rim, size - rim, rim), fill=CRATE_TEAL, width=rim)
+    d.rectangle((0, 0, size - 1, size - 1), outline=CRATE_TEAL, width=rim)
+    return img
+
+
+def crate_glb(path: Path, edge: float = 0.8) -> Path:
+    """A textured crate (a cube with the texture on each face) as a GLB, made with trimesh: the
+    demo's 3D prop, so the 3D viewer and the model thumbnails show a textured model without any
+    sample files next to the package."""
+    import numpy as np
+    import trimesh
+    from trimesh.visual import TextureVisuals
+    from trimesh.visual.material import PBRMaterial
+    h = edge / 2
+    verts, uvs, faces, normals = [], [], [], []
+    # (normal axis, sign): each face gets its own four corners so every face shows the whole texture
+    for axis in range(3):
+        for sign in (-1.0, 1.0):
+            u_ax, v_ax = ((2, 1), (0, 2), (0, 1))[axis]      # sides: v is up, so the planks lie flat
+            base = len(verts)
+            for cu, cv in ((0, 0), (1, 0), (1, 1), (0, 1)):
+                p = [0.0, 0.0, 0.0]
+                p[axis] = sign * h
+                p[u_ax] = (cu * 2 - 1) * h
+                p[v_ax] = (cv * 2 - 1) * h
+                verts.append(p)
+                uvs.append((cu, cv))
+            tri = [(0, 1, 2), (0, 2, 3)]
+            n = np.cross(np.subtract(verts[base + 1], verts[base]), np.subtract(verts[base + 2], verts[base]))
+            if np.dot(n, [sign if a == axis else 0.0 for a in range(3)]) < 0:
+                tri = [(0, 2, 1), (0, 3, 2)]          # wind counter-clockwise seen from outside
+            faces += [[base + a, base + b, base + c] for a, b, c in tri]
+            normals += [[sign if a == axis else 0.0 for a in range(3)]] * 4
+    mat = PBRMaterial(name="crate", baseColorTexture=crate_texture(), metallicFactor=0.0, roughnessFactor=0.8)
+    mesh = trimesh.Trimesh(vertices=np.array(verts), faces=np.array(faces), process=False,
+                           vertex_normals=np.array(normals),
+                           visual=TextureVisuals(uv=np.array(uvs, dtype=np.float64), material=mat))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(trimesh.Scene(mesh).export(file_type="glb"))
+    return path
 
 
 def _add_assets(project: Project, spec: DemoSpec, rng: random.Random) -> None:
-    """A few rows in AIMMS's assets table: two characters, a location, a 3D prop."""
-    lay = project.layout
+    """Assets through ops/assets.py (as a user imports them): two characters, a location and a
+    textured 3D prop, with tags; Maya starred and assigned to the first three shots, the crate to
+    the first shot (the builder's history is cleared afterwards, like the rest of the build)."""
+    from aimms_fast.ops import assets as OA
     with tempfile.TemporaryDirectory(prefix="aimms_demo_assets_") as tmp:
         tmp = Path(tmp)
-        items = []
-        for kind, name, label in (("characters", "Maya", "MAYA · character sheet"),
-                                  ("characters", "Theo", "THEO · character sheet"),
-                                  ("locations", "Office", "INT. OFFICE · location")):
+        ids: dict[str, str] = {}
+        for kind, name, label, tags in (("characters", "Maya", "MAYA · character sheet", "lead, act 1"),
+                                        ("characters", "Theo", "THEO · character sheet", "supporting"),
+                                        ("locations", "Office", "INT. OFFICE · location", "interior, day")):
             fields = {"shot_name": name, "image_prompt": f"character/location sheet of {name}, neutral light",
                       "image_negative": script.IMAGE_NEGATIVE}
             src = clips.save_png(tmp / f"{name.lower()}.png",
                                  clips.still(label, seed=rng.randrange(2 ** 31), size=(360, 360)),
                                  png_chunks(_generation(rng, fields)))
-            items.append((kind, name, src))
-        glb = tmp / "prop_box.glb"
-        box = _box_glb()
-        if box:
-            shutil.copyfile(box, glb)
-        else:
-            import trimesh  # a plain cube when the shared sample is not around
-            trimesh.creation.box(extents=(1, 1, 1)).export(glb)
-        items.append(("other", "Prop box", glb))
-        rows = []
-        for kind, name, src in items:
-            dest = lay.media / kind / src.name
-            copy_into(src, dest)
-            rows.append((f"asset_{uuid.uuid4()}", name, kind, lay.rel(dest), int(name == "Maya"), utc_now()))
-    with transaction(project.db):
-        project.conn.executemany("INSERT INTO assets(id_key, asset_name, asset_type, file_path, starred, "
-                                 "created_date) VALUES (?,?,?,?,?,?)", rows)
-        project.audit("demo_assets", f"{len(rows)} assets")
+            ids[name] = OA.add_assets(project, [src], kind=kind, name=name, tags=tags)[0]
+        glb = crate_glb(tmp / "prop_crate.glb")
+        ids["Prop crate"] = OA.add_assets(project, [glb], kind="other", name="Prop crate", tags="prop, 3D")[0]
+    OA.star_asset(project, ids["Maya"], on=True)
+    first = shot_ids(project.conn)[:3]
+    if first:
+        OA.assign_to_shots(project, [ids["Maya"]], first)
+        OA.assign_to_shots(project, [ids["Prop crate"]], first[:1])

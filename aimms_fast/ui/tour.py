@@ -4,7 +4,8 @@ needs an X display (xvfb-run works). The user's own viewer settings are neither 
 
 Each screenshot shows the finished screen: the pointer is moved off the window first (a card under
 it would show a filmstrip frame and a hover border instead of its poster), then the tour waits
-until every card on screen, on the page and in open shot windows, has its thumbnail."""
+until every card on screen, on the page and in open shot windows, has its thumbnail (and so has
+every row of a shot window's Assets list)."""
 from __future__ import annotations
 
 import ctypes
@@ -33,6 +34,21 @@ def visible_ready(app, grid) -> bool:
         if c.rel and not c.placeholder and not app.textures.resident(c.rel) \
                 and app.services.state(c.rel) not in ("failed", "placeholder"):
             return False
+    return True
+
+
+def strips_ready(app) -> bool:
+    """The Assets lists of open shot windows show their thumbnails (or a final stand-in)."""
+    from aimms_fast.ui.assets import AssetStrip
+    for w in app.windows:
+        strip = getattr(w, "assets", None) if w.alive else None
+        if not isinstance(strip, AssetStrip):
+            continue
+        rels = set(strip._rels())
+        for k, a in enumerate(strip.rows):
+            if a.file_path in rels and not strip.shows_picture(k) and (
+                    app.services is None or app.services.state(a.file_path) not in ("failed", "placeholder")):
+                return False
     return True
 
 
@@ -171,7 +187,7 @@ def run_tour(project_path: Path, out_dir: Path) -> list[Path]:
             pointer_off_window()
         app.settle(3)                    # the pointer's leave event reaches the grids
         if app.project is not None:
-            app.wait_until(lambda: all(visible_ready(app, g) for g in screen_grids(app)),
+            app.wait_until(lambda: all(visible_ready(app, g) for g in screen_grids(app)) and strips_ready(app),
                            timeout=THUMB_WAIT_S)
         if ready is not None and not app.wait_until(ready, timeout=FRAME_WAIT_S):
             log.warning("tour: %s was not finished after %.0f s; screenshot taken anyway", name, FRAME_WAIT_S)
@@ -246,6 +262,7 @@ def run_tour(project_path: Path, out_dir: Path) -> list[Path]:
         try:
             review_walk(app, snap)
             desktop_features(app, snap)
+            assets_walk(app, snap)
         finally:
             for w in list(app.windows):
                 if w.key_context:
@@ -540,6 +557,74 @@ def desktop_features(app, snap) -> None:
     fb.cancel()
     app.settle(3)
     dpg.focus_item("main")
+
+
+def _viewport_finished(vp) -> bool:
+    """A ModelViewport shows its model in a full-quality (MSAA) frame, or its error card."""
+    if vp is None:
+        return True
+    if vp.error:
+        return True
+    return (vp.model is not None and not vp.loading and vp.renders > 0 and not vp._dirty
+            and not vp._fast and vp._drag is None)
+
+
+def _drag(app, x0: float, y0: float, dx: float, dy: float, steps: int = 8) -> bool:
+    """A real left-button drag (XTest) from viewport point (x0, y0) by (dx, dy), frames rendered
+    between the moves (the viewer follows the mouse once per frame). False without X11/XTest."""
+    import dearpygui.dearpygui as dpg
+    xt = _xtest()
+    if xt is None:
+        return False
+    try:
+        vx, vy = dpg.get_viewport_pos()
+        xt.move(vx + x0, vy + y0)
+        app.settle(2)
+        xt.button(True)
+        app.settle(2)
+        for k in range(1, steps + 1):
+            xt.move(vx + x0 + dx * k / steps, vy + y0 + dy * k / steps)
+            app.settle(1)
+        xt.button(False)
+        app.settle(3)
+        return True
+    finally:
+        xt.close()
+
+
+def assets_walk(app, snap) -> None:
+    """Issue 8's "done when": Ctrl+4 -> the Assets page with every thumbnail (the 3D prop's
+    rendered in the worker pool), the arrow keys to the textured model, Enter -> the 3D viewer;
+    3 (right view) then 9 (three-quarter view), a short left-drag orbit; one screenshot of the
+    grid and one of the viewer, each after its full-quality frame."""
+    from aimms_fast.ops.assets import media_kind
+    from aimms_fast.ui.model_viewer import ModelViewerWindow
+    _press(app, "4", ctrl=True)                               # Assets page
+    page = app.pages["assets"]
+    grid = page.grid
+    app.wait_until(lambda: visible_ready(app, grid), timeout=THUMB_WAIT_S)
+    models = [i for i, a in enumerate(page.rows) if media_kind(a.file_path) == "model"]
+    if not models:
+        log.warning("tour: the project has no 3D model asset; the 3D viewer is left out")
+        snap("assets_grid")
+        return
+    _select_card(app, grid, models[0])            # the detail panel shows its small 3D view
+    snap("assets_grid", lambda: _viewport_finished(page.viewport))
+    _press(app, "Enter")
+    _wait_focus(app, "model", "Enter on a 3D model card")
+    mv = _newest(app, ModelViewerWindow)
+    if mv is None:
+        log.warning("tour: Enter did not open the 3D viewer")
+        return
+    vp = mv.viewport
+    app.wait_until(lambda: vp.model is not None or vp.error is not None, timeout=FRAME_WAIT_S * 2)
+    _press(app, "3")                                          # right view
+    _press(app, "9")                                          # three-quarter view
+    if vp.model is not None:
+        x0, y0, x1, y1 = vp.view.picture_rect(0)
+        _drag(app, (x0 + x1) / 2, (y0 + y1) / 2, 45, -20)     # orbit a little: a left drag
+    snap("model3d", lambda: _viewport_finished(vp))
+    _close_with_escape(app, mv, "model")
 
 
 def _menu_bar_menu(label: str):

@@ -1,8 +1,9 @@
 """`aimms demo PATH --screenshots DIR`: the tour walks a new user's review session with the keys
 alone (issue 7's "done when") and shows issue 13's desktop features, one finished screenshot per
 view. Checked on the pixels: the review windows' pictures are there (not black, not empty), wipe and
-difference differ from the plain panes, the tournament marks the starred take in gold, and the
-tour leaves the demo project as it found it (its own changes undone)."""
+difference differ from the plain panes, the tournament marks the starred take in gold, the Assets grid
+shows its thumbnails and the 3D viewer the demo crate's texture colours, and the tour leaves the
+demo project as it found it (its own changes undone)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,11 +14,13 @@ import pytest
 from click.testing import CliRunner
 
 from aimms_fast.cli import cli
+from aimms_fast.demo.builder import CRATE_AMBER, CRATE_TEAL
 from aimms_fast.ui.tournament import STAR_GOLD
+from aimms_fast.viewer3d.render import VIEWS
 from tests.ui.conftest import pixels, region_mean, run_scenario
 
 WORDS = ["player", "compare", "wipe", "difference", "tournament", "cutpoints", "promote",
-         "context_menu", "edit_menu_undo", "file_browser"]
+         "context_menu", "edit_menu_undo", "file_browser", "assets_grid", "model3d"]
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +55,17 @@ def _not_empty(img: np.ndarray, rect, what: str) -> None:
     sub = _picture(img, rect)
     assert sub.mean() > 40, f"{what}: picture is (nearly) black, mean {sub.mean():.0f}"
     assert sub.std() > 20, f"{what}: picture is flat (std {sub.std():.1f}): no frame drawn"
+
+
+def _share(img: np.ndarray, colour, tol: float = 0.12) -> float:
+    """Share of pixels with `colour`'s hue: lighting scales a texel's brightness, so compare the
+    chromaticity (RGB / sum) and ask for real saturation, which background and grid lack."""
+    px = img.reshape(-1, img.shape[-1])[:, :3].astype(np.float64)
+    s = px.sum(1, keepdims=True)
+    chroma = px / np.maximum(s, 1)
+    want = np.asarray(colour, np.float64) / sum(colour)
+    near = np.abs(chroma - want).max(1) < tol * want.max()
+    return float((near & (px.max(1) - px.min(1) > 40)).mean())
 
 
 def test_tour_walks_the_review_windows_with_keys(demo, tmp_path):
@@ -126,6 +140,33 @@ def test_tour_walks_the_review_windows_with_keys(demo, tmp_path):
     assert {"Play", "Open shot", "Reveal in folder", "Copy path", "Delete…"} <= set(f["menu"])
     _, f = _one(r, "edit_menu_undo")
     assert f["edit"][0].startswith("Undo Starred take")
+
+    # issue 8: the Assets grid with every thumbnail (the 3D prop's rendered in the worker pool)
+    path, f = _one(r, "assets_grid")
+    assert f["page"] == "assets" and f["window"] is None and f["cards"] == 4, f
+    assert all(f["resident"]), f"every asset card has its thumbnail: {f['resident']}"
+    assert f["media"][f["selected"]] == "model" and f["panel_model"]
+    img = pixels(path)
+    for k, rect in enumerate(f["posters"]):
+        _not_empty(img, rect, f"asset card {f['first'] + k + 1}")
+    crate = _picture(img, f["posters"][f["selected"] - f["first"]])
+    assert _share(crate, CRATE_AMBER) > 0.05 and _share(crate, CRATE_TEAL) > 0.03, "the crate's thumbnail"
+
+    # shot windows list the shot's assets (Maya is in the first three demo shots) with thumbnails
+    lists = [f for f in r["seen"].values() if f.get("window") == "shot" and f.get("assets")]
+    assert lists, "no shot window screenshot shows an assigned asset"
+    for f in lists:
+        assert all(f["asset_pictures"]), f"a shot window's Assets list lacks a thumbnail: {f}"
+
+    # the 3D viewer on the textured crate, after 3, 9 and a drag: its texture's colours on screen
+    path, f = _one(r, "model3d")
+    assert f["window"] == "model" and f["focused"] == "model" and f["model"] and not f["error"], f
+    assert f["textured"] and not f["fast"] and not f["dirty"] and f["renders"] >= 2
+    view = _picture(pixels(path), f["pictures"][0])
+    amber, teal = _share(view, CRATE_AMBER), _share(view, CRATE_TEAL)
+    assert amber > 0.05 and teal > 0.02, f"texture colours in the viewport: amber {amber:.1%}, teal {teal:.1%}"
+    yaw, pitch = f["yaw_pitch"]
+    assert abs(yaw - VIEWS["iso"][0]) > 5 and abs(pitch - VIEWS["iso"][1]) > 1, "the drag orbited from iso"
 
     # the tour undid its own changes (the promoted take, the star): the demo is as it was
     assert _takes(demo) == before
