@@ -376,3 +376,16 @@ def test_cli_undo_redo_replace_and_valid_only(tmp_path, media_dir):
     s = orjson.loads(run("star", proj, vid, "--json").stdout)
     assert s == {"take_id": vid, "starred": 1, "label": "Starred take 02 of A"}
     run("replace", proj, "no-such-take", new, code=1)
+
+
+def test_s_twice_on_an_unstarred_video_gives_the_star_back(project, shot_with_videos):
+    """S on another video moves the shot's star to it (AIMMS); S again must not leave the shot with
+    no star: S twice is no change (issue 13)."""
+    sid, vids, _ = shot_with_videos
+    toggle_star(project, vids[0])
+    before = dump(project)
+    assert toggle_star(project, vids[1]).unstarred == [vids[0]]
+    r = toggle_star(project, vids[1])
+    assert r.starred == 0 and r.label.endswith("(take 02 has the star again)")
+    assert dump(project) == before
+    assert [get_take(project.conn, v).starred for v in vids] == [1, 0, 0]

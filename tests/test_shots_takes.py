@@ -252,7 +252,9 @@ def test_star_rules(project, media_dir):
     assert star_take(project, v[1]) == 1  # the star moves: one per shot
     assert get_take(project.conn, v[0]).starred == 0 and starred_take(project.conn, sid, "video") == v[1]
     assert get_take(project.conn, ov).starred == 1  # other shots keep theirs
-    assert star_take(project, v[1]) == 0  # toggle off
+    assert star_take(project, v[1]) == 0  # toggle off right after: the star it took goes back
+    assert starred_take(project.conn, sid, "video") == v[0]
+    assert star_take(project, v[0]) == 0  # toggle off a star that moved nowhere: the shot has none
     assert starred_take(project.conn, sid, "video") is None
     i = add_takes(project, sid, [make_image(media_dir / f"i{k}.png") for k in range(3)], storyboard="image")
     assert [star_take(project, x, slot=s) for x, s in zip(i, (1, 2, 3))] == [1, 2, 3]

@@ -358,6 +358,15 @@ def toggle_star(project, take_id: str, *, slot: int | None = None) -> StarResult
         value = free[0]
     name = _shot_name(project, t.shot_id)
     kind = "take" if t.take_type == A.FINAL_VIDEO else "image"
+    if value == 0 and t.take_type == A.FINAL_VIDEO and \
+            _history.peek_undo(project) == f"Starred take {t.take_number:02d} of {name}":
+        # S right after S on this video: take the first S back exactly, so the video it took the
+        # star from has it again (S twice = no change, issue 13), rather than leaving no star.
+        _history.undo(project)
+        back = [x for x in TS.takes_for_shot(conn, t.shot_id, "video") if x.starred]
+        again = f" (take {back[0].take_number:02d} has the star again)" if back else ""
+        return StarResult(take_id=take_id, starred=0, shot_id=t.shot_id, unstarred=[],
+                          label=f"Unstarred take {t.take_number:02d} of {name}{again}")
     if value == 0:
         label = f"Unstarred {kind} {t.take_number:02d} of {name}"
     elif t.take_type == A.FINAL_VIDEO:
