@@ -30,6 +30,7 @@ from urllib.parse import unquote, urlparse
 
 import orjson
 
+from aimms_fast.ui.floating import FloatingWindow
 from aimms_fast.ui.prefs import config_dir
 
 MAX_RECENT = 8
@@ -339,10 +340,9 @@ def _parent_handle() -> str:
         return ""
 
 
-class _NativePick:
+class _NativePick(FloatingWindow):
     """Waits (off the UI thread) for a native dialog; registered with app.add_window so its tick
-    runs every frame and hands the answer over on the UI thread."""
-    key_context = ""
+    runs every frame and hands the answer over on the UI thread. No window of its own."""
 
     def __init__(self, app, order: list[str], title: str, filters: list[FileFilter], multiple: bool,
                  directory: bool, start: Path | None, deliver: Callable[[list[Path]], None],
@@ -381,24 +381,6 @@ class _NativePick:
             self.deliver(paths)
         return True
 
-    # What the app expects of a registered window (ui/floating.py); this one has no window.
-    def focused(self) -> bool:
-        return False
-
-    def on_action(self, action: str) -> bool:
-        return False
-
-    def on_tiles(self, events) -> None:
-        pass
-
-    def on_data_changed(self, what: str, shot_ids=None) -> None:
-        pass
-
-    def relayout(self) -> None:
-        pass
-
-    def close(self) -> None:
-        self.alive = False
 
 
 def pick_files(app, title: str, exts: list[str], on_files: Callable[[list[Path]], None], *,
@@ -885,9 +867,9 @@ class DropReceiver:
         return out
 
 
-class _DropWatcher:
-    """Registered with app.add_window: each frame, hands queued drops to what is under them."""
-    key_context = ""
+class _DropWatcher(FloatingWindow):
+    """Registered with app.add_window: each frame, hands queued drops to what is under them.
+    No window of its own (FloatingWindow's defaults: never focused, no keys, nothing to redraw)."""
 
     def __init__(self, app, receiver: DropReceiver):
         self.app, self.receiver, self.alive, self.win = app, receiver, True, None
@@ -902,24 +884,6 @@ class _DropWatcher:
                 self.app.show_error("Could not add the dropped files", e)
         return bool(drops)
 
-    def focused(self) -> bool:
-        return False
-
-    def on_action(self, action: str) -> bool:
-        return False
-
-    def on_tiles(self, events) -> None:
-        pass
-
-    def on_data_changed(self, what: str, shot_ids=None) -> None:
-        pass
-
-    def relayout(self) -> None:
-        pass
-
-    def close(self) -> None:
-        # Closed with the project like every registered window; the next project reinstalls it.
-        self.alive = False
 
 
 def ensure_drop_target(app) -> _DropWatcher | None:
