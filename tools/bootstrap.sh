@@ -11,6 +11,9 @@ APT_PKGS="python3 python3-venv python3-pip xvfb xauth libgl1 libegl1 libgl1-mesa
 APT_PKGS="$APT_PKGS poppler-utils chromium fonts-dejavu-core"
 # issue 10 (timeline exports): the Kdenlive/MLT export is rendered with the real MLT engine in tests
 APT_PKGS="$APT_PKGS melt"
+# UI tests: XTest for real key/mouse input (tests/ui/xinput.py, the tour) and a session DBus daemon
+# for the desktop-portal file dialog test; on a desktop both are already there.
+APT_PKGS="$APT_PKGS libxtst6 dbus-daemon"
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in $APT_PKGS; do
