@@ -76,7 +76,8 @@ def test_out_buffer_is_written_and_returned_and_bad_input_is_refused():
 _GL_CHILD = r"""
 import json, sys
 import numpy as np
-from aimms_fast.playback.compose import GLCompositor, compose_numpy, create_standalone_context
+from aimms_fast.playback.compose import compose_numpy
+from aimms_fast.ui.gl_compose import GLCompositor, create_standalone_context
 ctx = create_standalone_context()
 comp = GLCompositor(ctx)
 rng = np.random.default_rng(7)

@@ -7,7 +7,7 @@ Why it looks like this (see ../shared/DESIGN.md; numbers from tests/ui/scn_live_
   fast ("gl") backend keeps each pane in a STATIC Dear PyGui texture and writes uint8 pixels straight
   into its GL texture through moderngl (`ctx.external_texture`), on Dear PyGui's own GL context:
   nothing is converted to float and nothing is sent again while the picture stands still. Wipe /
-  difference / blend are rendered by playback.compose.GLCompositor straight into that texture.
+  difference / blend are rendered by ui.gl_compose.GLCompositor straight into that texture.
   1280x720 pane: still 28 ms (empty window 15), playing 29, 1080p frames scaled 38, composed 38-42;
   4 panes of 640x360 playing 30. The numpy backend: still 39, playing 41, 1080p 51, 4 panes 43,
   wipe 44, blend 48, difference 58.
@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import dearpygui.dearpygui as dpg
 
-from aimms_fast.playback.compose import MODES, GLCompositor, compose_numpy
+from aimms_fast.playback.compose import MODES, compose_numpy
+from aimms_fast.ui.gl_compose import GLCompositor
 
 LAYOUTS = ("single", "side", "stack", "grid")
 GAP = 2                                  # pixels between panes

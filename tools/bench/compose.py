@@ -24,7 +24,8 @@ from report import default_out, publish
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from aimms_fast.playback.compose import GLCompositor, compose_numpy  # noqa: E402
+from aimms_fast.playback.compose import compose_numpy  # noqa: E402
+from aimms_fast.ui.gl_compose import GLCompositor  # noqa: E402
 
 
 def main() -> None:
