@@ -74,6 +74,11 @@ def list_assets(conn, *, kind: str | None = None, search: str | None = None,
     return [_row(r) for r in conn.execute(sql, args)]
 
 
+def count_assets(conn) -> int:
+    """All assets of the project (the Assets page's "N of M")."""
+    return conn.execute("SELECT COUNT(*) FROM assets").fetchone()[0]
+
+
 def get_asset(conn, id_key: str) -> AssetRow | None:
     r = conn.execute(_SELECT + " WHERE a.id_key = ?", (id_key,)).fetchone()
     return _row(r) if r else None

@@ -161,7 +161,8 @@ class AssetsPage(Page):
                                    starred_only=bool(dpg.get_value(self.starred_box)))
         self.states = {a.id_key: OA.file_state(p, a) for a in self.rows}
         self.grid.set_cards([self._card(a) for a in self.rows])
-        total = p.conn.execute("SELECT COUNT(*) FROM assets").fetchone()[0]
+        from aimms_fast.store.assets import count_assets
+        total = count_assets(p.conn)
         dpg.set_value(self.count_text, f"{len(self.rows)} of {total} assets")
         self._show_detail()
 
