@@ -14,7 +14,6 @@ never touch the UI. Long writers call `options.progress(done, total)` and check
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,13 +80,11 @@ def register(name: str, writer: Writer, *, suffix: str, description: str, folder
 
 
 def load() -> dict[str, Writer]:
-    """Import every format module that exists; returns FORMATS."""
+    """Import every format module (each registers its writers); returns FORMATS."""
     global _loaded
     if not _loaded:
         for mod in FORMAT_MODULES:
-            full = f"aimms_fast.export.{mod}"
-            if importlib.util.find_spec(full) is not None:
-                importlib.import_module(full)
+            importlib.import_module(f"aimms_fast.export.{mod}")
         _loaded = True
     return FORMATS
 

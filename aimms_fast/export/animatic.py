@@ -34,6 +34,7 @@ import numpy as np
 from av.audio.resampler import AudioResampler
 from av.video.reformatter import VideoReformatter
 
+from aimms_fast.export import register
 from aimms_fast.errors import AimmsError, MediaError
 
 if TYPE_CHECKING:
@@ -572,13 +573,5 @@ def write_animatic(project, cut, out: Path, options) -> "ExportResult":
     return ExportResult(path=r.path, format="animatic", clips=r.clips, notes=notes)
 
 
-def _register() -> None:
-    try:
-        from aimms_fast.export import register
-    except ImportError:   # export/__init__ without the registry: the module still works on its own
-        return
-    register("animatic", write_animatic, suffix=".mp4",
-             description="the cut as one H.264/AAC MP4 (stills held, videos letterboxed, sound kept)")
-
-
-_register()
+register("animatic", write_animatic, suffix=".mp4",
+         description="the cut as one H.264/AAC MP4 (stills held, videos letterboxed, sound kept)")

@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from aimms_fast.export import register
 from aimms_fast.errors import AimmsError
 
 if TYPE_CHECKING:
@@ -328,13 +329,5 @@ def write_boards_pdf(project, cut, out: Path, options) -> "ExportResult":
     return ExportResult(path=r.path, format="pdf", clips=r.boards, notes=notes)
 
 
-def _register() -> None:
-    try:
-        from aimms_fast.export import register
-    except ImportError:
-        return
-    register("pdf", write_boards_pdf, suffix=".pdf",
-             description="storyboard pages: rows x columns boards with picture, name, section, text")
-
-
-_register()
+register("pdf", write_boards_pdf, suffix=".pdf",
+         description="storyboard pages: rows x columns boards with picture, name, section, text")

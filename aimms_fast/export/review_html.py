@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from aimms_fast.export import register
 from aimms_fast.errors import AimmsError
 
 if TYPE_CHECKING:
@@ -336,13 +337,5 @@ def write_review_html(project, cut, out: Path, options) -> "ExportResult":
     return ExportResult(path=r.path, format="html", clips=r.boards, notes=notes, files=files)
 
 
-def _register() -> None:
-    try:
-        from aimms_fast.export import register
-    except ImportError:
-        return
-    register("html", write_review_html, suffix="", folder=True,
-             description="a self-contained review folder (index.html, posters, playable takes)")
-
-
-_register()
+register("html", write_review_html, suffix="", folder=True,
+         description="a self-contained review folder (index.html, posters, playable takes)")
