@@ -58,37 +58,32 @@ def cut_rows(conn: sqlite3.Connection, storyboard: str, *, section: str | None =
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
+_TAKE_COLUMNS = "t.take_id, t.shot_id, t.take_type, t.file_path, t.starred, f.take_number"
+
+
+def _take_rows_where(conn, column: str, values: list[str], extra: str = "", extra_args=()) -> list[dict]:
+    """Take rows whose `column` is one of `values`, in chunks of 500 (SQLite's variable limit)."""
+    rows = []
+    values = list(dict.fromkeys(values))
+    for i in range(0, len(values), 500):
+        chunk = values[i:i + 500]
+        cur = conn.execute(
+            f"SELECT {_TAKE_COLUMNS} FROM takes t LEFT JOIN fast_takes f USING (take_id) "
+            f"WHERE {extra}{column} IN ({', '.join('?' * len(chunk))})", [*extra_args, *chunk])
+        names = [d[0] for d in cur.description]
+        rows += [dict(zip(names, r)) for r in cur.fetchall()]
+    return rows
+
+
 def take_rows(conn: sqlite3.Connection, take_ids: list[str]) -> dict[str, dict]:
     """take_id -> {take_id, shot_id, take_type, file_path, starred, take_number} for the given ids."""
-    out: dict[str, dict] = {}
-    ids = list(dict.fromkeys(take_ids))
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        cur = conn.execute(
-            "SELECT t.take_id, t.shot_id, t.take_type, t.file_path, t.starred, f.take_number "
-            "FROM takes t LEFT JOIN fast_takes f USING (take_id) "
-            f"WHERE t.take_id IN ({', '.join('?' * len(chunk))})", chunk)
-        names = [d[0] for d in cur.description]
-        for r in cur.fetchall():
-            out[r[0]] = dict(zip(names, r))
-    return out
+    return {r["take_id"]: r for r in _take_rows_where(conn, "t.take_id", take_ids)}
 
 
 def takes_by_path(conn: sqlite3.Connection, file_paths: list[str]) -> dict[str, dict]:
     """file_path -> take row (main storyboard types only), for timelines that lost our take ids."""
-    out: dict[str, dict] = {}
-    paths = list(dict.fromkeys(file_paths))
-    for i in range(0, len(paths), 500):
-        chunk = paths[i:i + 500]
-        cur = conn.execute(
-            "SELECT t.take_id, t.shot_id, t.take_type, t.file_path, t.starred, f.take_number "
-            "FROM takes t LEFT JOIN fast_takes f USING (take_id) "
-            f"WHERE t.take_type IN (?, ?) AND t.file_path IN ({', '.join('?' * len(chunk))})",
-            [A.FINAL_VIDEO, A.BASE_IMAGE, *chunk])
-        names = [d[0] for d in cur.description]
-        for r in cur.fetchall():
-            out[r[3]] = dict(zip(names, r))
-    return out
+    return {r["file_path"]: r for r in _take_rows_where(conn, "t.file_path", file_paths, "t.take_type IN (?, ?) AND ",
+                                                        (A.FINAL_VIDEO, A.BASE_IMAGE))}
 
 
 def media_seconds(conn: sqlite3.Connection, rel: str) -> float | None:
