@@ -23,14 +23,26 @@ FORMAT = REALDATA.parent / "aimms-format"
 SCHEMA = json.loads((FORMAT / "aimms-shot-db-schema.json").read_text())
 META = json.loads((FORMAT / "aimms-meta-entries.json").read_text())
 AIMMS_TABLES = ["assets", "deleted_shots", "meta", "shots", "takes"]
+# The real AIMMS 1.2 statement for a new database (one line there; SQLite keeps whitespace as given).
+_SQL_12 = "\n".join(ln for ln in (FORMAT / "aimms-1.2-schema.sql").read_text().splitlines()
+                    if not ln.startswith("--"))
+SHOTS_12_CREATE = next(st.strip() for st in _SQL_12.split(";") if st.strip().startswith("CREATE TABLE shots"))
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
-def published_columns(table: str) -> list[tuple]:
+def published_columns(table: str, *, upgraded: bool = False) -> list[tuple]:
+    """PRAGMA table_info rows as AIMMS makes the table: `shots` of a NEW database in AIMMS 1.2's
+    order (../shared/aimms-format/aimms-1.2-schema.sql); of an `upgraded` 1.0/1.1 one with the six
+    1.2 columns appended (ALTER TABLE ADD COLUMN)."""
     cols = [(c["cid"], c["name"], c["type"], bool(c["notnull"]), c["default_value"], bool(c["pk"]))
             for c in SCHEMA["tables"][f"{table}_columns"]]
-    if table == "shots":  # schema 1.2 appends six TEXT columns (ALTER TABLE ADD COLUMN)
+    if table == "shots" and upgraded:
         cols += [(len(cols) + i, name, "TEXT", False, None, False) for i, name in enumerate(A.SHOTS_12_COLUMNS)]
+    elif table == "shots":
+        c = sqlite3.connect(":memory:")
+        c.execute(SHOTS_12_CREATE)
+        cols = actual_columns(c, "shots")
+        c.close()
     return cols
 
 
@@ -70,7 +82,33 @@ def test_aimms_tables_match_the_published_schema_exactly(used_project):
     sql = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type='table'").fetchall())
     for t in ["assets", "deleted_shots", "meta", "takes", "sqlite_sequence"]:
         assert sql[t] == SCHEMA["tables"][t], t
-    assert sql["shots"] == published_shots_sql_after_migration()
+    # a NEW database: AIMMS 1.2's own statement (same tokens; ours keeps the 1.0 line layout)
+    assert " ".join(sql["shots"].split()) == " ".join(SHOTS_12_CREATE.split())
+    assert sql["shots"] == A.SHOTS_12_SQL
+
+
+def test_new_database_shots_columns_are_aimms_12_order(used_project):
+    names = [r[1] for r in used_project.conn.execute("PRAGMA table_info(shots)")]
+    assert names == A.SHOTS_12_ORDER
+    assert names.index("dialogue") == names.index("description") + 1
+    assert names.index("image_negative") == names.index("image_prompt") + 1
+    assert names[names.index("video_prompt") + 1:] == ["video_negative", "lora_1", "lora_2", "lora_3", "created_date"]
+
+
+def test_csv_export_writes_columns_in_table_order_both_shapes(used_project, tmp_path):
+    """New (1.2 order) and upgraded (appended) databases: the shots CSV header is the table's order."""
+    from aimms_fast.ops.csv_io import export_csv
+    out = export_csv(used_project, tables=["shots"], dest_dir=tmp_path / "new")
+    header = Path(out[0]["path"]).read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    assert header == A.SHOTS_12_ORDER
+    root = tmp_path / "old"
+    make_old_aimms_project(root)
+    with Project.open(root) as p:
+        out = export_csv(p, tables=["shots"], dest_dir=tmp_path / "oldcsv")
+        header = Path(out[0]["path"]).read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+        assert header == [c["name"] for c in SCHEMA["tables"]["shots_columns"]] + A.SHOTS_12_COLUMNS
+        first = Path(out[0]["path"]).read_text(encoding="utf-8-sig").splitlines()[1].split(",")
+        assert dict(zip(header, first))["video_prompt"] == "pan"
 
 
 def test_aimms_indexes_match_and_nothing_extra_on_aimms_tables(used_project):
@@ -169,7 +207,9 @@ def test_opening_an_older_aimms_db_backs_up_then_upgrades(tmp_path):
             assert b.execute("SELECT * FROM shots ORDER BY shot_id").fetchall() == old_rows
             assert not b.execute("SELECT name FROM sqlite_master WHERE name LIKE 'fast_%'").fetchall()
         # upgraded in place, every row kept
-        assert actual_columns(p.conn, "shots") == published_columns("shots")
+        assert actual_columns(p.conn, "shots") == published_columns("shots", upgraded=True)
+        sql = p.conn.execute("SELECT sql FROM sqlite_master WHERE name='shots'").fetchone()[0]
+        assert sql == published_shots_sql_after_migration()     # ALTER TABLE's appended order kept
         assert [r[:13] for r in p.conn.execute("SELECT * FROM shots ORDER BY shot_id")] == old_rows
         assert p.conn.execute("SELECT * FROM takes ORDER BY take_id").fetchall() == old_takes
         meta = p.meta()

@@ -1,4 +1,7 @@
-"""Creating and upgrading the AIMMS side of shots.db, then our own fast_* migrations."""
+"""Creating and upgrading the AIMMS side of shots.db, then our own fast_* migrations.
+
+A new database gets `shots` in AIMMS 1.2's column order (aimms_schema.SHOTS_12_SQL); a 1.0/1.1
+database keeps its table and gets the 1.2 columns appended (ALTER TABLE), as AIMMS upgrades it."""
 from __future__ import annotations
 
 import sqlite3
@@ -63,7 +66,8 @@ def ensure_schema(conn: sqlite3.Connection, *, project_name: str | None = None,
         conn.execute("BEGIN IMMEDIATE")
         try:
             for t in missing_tables:
-                conn.execute(A.AIMMS_TABLES[t])
+                # A shots table we create is AIMMS 1.2's own shape; one that exists keeps its order.
+                conn.execute(A.SHOTS_12_SQL if t == "shots" else A.AIMMS_TABLES[t])
                 rep.added_tables.append(t)
             for c in pending_aimms_changes(conn)[1]:
                 conn.execute(f"ALTER TABLE shots ADD COLUMN {c} TEXT")
