@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+import weakref
 from dataclasses import dataclass, field
 
 from aimms_fast.errors import AimmsError
 from aimms_fast.ops.files import move_file
+from aimms_fast.project.logs import changed_ids, log_mutation
 from aimms_fast.store import history as H
 from aimms_fast.store.db import transaction, utc_stamp
 
@@ -50,6 +52,7 @@ class Recorder:
         self.token = f"{utc_stamp()}_{uuid.uuid4().hex[:8]}"
         self.before = H.snapshot(project.conn, self.scope)
         self.entry_id: int | None = None
+        _open_recorders(project).add(self)   # project.audit leaves the log line to finish()
 
     def stash(self, rel: str) -> str:
         """Where a file this action created waits while the action is undone."""
@@ -84,11 +87,18 @@ class Recorder:
         if self.entry_id is not None:
             H.update_entry(conn, self.entry_id, changes=changes, files=self.files)
             return self.entry_id
+        _open_recorders(self.project).discard(self)
         if not changes and not self.files:
             return None
         self.entry_id = H.add_entry(conn, label=self.label, what=self.what, shot_ids=self.shot_ids,
                                     changes=changes, files=self.files)
+        log_mutation(self.project.log, self.what, label=self.label, entry=self.entry_id, **changed_ids(
+            changes, self.shot_ids))   # project/logs.py: the one log line of this change
         return self.entry_id
+
+
+def _open_recorders(project) -> "weakref.WeakSet":
+    return project.__dict__.setdefault("_open_recorders", weakref.WeakSet())
 
 
 def begin(project, label: str, *, what: str = "takes", shot_ids=(), scope: H.Scope) -> Recorder:

@@ -1,13 +1,58 @@
-"""Project log: logs/project_log.log (AIMMS's file), one logger per open project."""
+"""Project log: logs/project_log.log (AIMMS's file name for the current file), one logger per open
+project, rotated by size so a project worked on for years never grows a 1 GB log
+(project_log.log.1 … .5 are the older ones, the Logs page reads the current file).
+
+Every line starts with its time in UTC (ISO 8601 with a trailing Z, the format AIMMS stores dates
+in) and its level. A change to the project writes exactly one `mutation` line (`log_mutation`):
+what was done, the ids it touched and the undo entry it made, so a user can tell from the log alone
+what happened to a shot and when. ops/history.py's Recorder writes it for every recorded action;
+Project.audit writes it for changes that keep no undo history.
+
+Threads: logging is thread-safe; any thread may call these. Two processes on one project (the viewer
+and `aimms` in a shell) both append; rotation by one of them may make the other keep writing to the
+renamed file until it reopens the project (logging's known multi-process limit; nothing is lost).
+"""
 from __future__ import annotations
 
 import logging
+import logging.handlers
+import time
 from pathlib import Path
 
-FORMAT = "%(asctime)s %(levelname)s [%(name)s] %(message)s"
+# Rotation: 10 MiB per file, five old files kept (60 MiB at most per project).
+MAX_BYTES = 10 * 2**20
+BACKUPS = 5
+MUTATION = "mutation"          # the word after the level on every mutation line (Logs page filter)
+MAX_IDS = 20                   # ids listed per kind on one line; more are counted ("… +580")
 
 
-def project_logger(log_file: Path, *, readonly: bool = False) -> logging.Logger:
+class UTCFormatter(logging.Formatter):
+    """`2026-12-04T18:20:01.123Z INFO message`: UTC whatever the machine's time zone."""
+
+    converter = time.gmtime
+
+    def formatTime(self, record, datefmt=None) -> str:  # noqa: N802 (logging's name)
+        return time.strftime("%Y-%m-%dT%H:%M:%S", self.converter(record.created)) + f".{int(record.msecs):03d}Z"
+
+
+FORMAT = "%(asctime)s %(levelname)s %(message)s"
+
+
+def formatter() -> logging.Formatter:
+    return UTCFormatter(FORMAT)
+
+
+def rotating_handler(log_file: Path, *, max_bytes: int = MAX_BYTES, backups: int = BACKUPS) -> logging.Handler:
+    """A size-rotated UTF-8 file handler writing our line format (raises OSError if it cannot open)."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    h = logging.handlers.RotatingFileHandler(log_file, maxBytes=max_bytes, backupCount=backups,
+                                             encoding="utf-8", delay=False)
+    h.setFormatter(formatter())
+    return h
+
+
+def project_logger(log_file: Path, *, readonly: bool = False, max_bytes: int = MAX_BYTES,
+                   backups: int = BACKUPS) -> logging.Logger:
     name = f"aimms.project.{log_file.parent.parent.resolve()}"
     log = logging.getLogger(name)
     log.setLevel(logging.INFO)
@@ -17,11 +62,9 @@ def project_logger(log_file: Path, *, readonly: bool = False) -> logging.Logger:
         try:
             if readonly:
                 raise PermissionError
-            log_file.parent.mkdir(parents=True, exist_ok=True)
-            handler = logging.FileHandler(log_file, encoding="utf-8")
+            handler = rotating_handler(log_file, max_bytes=max_bytes, backups=backups)
         except OSError:
             handler = logging.NullHandler()
-        handler.setFormatter(logging.Formatter(FORMAT))
         log.addHandler(handler)
     return log
 
@@ -30,3 +73,41 @@ def close_logger(log: logging.Logger) -> None:
     for h in list(log.handlers):
         h.close()
         log.removeHandler(h)
+
+
+def _ids(name: str, ids) -> str:
+    ids = list(dict.fromkeys(ids or ()))
+    more = f" +{len(ids) - MAX_IDS}" if len(ids) > MAX_IDS else ""
+    return f"{name}=[{','.join(str(i) for i in ids[:MAX_IDS])}{more}]"
+
+
+def mutation_line(action: str, *, label: str = "", entry: int | None = None, shots=(), takes=(),
+                  assets=()) -> str:
+    """`mutation <action> entry=N shots=[..] takes=[..] assets=[..] | <label>` (one line: newlines in
+    labels are folded so a shot name cannot forge a second log line)."""
+    parts = [MUTATION, action.replace(" ", "_") or "change"]
+    if entry is not None:
+        parts.append(f"entry={entry}")
+    parts += [_ids("shots", shots), _ids("takes", takes), _ids("assets", assets)]
+    text = " ".join(parts)
+    if label:
+        text += " | " + " ".join(str(label).split())
+    return text
+
+
+def changed_ids(changes: dict, shot_ids=()) -> dict:
+    """shots/takes/assets ids an undo entry's row changes touch (store/history.py's Changes:
+    table -> [[key, before, after]]), the action's own shot ids first."""
+    shots = [*shot_ids, *(k for k, *_ in changes.get("shots", ()))]
+    shots += [r.get("shot_id") for _, b, a in changes.get("takes", ()) for r in (b, a) if r and r.get("shot_id")]
+    return {"shots": sorted(set(shots), key=shots.index),
+            "takes": [k for k, *_ in changes.get("takes", ())],
+            "assets": [k for k, *_ in changes.get("assets", ())]}
+
+
+def log_mutation(log: logging.Logger | None, action: str, **kw) -> str:
+    """Write one mutation line to the project log (its time is the UTC stamp at the line's start)."""
+    line = mutation_line(action, **kw)
+    if log is not None:
+        log.info(line)
+    return line

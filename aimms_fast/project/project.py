@@ -11,7 +11,7 @@ from aimms_fast.errors import ProjectError, ReadOnlyError
 from aimms_fast.project.config import read_config, write_json_atomic
 from aimms_fast.project.layout import Layout
 from aimms_fast.project.lock import ProjectLock
-from aimms_fast.project.logs import close_logger, project_logger
+from aimms_fast.project.logs import close_logger, log_mutation, project_logger
 from aimms_fast.project.mapping import write_mapping
 from aimms_fast.project import recovery
 from aimms_fast.store import db as store_db
@@ -223,10 +223,15 @@ class Project:
         return dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
 
     def audit(self, action: str, detail: str | None = None) -> None:
-        """Record a mutation (caller's transaction) and log it."""
+        """Record a mutation (caller's transaction) and log it: its one `mutation` line, unless an
+        undo-history Recorder is open on this project (ops/history.py then writes that line with
+        the ids; this detail goes to the log at DEBUG)."""
         self.conn.execute("INSERT INTO fast_audit(at, action, detail) VALUES (?, ?, ?)",
                           (store_db.utc_now(), action, detail))
-        self.log.info("%s %s", action, detail or "")
+        if self.__dict__.get("_open_recorders"):
+            self.log.debug("%s %s", action, detail or "")
+        else:
+            log_mutation(self.log, action, label=detail or "")
 
     def refresh_mapping(self) -> None:
         write_mapping(self.db, self.layout.mapping, self.layout.backup)
