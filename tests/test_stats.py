@@ -65,3 +65,56 @@ def test_sweep_closes_its_connection_when_stopped_early(project, media_dir):
     except sqlite3.ProgrammingError:
         closed = True
     assert closed
+
+
+# -- the Stats page's figures (project_stats) ----------------------------------------------------
+def test_project_stats_against_a_hand_built_project(project, media_dir):
+    from aimms_fast.ops.shots import add_shot
+    from aimms_fast.ops.takes import add_placeholders, add_takes, toggle_star
+    from aimms_fast.store.stats import histogram, project_stats
+    a, b = _fill(project, media_dir)          # A: 3 images; B: 2 videos + 2 placeholders, 1 starred; C: none
+    d = add_shot(project, shot_name="D_040", section="Act 1", placeholders=False)
+    ids = add_takes(project, d, [make_image(media_dir / "d.png", color=(1, 2, 3))], storyboard="image")
+    toggle_star(project, ids[0])
+    add_placeholders(project, d, 1, storyboard="image")
+    # one take added "yesterday" (AIMMS stamps created_date in UTC ISO)
+    with transaction(project.db):
+        project.conn.execute("UPDATE takes SET created_date = '2026-01-02T10:00:00Z' WHERE take_id = ?", (ids[0],))
+        # a file the media sweep has not measured yet
+        project.conn.execute("DELETE FROM fast_media WHERE path = (SELECT file_path FROM takes WHERE take_id = ?)",
+                             (ids[0],))
+    st = project_stats(project.conn)
+    order = [r[0] for r in project.conn.execute("SELECT shot_id FROM shots ORDER BY order_number")]
+    assert order[:2] == [a, b] and st.shots == 4
+    assert st.image_takes_per_shot == [3, 0, 0, 1] and st.video_takes_per_shot == [0, 2, 0, 0]
+    assert st.placeholders == 3                                  # 2 video + 1 image placeholders
+    secs = {s.section: s for s in st.sections}
+    assert [s.section for s in st.sections] == ["Act 1", "Act 2"]
+    assert (secs["Act 1"].shots, secs["Act 1"].shots_with_image, secs["Act 1"].starred_image) == (2, 2, 1)
+    assert (secs["Act 2"].shots, secs["Act 2"].shots_with_video, secs["Act 2"].starred_video) == (2, 1, 1)
+    assert secs["Act 1"].starred_video == secs["Act 2"].starred_image == 0
+    assert st.files_by_kind["base_image"] == 4 and st.files_by_kind["final_video"] == 2
+    # sizes: what fast_media measured; the unmeasured file counts as 0 and is reported
+    sizes = {rel: project.layout.abs(rel).stat().st_size for (rel,) in project.conn.execute(
+        "SELECT t.file_path FROM takes t JOIN fast_takes f USING (take_id) WHERE f.placeholder = 0")}
+    measured = dict(project.conn.execute("SELECT path, size FROM fast_media").fetchall())
+    assert all(measured[p] == sizes[p] for p in measured if p in sizes)
+    kinds = dict(project.conn.execute("SELECT file_path, take_type FROM takes").fetchall())
+    want: dict = {}
+    for p, n in measured.items():
+        if p in kinds:
+            want[kinds[p]] = want.get(kinds[p], 0) + n
+    assert {k: v for k, v in st.bytes_by_kind.items() if v} == want
+    assert st.unmeasured_files == sum(1 for p in sizes if p not in measured) == 1   # the one deleted above
+    assert sum(s.bytes for s in st.sections) == st.total_bytes == sum(want.values())
+    today = project.conn.execute("SELECT substr(MAX(created_date), 1, 10) FROM takes").fetchone()[0]
+    assert st.takes_per_day == [("2026-01-02", 1), (today, 5)]
+    assert histogram(st.image_takes_per_shot) == ([0, 1, 2, 3], [2, 1, 0, 1])
+    assert histogram([]) == ([], [])
+    assert histogram(list(range(100)), max_bins=10)[0][:3] == [0, 10, 20]
+
+
+def test_project_stats_of_an_empty_project(project):
+    from aimms_fast.store.stats import project_stats
+    st = project_stats(project.conn)
+    assert (st.shots, st.sections, st.total_bytes, st.takes_per_day) == (0, [], 0, [])
