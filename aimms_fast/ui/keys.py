@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 PAGES = ["shots", "images", "videos", "assets", "unused", "settings", "logs", "routing"]
 PAGE_TITLES = {"shots": "Shots", "images": "Images", "videos": "Videos", "assets": "Assets",
-               "unused": "Unused", "settings": "Settings", "logs": "Logs", "routing": "Routing"}
+               "unused": "Unused", "settings": "Settings", "logs": "Logs", "routing": "Routing",
+               "stats": "Stats"}
 
 
 @dataclass(frozen=True)

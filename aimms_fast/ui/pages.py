@@ -1,4 +1,4 @@
-"""The eight pages, in tab (and Ctrl+1..8) order."""
+"""The eight pages, in tab (and Ctrl+1..8) order, then the extra pages (View menu)."""
 from __future__ import annotations
 
 
@@ -9,7 +9,9 @@ def make_pages(app) -> list:
     from aimms_fast.ui.routing import RoutingPage
     from aimms_fast.ui.settings import SettingsPage
     from aimms_fast.ui.shots import ShotsPage
+    from aimms_fast.ui.stats import StatsPage
     from aimms_fast.ui.unused import UnusedPage
     from aimms_fast.ui.videos import VideosPage
     return [ShotsPage(app), ImagesPage(app), VideosPage(app), AssetsPage(app), UnusedPage(app),
-            SettingsPage(app), LogsPage(app), RoutingPage(app)]
+            SettingsPage(app), LogsPage(app), RoutingPage(app),
+            StatsPage(app)]
