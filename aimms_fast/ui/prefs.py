@@ -1,10 +1,13 @@
 """Viewer preferences (per user, not per project): font scale, theme, card size, texture budget,
-recent projects, the file manager for "Open folder", the performance overlay. Stored as JSON in
-the user's config folder; a broken file falls back to defaults so the viewer always starts. No
-Dear PyGui here (the CLI and tests read it too)."""
+hover-scrub frame size, thumbnail workers, recent projects, the file manager for "Open folder", the
+performance overlay. Stored as JSON in the platform's per-user config folder (config_dir: XDG on
+Linux, %APPDATA% on Windows, ~/Library/Application Support on macOS); the app log goes to the
+platform's per-user log folder (app_log_file). A broken file falls back to defaults so the viewer
+always starts. No Dear PyGui here (the CLI and tests read it too)."""
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -12,15 +15,49 @@ import orjson
 
 THEMES = ("dark", "light")
 MAX_RECENT = 10
+APP = "aimms_fast"
+# Hover-scrub (filmstrip) frame sizes offered in Settings; the thumbnail cache (cache/, issue 9
+# item 6) builds its strips at prefs.scrub_size. 128x72 was the only size before and looks soft on
+# large cards.
+SCRUB_SIZES = ("128x72", "192x108", "256x144")
+MAX_WORKERS = 32
 
 
-def config_dir() -> Path:
-    """$AIMMS_CONFIG_DIR, else $XDG_CONFIG_HOME/aimms_fast, else ~/.config/aimms_fast."""
+def _platform() -> str:
+    return "windows" if sys.platform.startswith("win") else "macos" if sys.platform == "darwin" else "linux"
+
+
+def config_dir(platform: str | None = None) -> Path:
+    """$AIMMS_CONFIG_DIR, else the platform's per-user config folder: Linux $XDG_CONFIG_HOME/aimms_fast
+    (~/.config/aimms_fast), Windows %APPDATA%\\aimms_fast, macOS ~/Library/Application Support/aimms_fast."""
     env = os.environ.get("AIMMS_CONFIG_DIR")
     if env:
         return Path(env)
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "aimms_fast"
+    platform = platform or _platform()
+    if platform == "windows":
+        base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
+    elif platform == "macos":
+        base = str(Path.home() / "Library" / "Application Support")
+    else:
+        base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / APP
+
+
+def app_log_file(platform: str | None = None) -> Path:
+    """The app's own log (what happens with no project open, start-up, crashes): beside the prefs
+    when $AIMMS_CONFIG_DIR is set, else the platform's per-user log folder: Linux
+    $XDG_STATE_HOME/aimms_fast (~/.local/state/aimms_fast), Windows %LOCALAPPDATA%\\aimms_fast\\logs,
+    macOS ~/Library/Logs/aimms_fast."""
+    if os.environ.get("AIMMS_CONFIG_DIR"):
+        return config_dir() / "logs" / "app.log"
+    platform = platform or _platform()
+    if platform == "windows":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / APP / "logs"
+    elif platform == "macos":
+        base = Path.home() / "Library" / "Logs" / APP
+    else:
+        base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / APP
+    return base / "app.log"
 
 
 @dataclass
@@ -36,6 +73,8 @@ class Prefs:
         "shot_name", "section", "description", "image_prompt", "video_prompt", "dialogue", "location"])
     file_manager: str = ""                # "Open folder" fallback after xdg-open and gio (e.g. "thunar")
     show_perf_overlay: bool = False       # texture and frame-time figures in the status bar
+    scrub_size: str = "128x72"            # hover-scrub frame size (SCRUB_SIZES), read by the cache
+    workers: int = 0                      # thumbnail worker processes; 0 = one per CPU core but one
 
     # -- persistence ---------------------------------------------------------------------------
     @classmethod
@@ -73,6 +112,18 @@ class Prefs:
         self.recent = [str(r) for r in (self.recent or []) if isinstance(r, str)][:MAX_RECENT]
         self.file_manager = self.file_manager.strip() if isinstance(self.file_manager, str) else ""
         self.show_perf_overlay = bool(self.show_perf_overlay)
+        if self.scrub_size not in SCRUB_SIZES:
+            self.scrub_size = SCRUB_SIZES[0]
+        try:
+            self.workers = int(min(MAX_WORKERS, max(0, int(self.workers or 0))))
+        except (TypeError, ValueError):
+            self.workers = 0
+
+    @property
+    def scrub_wh(self) -> tuple[int, int]:
+        """scrub_size as (width, height) pixels."""
+        w, h = self.scrub_size.split("x")
+        return int(w), int(h)
 
     # -- recent projects ---------------------------------------------------------------------
     def add_recent(self, path: Path) -> None:
