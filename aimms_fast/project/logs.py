@@ -83,15 +83,17 @@ def _ids(name: str, ids) -> str:
 
 def mutation_line(action: str, *, label: str = "", entry: int | None = None, shots=(), takes=(),
                   assets=()) -> str:
-    """`mutation <action> entry=N shots=[..] takes=[..] assets=[..] | <label>` (one line: newlines in
-    labels are folded so a shot name cannot forge a second log line)."""
+    """`mutation <action> [entry=N] | <label> | shots=[..] takes=[..] assets=[..]` (empty id lists
+    left out; one line: whitespace in labels is folded so a shot name cannot forge a second line)."""
     parts = [MUTATION, action.replace(" ", "_") or "change"]
     if entry is not None:
         parts.append(f"entry={entry}")
-    parts += [_ids("shots", shots), _ids("takes", takes), _ids("assets", assets)]
     text = " ".join(parts)
     if label:
         text += " | " + " ".join(str(label).split())
+    ids = [_ids(name, v) for name, v in (("shots", shots), ("takes", takes), ("assets", assets)) if v]
+    if ids:
+        text += " | " + " ".join(ids)
     return text
 
 
@@ -111,3 +113,39 @@ def log_mutation(log: logging.Logger | None, action: str, **kw) -> str:
     if log is not None:
         log.info(line)
     return line
+
+
+APP_LOGGER = "aimms.app"
+
+
+def attach_app_log(log_file: Path) -> logging.Handler | None:
+    """The app's own log (start-up, what happens with no project open, and every warning of the
+    `aimms_fast` loggers): a rotated file in the user's log folder (ui/prefs.app_log_file). Once
+    per process; None when the folder cannot be written (the app runs without it)."""
+    app = logging.getLogger(APP_LOGGER)
+    for h in app.handlers:
+        if getattr(h, "baseFilename", None) == str(Path(log_file).absolute()):
+            return h
+    try:
+        h = rotating_handler(Path(log_file), max_bytes=2 * 2**20, backups=3)
+    except OSError:
+        return None
+    app.setLevel(logging.INFO)
+    app.propagate = False
+    app.addHandler(h)
+    pkg = logging.getLogger("aimms_fast")
+    pkg.addHandler(h)
+    if pkg.level == logging.NOTSET or pkg.level > logging.WARNING:
+        pkg.setLevel(logging.WARNING)
+    return h
+
+
+def start_app_log(log_file: Path) -> logging.Handler | None:
+    """attach_app_log, then one 'started' line (version, pid) so each session is easy to find."""
+    import os
+
+    from aimms_fast import __version__
+    h = attach_app_log(log_file)
+    if h is not None:
+        logging.getLogger(APP_LOGGER).info("aimms_fast %s started (pid %d)", __version__, os.getpid())
+    return h

@@ -169,6 +169,9 @@ class App:
         if self._log_bridge not in pkg.handlers:
             pkg.addHandler(self._log_bridge)
             pkg.setLevel(logging.WARNING)
+        from aimms_fast.project.logs import start_app_log   # the Logs page's "App log" (issue 9)
+        from aimms_fast.ui.prefs import app_log_file
+        start_app_log(app_log_file())
         dpg.create_context()
         dpg.configure_app(manual_callback_management=True)
         self._key_names = _key_names()
@@ -273,7 +276,7 @@ class App:
             return False
         self.close_project()
         self.project = project
-        self.services = MediaServices(project)
+        self.services = MediaServices(project, workers=self.prefs.workers or None)   # Settings: 0 = auto
         # The whole-project sweep starts once the first screen has had its thumbnails asked for.
         self._sweep_at = time.monotonic() + SWEEP_DELAY_S
         self.textures.attach(self.services.tiles, self.services.states)

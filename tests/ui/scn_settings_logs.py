@@ -54,3 +54,64 @@ def _menu_has(app, label: str) -> bool:
                     return True
         return False
     return walk("main")
+
+
+@scenario
+def logs_page(project, out, args):
+    """Logs page on a project log with mutations, a warning and an error: all lines, then only
+    errors, then a word search, then only project changes; select with click and Shift+click and
+    copy; follow mode picks up a change made meanwhile; then the app log."""
+    import dearpygui.dearpygui as dpg
+    from aimms_fast.ops.takes import toggle_star
+    app = start_app(project, width=1500, height=900)
+    app.project.log.warning("media problem: media/2/video_01.mp4: moov atom not found")
+    app.project.log.error("could not write data/csv/shots.csv: disk full")
+    app.show_page("logs")
+    page = app.pages["logs"]
+    app.settle(4)
+    res = {"total": len(page.lines), "shown_all": len(page.shown), "png_all": shot(app, out, "logs_all")}
+    dpg.set_value(page.level, "Errors only")
+    page._refilter()
+    app.settle(3)
+    res["errors_only"] = [page.lines[i].text.split(" ", 2)[2] for i in page.shown]
+    res["png_errors"] = shot(app, out, "logs_errors")
+    dpg.set_value(page.level, "All lines")
+    dpg.set_value(page.search, "starred shot")     # words in any order, any case
+    page._refilter()
+    app.settle(3)
+    res["search"] = [page.lines[i].text.split(" ", 2)[2] for i in page.shown]
+    res["png_search"] = shot(app, out, "logs_search")
+    dpg.set_value(page.search, "")
+    dpg.set_value(page.level, "Changes to the project")
+    page._refilter()
+    app.settle(3)
+    res["mutations"] = [page.lines[i].text.split(" ", 2)[2] for i in page.shown]
+    res["png_mutations"] = shot(app, out, "logs_mutations")
+    # select the first and (shift) the third change, copy
+    page.select(page.shown[0])
+    page.select(page.shown[2], extend=True)
+    page.copy_selection()
+    app.settle(2)
+    res["copied"] = dpg.get_clipboard_text()
+    res["selected"] = len(page.selected)
+    # follow: a change made now appears without a reload
+    tid = app.project.conn.execute("SELECT take_id FROM takes WHERE take_type='base_image' "
+                                   "ORDER BY file_path LIMIT 1").fetchone()[0]
+    app.run_op(lambda: toggle_star(app.project, tid), changed=("takes",))
+    for h in app.project.log.handlers:
+        h.flush()
+    import time as _t
+    end = _t.monotonic() + 5
+    n = len(page.shown)
+    while _t.monotonic() < end and len(page.shown) == n:
+        app.settle(1)
+    res["followed"] = [page.lines[i].text.split(" ", 2)[2] for i in page.shown[n:]]
+    res["rows_in_pool"] = len(page.rows)
+    dpg.set_value(page.source, "App log")
+    page._open_source()
+    app.settle(3)
+    res["app_log"] = str(page.tail.path)
+    res["app_lines"] = [ln.text.split(" ", 2)[2] for ln in page.lines]
+    res["png_app"] = shot(app, out, "logs_app")
+    res["errors"] = list(app.errors)
+    return res

@@ -36,3 +36,23 @@ def test_stats_page_counts_the_project_and_recounts_after_a_change(project, tmp_
     assert r["shots_after_add"] == 5 and r["view_menu_has_stats"]
     img = pixels(r["png"])
     assert img.std() > 10          # charts drawn, not a blank page
+
+
+def test_logs_page_filters_searches_selects_copies_and_follows(project, tmp_path):
+    r = run_scenario("logs_page", tmp_path, project=project)
+    assert r["errors"] == []
+    assert r["total"] >= 10 and r["shown_all"] == r["total"]
+    assert r["errors_only"] == ["could not write data/csv/shots.csv: disk full"]
+    # search: every word, any case, any order
+    assert r["search"] and all("starred" in s.lower() and "shot" in s.lower() for s in r["search"])
+    muts = r["mutations"]
+    assert muts and all(m.startswith("mutation ") for m in muts)
+    assert any("Added shot EXT_FOREST_DAY_010" in m for m in muts)
+    copied = r["copied"].splitlines()
+    assert r["selected"] == 3 and len(copied) == 3 and all(" mutation " in c for c in copied)
+    assert len(r["followed"]) == 1 and r["followed"][0].startswith("mutation takes entry=")
+    assert "Starred" in r["followed"][0]
+    assert r["app_log"].endswith("config/logs/app.log")         # AIMMS_CONFIG_DIR set by run_scenario
+    assert any(s.startswith("aimms_fast ") and "started" in s for s in r["app_lines"])
+    for png in ("png_all", "png_errors", "png_search", "png_mutations", "png_app"):
+        assert pixels(r[png]).std() > 5
