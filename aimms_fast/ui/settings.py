@@ -1,26 +1,20 @@
 """Settings page, in the words of someone making a film: appearance (text size, colours, card
-size), files (the ComfyUI output folder, a shortcut in every file picker), memory for thumbnails
-and what the cache holds (engineering figures folded under "Technical details"), and the project's
-own settings as AIMMS stores them. UI thread only."""
+size), files (the ComfyUI output folder, a shortcut in every file picker), memory and thumbnails
+(memory budget, hover-scrub frame size, worker count, the cache folder's size and a clear-cache
+button: ui/settings_cache.py), the keyboard map (ui/keys.py), and the project's own settings as
+AIMMS stores them in its `meta` table (ui/settings_project.py). Per-user settings are saved in the
+platform's config folder (ui/prefs.py). UI thread only."""
 from __future__ import annotations
 
 import dearpygui.dearpygui as dpg
 
+from aimms_fast.ui import settings_cache as C
 from aimms_fast.ui import theme as T
 from aimms_fast.ui.page import Page
-from aimms_fast.ui.prefs import THEMES, Prefs
+from aimms_fast.ui.prefs import MAX_WORKERS, SCRUB_SIZES, THEMES, Prefs, app_log_file
+from aimms_fast.ui.settings_project import META_LABELS, ProjectMetaForm  # noqa: F401 (META_LABELS: old import path)
 
-
-def _dir_size(path) -> int:
-    import os
-    total = 0
-    for dp, _, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.stat(os.path.join(dp, f)).st_size
-            except OSError:
-                pass
-    return total
+SCRUB_LABELS = {"128x72": "128 × 72 (smallest cache)", "192x108": "192 × 108", "256x144": "256 × 144 (sharpest)"}
 
 
 class SettingsPage(Page):
@@ -31,6 +25,7 @@ class SettingsPage(Page):
         from aimms_fast.ui.file_dialog import PickerPrefs
         app = self.app
         prefs = app.prefs
+        parent = dpg.add_child_window(parent=parent, border=False)   # the page scrolls as a whole
         T.text(app, parent, "Appearance", "heading")
         self.font = dpg.add_slider_float(parent=parent, label="Text size", default_value=prefs.font_scale,
                                          min_value=0.6, max_value=2.5, format="%.2f×", width=260,
@@ -69,19 +64,81 @@ class SettingsPage(Page):
                             "for other programs. Thumbnails not seen for a while are dropped first and come "
                             "back from the disk cache when needed.", "dim", wrap=720)
         self.tex = dpg.add_text("", parent=parent)
+        self.scrub = dpg.add_combo([SCRUB_LABELS[s] for s in SCRUB_SIZES], parent=parent, width=260,
+                                   label="Hover-scrub frame size", default_value=SCRUB_LABELS[prefs.scrub_size],
+                                   callback=lambda s, a: self.set_scrub_size(a))
+        T.text(app, parent, "The frames you see when the mouse moves across a video card. Larger looks sharper "
+                            "on big cards and makes the thumbnail cache bigger.", "dim", wrap=720)
+        self.workers = dpg.add_input_int(parent=parent, label="Thumbnail workers (0 = one per processor core)",
+                                         default_value=prefs.workers, min_value=0, max_value=MAX_WORKERS,
+                                         min_clamped=True, max_clamped=True, width=260, on_enter=True,
+                                         callback=lambda s, a: self.set_workers(a))
         with dpg.group(parent=parent, horizontal=True):
             dpg.add_button(label="Build missing thumbnails", callback=lambda: app.action("build_thumbs"))
-            dpg.add_button(label="How big is the thumbnail cache?", callback=lambda: self._cache_size())
-        self.cache = dpg.add_text("", parent=parent)
-        with dpg.collapsing_header(label="Technical details", parent=parent, default_open=False):
-            self.tech = T.text(app, 0, "", "dim", wrap=900)
-            T.text(app, 0, f"Settings are saved in {Prefs.path()}", "dim")
+            dpg.add_button(label="How big is the thumbnail cache?", callback=lambda: C.measure(app, self._cache_text))
+            dpg.add_button(label="Clear the thumbnail cache…", callback=lambda: self.ask_clear_cache())
+        self.cache = T.text(app, parent, "", "text", wrap=900)
+        self._clearing = None
         dpg.add_spacer(parent=parent, height=6)
         T.text(app, parent, "This project", "heading")
-        self.meta = dpg.add_table(parent=parent, header_row=True, row_background=True, borders_innerV=True,
-                                  policy=dpg.mvTable_SizingStretchProp, height=-1, scrollY=True)
-        dpg.add_table_column(label="Setting", parent=self.meta, init_width_or_weight=1.0)
-        dpg.add_table_column(label="Value", parent=self.meta, init_width_or_weight=3.0)
+        self.project_form = ProjectMetaForm(app, parent)
+        dpg.add_spacer(parent=parent, height=6)
+        with dpg.collapsing_header(label="Keyboard shortcuts", parent=parent, default_open=False):
+            self._keys_table()
+        with dpg.collapsing_header(label="Technical details", parent=parent, default_open=False):
+            self.tech = T.text(app, 0, "", "dim", wrap=900)
+            T.text(app, 0, f"Your settings are saved in {Prefs.path()}", "dim")
+            T.text(app, 0, f"The app log is {app_log_file()}", "dim")
+
+    def _keys_table(self) -> None:
+        from aimms_fast.ui import keys as K
+        with dpg.table(header_row=True, row_background=True, borders_innerH=True, height=320, scrollY=True,
+                       policy=dpg.mvTable_SizingStretchProp, clipper=True):
+            dpg.add_table_column(label="Where", init_width_or_weight=1.2)
+            dpg.add_table_column(label="Keys", init_width_or_weight=0.8)
+            dpg.add_table_column(label="Does", init_width_or_weight=3.0)
+            for sc in K.SHORTCUTS:
+                with dpg.table_row():
+                    dpg.add_text(K.CONTEXT_TITLES.get(sc.context, sc.context).split(" (")[0])
+                    dpg.add_text(sc.chord)
+                    dpg.add_text(sc.text)
+
+    # -- app settings ------------------------------------------------------------------------------
+    def set_scrub_size(self, label: str) -> None:
+        size = next((k for k, v in SCRUB_LABELS.items() if v == label or k == label), None)
+        if size is None or size == self.app.prefs.scrub_size:
+            return
+        self.app.prefs.scrub_size = size
+        self.app.save_prefs()
+        dpg.set_value(self.scrub, SCRUB_LABELS[size])
+        self.app.toast(f"Hover-scrub frames: {size.replace('x', ' × ')} (filmstrips are rebuilt as needed)")
+
+    def set_workers(self, n: int) -> None:
+        n = int(min(MAX_WORKERS, max(0, n)))
+        if n == self.app.prefs.workers:
+            return
+        self.app.prefs.workers = n
+        self.app.save_prefs()
+        dpg.set_value(self.workers, n)
+        self.app.toast(f"Thumbnail workers: {n or 'one per core'} (from the next time a project opens)")
+
+    # -- the cache folder ----------------------------------------------------------------------------
+    def _cache_text(self, text: str) -> None:
+        if dpg.does_item_exist(self.cache):
+            dpg.set_value(self.cache, text)
+
+    def ask_clear_cache(self) -> None:
+        if self.project is None:
+            return
+        self.app.dialogs.confirm("Clear the thumbnail cache?",
+                                 f"Delete every thumbnail in {self.project.layout.cache}? Your takes are not "
+                                 "touched; thumbnails are rebuilt when pages show them.",
+                                 self.clear_cache, yes="Clear cache")
+
+    def clear_cache(self) -> None:
+        job = C.CacheClear(self.app, self._cache_text)
+        if job.start():
+            self._clearing = job
 
     def set_comfyui_output(self, folder: str) -> None:
         from pathlib import Path
@@ -98,17 +155,8 @@ class SettingsPage(Page):
         self.app.toast("ComfyUI output folder saved" if folder else "ComfyUI output folder cleared")
 
     def on_project(self, project) -> None:
-        dpg.delete_item(self.meta, children_only=True, slot=1)
         dpg.set_value(self.cache, "")
-        if project is None:
-            return
-        rows = [("Folder", str(project.root)),
-                ("Opened read-only", project.readonly_reason or "no")]
-        rows += [(META_LABELS.get(k, k), v) for k, v in sorted(project.meta().items())]
-        for k, v in rows:
-            with dpg.table_row(parent=self.meta):
-                dpg.add_text(k)
-                dpg.add_text("" if v is None else str(v), wrap=900)
+        self.project_form.load()
 
     def on_show(self) -> None:
         prefs = self.app.prefs
@@ -116,11 +164,15 @@ class SettingsPage(Page):
         dpg.set_value(self.theme, prefs.theme)
         dpg.set_value(self.card, prefs.card_width)
         dpg.set_value(self.budget, prefs.texture_budget_mb)
+        dpg.set_value(self.scrub, SCRUB_LABELS[prefs.scrub_size])
+        dpg.set_value(self.workers, prefs.workers)
 
     def apply_theme(self) -> None:
         T.retint(self.app)
 
     def tick(self) -> bool:
+        if self._clearing is not None and not self._clearing.poll():
+            self._clearing = None
         st = self.app.textures.stats
         svc = self.app.services
         budget = self.app.textures.budget / 2**20
@@ -140,18 +192,3 @@ class SettingsPage(Page):
             dpg.set_value(self.tech, tech)
             self._last = (text, tech)
         return False
-
-    def _cache_size(self) -> None:
-        if self.project is None:
-            return
-        n = _dir_size(self.project.layout.cache)
-        dpg.set_value(self.cache, f"{n / 2**20:.1f} MB in {self.project.layout.cache}. Safe to delete: "
-                                  "thumbnails are rebuilt when needed.")
-
-
-# AIMMS meta keys as users read them (unknown keys are shown as they are).
-META_LABELS = {"project_name": "Project name", "author": "Author", "created_date": "Created",
-               "schema_version": "AIMMS format version", "app_version": "Made with AIMMS version",
-               "last_modified": "Last changed", "description": "Description", "created_at": "Created",
-               "migration_date": "Moved to this format", "project_info": "Project notes",
-               "comfyui_URL": "ComfyUI address", "comfyui_output_path": "ComfyUI output folder (project)"}

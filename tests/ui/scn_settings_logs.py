@@ -115,3 +115,65 @@ def logs_page(project, out, args):
     res["png_app"] = shot(app, out, "logs_app")
     res["errors"] = list(app.errors)
     return res
+
+
+@scenario
+def settings_page(project, out, args):
+    """Settings: project meta typed and saved (read back from the database as AIMMS would), the
+    scrub size and worker count saved to the prefs file, the cache measured and cleared by jobs."""
+    import json
+    import os
+    import sqlite3
+
+    import dearpygui.dearpygui as dpg
+    from tests.ui.scenarios import press_dialog_button
+    app = start_app(project, width=1500, height=1000)
+    app.show_page("settings")
+    page = app.pages["settings"]
+    app.settle(4)
+    res = {"png_top": shot(app, out, "settings_top")}
+    form = page.project_form
+    res["loaded"] = form.values()
+    dpg.set_value(form.inputs["project_name"], "Night Train")
+    dpg.set_value(form.inputs["author"], "Ada L.")
+    dpg.set_value(form.inputs["project_info"], "colour: teal\nlook: 35mm")
+    dpg.set_value(form.inputs["comfyui_URL"], "http://127.0.0.1:8188/")
+    dpg.set_value(form.inputs["comfyui_output_path"], "C:/ComfyUI/output")
+    form.save()
+    app.settle(2)
+    res["state_after_save"] = dpg.get_value(form.state)
+    con = sqlite3.connect(app.project.layout.db)
+    res["meta"] = dict(con.execute("SELECT key, value FROM meta").fetchall())
+    con.close()
+    dpg.set_value(form.inputs["comfyui_URL"], "not a url")
+    form.save()
+    app.settle(2)
+    res["bad_url_errors"] = list(app.errors)
+    res["state_after_bad"] = dpg.get_value(form.state)
+    app.errors.clear()
+    app.dialogs.close_top()
+    app.settle(2)
+    page.set_scrub_size("192 × 108")
+    page.set_workers(2)
+    res["prefs_file"] = json.loads((app.prefs.path()).read_text())
+    res["widgets"] = [dpg.get_value(page.scrub), dpg.get_value(page.workers)]
+    # cache: measure, then clear (confirm dialog, job), then the workers come back
+    cache = app.project.layout.cache
+    res["cache_files_before"] = sum(len(f) for _, _, f in os.walk(cache))
+    from aimms_fast.ui import settings_cache as C
+    C.measure(app, page._cache_text)
+    wait_for(app, lambda: "files in" in dpg.get_value(page.cache))
+    res["measured"] = dpg.get_value(page.cache)
+    page.ask_clear_cache()
+    app.settle(2)
+    press_dialog_button(app, "Clear cache")
+    wait_for(app, lambda: "Cleared" in dpg.get_value(page.cache), timeout=30)
+    res["cleared"] = dpg.get_value(page.cache)
+    res["cache_files_after"] = sum(len(f) for _, _, f in os.walk(cache)) if cache.exists() else 0
+    res["services_back"] = app.services is not None
+    dpg.set_y_scroll(dpg.get_item_parent(dpg.get_item_parent(form.save_button)), 430)   # the page's scroller
+    app.settle(3)
+    res["png_project"] = shot(app, out, "settings_project")
+    res["title"] = app.project.name
+    res["errors"] = list(app.errors)
+    return res

@@ -56,3 +56,21 @@ def test_logs_page_filters_searches_selects_copies_and_follows(project, tmp_path
     assert any(s.startswith("aimms_fast ") and "started" in s for s in r["app_lines"])
     for png in ("png_all", "png_errors", "png_search", "png_mutations", "png_app"):
         assert pixels(r[png]).std() > 5
+
+
+def test_settings_page_saves_meta_prefs_and_clears_the_cache(project, tmp_path):
+    r = run_scenario("settings_page", tmp_path, project=project)
+    assert r["loaded"]["project_name"] == "UI Test" and r["loaded"]["author"] == "ui tests"
+    meta = r["meta"]
+    assert (meta["project_name"], meta["author"]) == ("Night Train", "Ada L.")
+    assert meta["project_info"] == "colour: teal\nlook: 35mm"
+    assert (meta["comfyui_URL"], meta["comfyui_output_path"]) == ("http://127.0.0.1:8188/", "C:/ComfyUI/output")
+    assert r["state_after_save"].startswith("saved: ")
+    assert any("web address" in e for e in r["bad_url_errors"]) and r["state_after_bad"].startswith("not saved")
+    assert r["prefs_file"]["scrub_size"] == "192x108" and r["prefs_file"]["workers"] == 2
+    assert r["widgets"] == ["192 × 108", 2]
+    assert "files in" in r["measured"]
+    assert r["cleared"].startswith("Cleared ") and r["services_back"]
+    assert r["cache_files_before"] > 0 and r["cache_files_after"] < r["cache_files_before"]
+    assert r["title"] == "Night Train" and r["errors"] == []
+    assert pixels(r["png_top"]).std() > 5 and pixels(r["png_project"]).std() > 5
