@@ -74,3 +74,16 @@ def test_settings_page_saves_meta_prefs_and_clears_the_cache(project, tmp_path):
     assert r["cache_files_before"] > 0 and r["cache_files_after"] < r["cache_files_before"]
     assert r["title"] == "Night Train" and r["errors"] == []
     assert pixels(r["png_top"]).std() > 5 and pixels(r["png_project"]).std() > 5
+
+
+def test_logs_page_reads_only_the_tail_of_a_big_log_and_keeps_a_fixed_row_pool(project, tmp_path):
+    r = run_scenario("logs_big", tmp_path, project=project)
+    assert r["errors"] == []
+    assert r["file_bytes"] > 8_000_000 and r["read_bytes"] <= 1 << 20          # the last MiB only
+    assert 0 < r["lines_loaded"] < 100_000
+    assert r["rows_after_scroll"] == r["rows_final"] <= 80                   # the pool never grows
+    assert r["lines_all"] >= 100_000                                         # all of it, on request
+    assert r["warnings"] == 100
+    assert r["search"] == ["Starred take 07 of SHOT_00025"]                 # words, any case
+    print("logs_big CPU: frame median %.2f ms, filter 100K lines %.1f ms" % (r["frame_cpu_ms_median"],
+                                                                            r["filter_cpu_ms"]))
