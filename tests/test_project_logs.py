@@ -89,6 +89,7 @@ def test_undo_redo_and_unrecorded_changes_log_one_line_each(project):
     history.redo(project)
     got = new_lines(project, n)
     assert [t.split()[1] for t in got] == ["undo", "redo"] and all("B_020" in t for t in got)
+    assert all(f"shots=[{sid}]" in t and "entry=" in t for t in got)
     n = len(mutation_lines(project))
     set_project_meta(project, author="Ada", comfyui_URL="http://127.0.0.1:8188/")
     (text,) = new_lines(project, n)

@@ -192,7 +192,7 @@ def _apply(project, e: H.EntryRow, side: int) -> None:
         with transaction(project.db):
             H.write_side(conn, e.changes, side)
             H.set_state(conn, e.id, "done", undone=1 if side == 1 else 0)
-            project.audit(verb, e.label)
+            project.audit(verb, e.label, entry=e.id, **changed_ids(e.changes, e.shot_ids))
     except BaseException as exc:
         for src, dst in reversed(done):  # put files back where the rows (unchanged) expect them
             move_file(lay.abs(dst), lay.abs(src))

@@ -6,7 +6,10 @@ Every line starts with its time in UTC (ISO 8601 with a trailing Z, the format A
 in) and its level. A change to the project writes exactly one `mutation` line (`log_mutation`):
 what was done, the ids it touched and the undo entry it made, so a user can tell from the log alone
 what happened to a shot and when. ops/history.py's Recorder writes it for every recorded action;
-Project.audit writes it for changes that keep no undo history.
+Project.audit writes it for changes that keep no undo history (undo/redo themselves, project
+settings, workflow PNGs, edits read back from a timeline). The line is written inside the change's
+last transaction, just before its COMMIT: a COMMIT that then fails (disk full) leaves a line for a
+change that did not happen, never a change without a line.
 
 Threads: logging is thread-safe; any thread may call these. Two processes on one project (the viewer
 and `aimms` in a shell) both append; rotation by one of them may make the other keep writing to the
