@@ -106,6 +106,8 @@ def logs_page(project, out, args):
     while _t.monotonic() < end and len(page.shown) == n:
         app.settle(1)
     res["followed"] = [page.lines[i].text.split(" ", 2)[2] for i in page.shown[n:]]
+    page.open_in_editor()                  # the desktop's opener (a stand-in xdg-open in the test)
+    app.settle(2)
     res["rows_in_pool"] = len(page.rows)
     dpg.set_value(page.source, "App log")
     page._open_source()

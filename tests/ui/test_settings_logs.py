@@ -38,8 +38,22 @@ def test_stats_page_counts_the_project_and_recounts_after_a_change(project, tmp_
     assert img.std() > 10          # charts drawn, not a blank page
 
 
-def test_logs_page_filters_searches_selects_copies_and_follows(project, tmp_path):
+def test_logs_page_filters_searches_selects_copies_and_follows(project, tmp_path, monkeypatch):
+    import os
+    import time
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    opened = tmp_path / "opened.txt"
+    fake = bin_dir / "xdg-open"                 # what the desktop would run: record its argument
+    fake.write_text(f"#!/bin/sh\necho \"$1\" > {opened}\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     r = run_scenario("logs_page", tmp_path, project=project)
+    for _ in range(50):
+        if opened.exists():
+            break
+        time.sleep(0.1)
+    assert opened.read_text().strip() == str(project / "logs" / "project_log.log")
     assert r["errors"] == []
     assert r["total"] >= 10 and r["shown_all"] == r["total"]
     assert r["errors_only"] == ["could not write data/csv/shots.csv: disk full"]
