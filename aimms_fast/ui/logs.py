@@ -131,6 +131,9 @@ class LogsPage(Page):
 
     # -- per frame -------------------------------------------------------------------------------
     def tick(self) -> bool:
+        if self._line_h() != self._row_h:       # text size changed: rows are rebuilt at the new height
+            self._layout()
+            self._range = (-1, -1, -1)
         now = time.monotonic()
         if self.tail is not None and dpg.get_value(self.follow) and now - self._polled >= POLL_S:
             self._polled = now

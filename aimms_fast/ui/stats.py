@@ -49,6 +49,7 @@ class StatsPage(Page):
         app = self.app
         self.stats: ProjectStats | None = None
         self._job = None
+        self._job_project = None
         self._stale = True
         with dpg.group(parent=parent, horizontal=True):
             dpg.add_button(label="Refresh", callback=lambda: self._start())
@@ -103,6 +104,7 @@ class StatsPage(Page):
         project = self.project
         dpg.set_value(self.note, "Counting…")
         self._job = BackgroundJob(lambda: _compute(project), name="aimms-stats")
+        self._job_project = project
 
     def tick(self) -> bool:
         job = self._job
@@ -111,6 +113,12 @@ class StatsPage(Page):
         if not job.done:
             return True
         self._job = None
+        if self._job_project is not self.project:      # opened another project meanwhile: count that
+            self.stats = None
+            self._start()
+            return True
+        if self._stale and self.visible:               # changed while counting: count again
+            self._start()
         if job.error is not None:
             self.app.show_error("The Stats page could not count the project", job.error)
             dpg.set_value(self.note, "")
