@@ -290,3 +290,22 @@ def test_readonly_open_of_a_never_upgraded_db_views_a_snapshot_and_changes_nothi
     assert not snap_dir.exists()                      # the private copy goes with the session
     assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
     assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == before
+
+
+def test_a_partly_upgraded_database_gets_the_missing_12_columns_appended(tmp_path):
+    """A 1.1-era database that already has some 1.2 columns (ALTERed in by an earlier AIMMS) keeps
+    them where they are and gets the rest appended, never a rebuilt table."""
+    root = tmp_path / "p11"
+    db = make_old_aimms_project(root)
+    c = sqlite3.connect(db)
+    c.execute("ALTER TABLE shots ADD COLUMN dialogue TEXT")
+    c.execute("ALTER TABLE shots ADD COLUMN lora_1 TEXT")
+    c.execute("UPDATE shots SET dialogue = 'hello' WHERE shot_id = 1")
+    c.commit()
+    c.close()
+    with Project.open(root) as p:
+        names = [r[1] for r in p.conn.execute("PRAGMA table_info(shots)")]
+        base = [col["name"] for col in SCHEMA["tables"]["shots_columns"]]
+        assert names == base + ["dialogue", "lora_1", "image_negative", "video_negative", "lora_2", "lora_3"]
+        assert p.schema_report.added_columns == ["image_negative", "video_negative", "lora_2", "lora_3"]
+        assert p.conn.execute("SELECT dialogue FROM shots WHERE shot_id = 1").fetchone()[0] == "hello"
