@@ -47,3 +47,7 @@ def main(argv=None) -> None:
     except KeyboardInterrupt:  # pragma: no cover
         click.echo("interrupted", err=True)
         sys.exit(1)
+    except Exception as e:  # noqa: BLE001 - safety net (issue 14): one line, traceback in the log
+        from aimms_fast.cli.common import log_unexpected, unexpected_message
+        click.secho(f"error: {unexpected_message(e, log_unexpected(e, None, argv))}", fg="red", err=True)
+        sys.exit(1)

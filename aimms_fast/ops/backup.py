@@ -32,7 +32,7 @@ from aimms_fast.ops.files import copy_into, move_file
 from aimms_fast.project.config import write_json_atomic
 from aimms_fast.project.recovery import PARTIAL_SUFFIX, STAGED_SUFFIX
 from aimms_fast.store import aimms_schema as A
-from aimms_fast.store.db import backup_to, transaction, utc_now, utc_stamp
+from aimms_fast.store.db import backup_to, partial_name, transaction, utc_now, utc_stamp
 from aimms_fast.store.takes import clear_project_rows, insert_rows, refresh_shot_order, sync_fast_takes
 
 Progress = Callable[[int, int], None] | None
@@ -87,7 +87,7 @@ def backup_database(project, *, progress: Progress = None, cancel=None) -> Path:
     try:
         out = backup_to(project.db, dest, progress=progress, cancel=cancel)
     except OSError as e:
-        dest.with_name(dest.name + ".partial").unlink(missing_ok=True)
+        partial_name(dest).unlink(missing_ok=True)
         raise _os_error(e, dest, "database backup") from e
     project.log.info("database backed up to %s", out)
     return out

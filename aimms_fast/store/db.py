@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import sqlite3
 import threading
 from datetime import datetime, timezone
@@ -95,7 +97,8 @@ def backup_to(db: sqlite_utils.Database, dest: str | Path, progress=None, cancel
     from aimms_fast.errors import check_cancel
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".partial")
+    # The pid in the name lets an open tell a killed backup's leftover from a running one.
+    tmp = partial_name(dest)
     target = sqlite3.connect(str(tmp))
     stopped: list[BaseException] = []
     try:
@@ -113,6 +116,12 @@ def backup_to(db: sqlite_utils.Database, dest: str | Path, progress=None, cancel
             if stopped:
                 raise stopped[0] from None
             raise
+    except sqlite3.OperationalError as e:
+        target.close()
+        tmp.unlink(missing_ok=True)
+        if _write_failed(e):  # SQLite says "database or disk is full"/"disk I/O error": an OSError to callers
+            raise OSError(errno.ENOSPC, "No space left on device (or file too large)", str(dest)) from e
+        raise
     except BaseException:
         target.close()
         tmp.unlink(missing_ok=True)
@@ -120,3 +129,14 @@ def backup_to(db: sqlite_utils.Database, dest: str | Path, progress=None, cancel
     target.close()
     tmp.replace(dest)
     return dest
+
+
+def partial_name(dest: Path) -> Path:
+    """`<dest>.<pid>.partial`: the temp name every whole-file write of ours uses before its rename."""
+    return dest.with_name(f"{dest.name}.{os.getpid()}.partial")
+
+
+def _write_failed(e: sqlite3.Error) -> bool:
+    name = getattr(e, "sqlite_errorname", "") or ""
+    return name in ("SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC", "SQLITE_IOERR_TRUNCATE") \
+        or "disk is full" in str(e)
