@@ -17,6 +17,8 @@ from __future__ import annotations
 import errno
 import os
 import re
+import sqlite3
+import stat
 import tempfile
 import unicodedata
 import zipfile
@@ -32,7 +34,8 @@ from aimms_fast.ops.files import copy_into, move_file
 from aimms_fast.project.config import write_json_atomic
 from aimms_fast.project.recovery import PARTIAL_SUFFIX, STAGED_SUFFIX
 from aimms_fast.store import aimms_schema as A
-from aimms_fast.store.db import backup_to, partial_name, transaction, utc_now, utc_stamp
+from aimms_fast.ops.save_check import OutsideProject, inside, path_problem, refuse_if_problems, save_problems
+from aimms_fast.store.db import write_failed, backup_to, partial_name, transaction, utc_now, utc_stamp
 from aimms_fast.store.takes import clear_project_rows, insert_rows, refresh_shot_order, sync_fast_takes
 
 Progress = Callable[[int, int], None] | None
@@ -50,7 +53,7 @@ _CHUNK = 1024 * 1024
 
 
 def _os_error(e: OSError, path, what: str) -> AimmsError:
-    if e.errno == errno.ENOSPC:
+    if e.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)):
         return AimmsError(f"disk full while writing the {what}", path=path,
                           hint="free some space and try again; nothing half-written was left behind")
     if isinstance(e, PermissionError):
@@ -133,6 +136,8 @@ def save_project(project, dest: str | Path | None = None, *, progress: Progress 
         if progress:
             progress(2, 2)
     except OSError as e:
+        # write_json_atomic's temp name; a full disk must not leave half a save behind
+        path.with_name(f".{path.name}.{os.getpid()}.tmp").unlink(missing_ok=True)
         raise _os_error(e, path, "save file") from e
     project.log.info("saved relationships of %d shots, %d takes, %d assets to %s",
                      len(data["shots"]), len(data["takes"]), len(data["assets"]), path)
@@ -181,7 +186,7 @@ def load_save(path: str | Path) -> dict:
             raise AimmsError(f"takes[{i}] has no take_id", path=path, field="takes")
         if t["take_id"] in take_ids:
             raise AimmsError(f"take_id {t['take_id']} appears twice", path=path, field="takes")
-        if t.get("shot_id") not in shot_ids:
+        if not isinstance(t.get("shot_id"), int) or t["shot_id"] not in shot_ids:
             raise AimmsError(f"take {t['take_id']} belongs to shot {t.get('shot_id')!r}, which the save "
                              "does not contain", path=path, field="takes")
         take_ids.add(t["take_id"])
@@ -227,8 +232,10 @@ def _size_fn(layout):
     root = os.path.abspath(layout.root)
 
     def size_of(rel):
+        if not rel or path_problem(rel):  # '..'/absolute paths are never looked at (issue 14)
+            return None
         try:
-            return os.stat(_abs_str(root, rel)).st_size if rel else None
+            return os.stat(_abs_str(root, rel)).st_size
         except OSError:
             return None
     return size_of
@@ -247,6 +254,8 @@ def restore_project(project, save_path: str | Path, *, progress: Progress = None
     data = load_save(save_path)
     conn = project.conn
     lay = project.layout
+    # Every type and path is checked before anything is backed up, written or moved.
+    refuse_if_problems(save_problems(data, conn, lay), save_path)
     warnings: list[str] = []
     if data.get("format") is None:
         warnings.append("the save has no 'format' key; read as an aimms_fast save")
@@ -258,7 +267,7 @@ def restore_project(project, save_path: str | Path, *, progress: Progress = None
     fast_cols = set(_columns(conn, "fast_takes"))
     fast = []
     for f in data["fast_takes"]:
-        if not isinstance(f, dict) or f.get("take_id") not in take_shot:
+        if not isinstance(f, dict) or not isinstance(f.get("take_id"), str) or f["take_id"] not in take_shot:
             continue  # notes of a take the save no longer has: nothing to attach them to
         row = {k: v for k, v in f.items() if k in fast_cols and k not in ("shot_id", "shot_order")}
         if not {"storyboard", "take_number"} <= row.keys():
@@ -283,25 +292,31 @@ def restore_project(project, save_path: str | Path, *, progress: Progress = None
     rec = history.begin(project, f"Restored {Path(save_path).name}", what="all", shot_ids=[],
                         scope={t: None for t in ("shots", "takes", "fast_takes", "assets", "deleted_shots",
                                                  "fast_trash")})
-    with transaction(project.db):
-        clear_project_rows(conn)
-        check_cancel(cancel, "restore")
-        for k, (table, rows) in enumerate((("shots", shots), ("takes", takes), ("fast_takes", fast),
-                                           ("assets", assets)), start=2):
-            insert_rows(conn, table, rows)
+    try:
+        with transaction(project.db):
+            clear_project_rows(conn)
             check_cancel(cancel, "restore")
-            tick(k)
-        rebuilt = sync_fast_takes(conn, sizes=size_of)
-        refresh_shot_order(conn)
-        # Shots the save brings back are no longer deleted; shots it drops are now deleted.
-        conn.executemany("DELETE FROM deleted_shots WHERE old_shot_id = ?", [(i,) for i in saved_ids])
-        removed = sorted(before - saved_ids)
-        conn.executemany("INSERT INTO deleted_shots(old_shot_id, shot_name, created_date) VALUES (?, ?, ?)",
-                         [(i, before_names.get(i), now) for i in removed])
-        project.audit("restore", f"{save_path}: {len(shots)} shots, {len(takes)} takes, {len(assets)} assets "
-                                 f"(previous database kept as {lay.rel(backup)})")
-        rec.finish()
-        check_cancel(cancel, "restore")  # last chance: the swap has not committed
+            for k, (table, rows) in enumerate((("shots", shots), ("takes", takes), ("fast_takes", fast),
+                                               ("assets", assets)), start=2):
+                insert_rows(conn, table, rows)
+                check_cancel(cancel, "restore")
+                tick(k)
+            rebuilt = sync_fast_takes(conn, sizes=size_of)
+            refresh_shot_order(conn)
+            # Shots the save brings back are no longer deleted; shots it drops are now deleted.
+            conn.executemany("DELETE FROM deleted_shots WHERE old_shot_id = ?", [(i,) for i in saved_ids])
+            removed = sorted(before - saved_ids)
+            conn.executemany("INSERT INTO deleted_shots(old_shot_id, shot_name, created_date) VALUES (?, ?, ?)",
+                             [(i, before_names.get(i), now) for i in removed])
+            project.audit("restore", f"{save_path}: {len(shots)} shots, {len(takes)} takes, {len(assets)} assets "
+                                     f"(previous database kept as {lay.rel(backup)})")
+            rec.finish()
+            check_cancel(cancel, "restore")  # last chance: the swap has not committed
+    except sqlite3.OperationalError as e:
+        if write_failed(e):  # rolled back: the rows are as they were
+            raise AimmsError("disk full while restoring; the project is as it was", path=lay.db,
+                             hint="free some space and restore again") from e
+        raise
     tick(6)
     project.refresh_mapping()
     referenced = {r["file_path"] for r in [*takes, *assets] if r.get("file_path")}
@@ -341,12 +356,26 @@ def _take_back_from_trash(project, missing: list[str], rec=None) -> list[str]:
     done_entries = []
     for tid, files_json in conn.execute("SELECT id, files_json FROM fast_trash WHERE restored_at IS NULL "
                                         "AND state = 'done' ORDER BY id DESC").fetchall():
-        moves = orjson.loads(files_json)
+        try:
+            moves = [m for m in orjson.loads(files_json) if isinstance(m, dict)
+                     and isinstance(m.get("from"), str) and isinstance(m.get("to"), str)]
+        except orjson.JSONDecodeError:
+            continue
         took = False
         for m in moves:
-            src = lay.trash / m["to"]
-            if m["from"] in want and src.exists() and not lay.abs(m["from"]).exists():
-                move_file(src, lay.abs(m["from"]))
+            if m["from"] not in want:
+                continue
+            try:  # a hostile trash row must not move a file in from, or out to, anywhere else
+                src = inside(lay, lay.rel(lay.trash) + "/" + m["to"])
+                dst = inside(lay, m["from"])
+            except OutsideProject as e:
+                project.log.warning("trash entry %s not taken back: %s", tid, e)
+                continue
+            if not src.resolve().is_relative_to(lay.trash.resolve()):
+                project.log.warning("trash entry %s not taken back: %r is not in the trash", tid, m["to"])
+                continue
+            if src.is_file() and not dst.exists() and not dst.is_symlink():
+                move_file(src, dst)
                 back.append(m["from"])
                 moved.append(m)
                 want.discard(m["from"])
@@ -367,22 +396,53 @@ def _take_back_from_trash(project, missing: list[str], rec=None) -> list[str]:
 
 
 # -- archive ----------------------------------------------------------------------------------
-def _archive_members(project, skip: set[Path]) -> list[tuple[Path, str]]:
+def _archive_members(project, skip: set[Path], skipped: list[str]) -> list[tuple[Path, str]]:
+    """Regular files under the project (no cache, lock, live db, temp files). Symlinks are never
+    followed (a link in media/ could point at ~/.ssh) and FIFOs, sockets and devices are never
+    opened (reading a FIFO blocks forever): each is listed in `skipped` with the reason."""
     lay = project.layout
     root = lay.root
     prefix = root.resolve().name
     out = []
     excluded_files = {lay.lock.resolve(), *(lay.db.with_name(lay.db.name + s).resolve()
                                             for s in ("", "-wal", "-shm", "-journal"))} | skip
-    for dirpath, dirs, names in os.walk(root):
+    cache = lay.cache.resolve()
+    for dirpath, dirs, names in os.walk(root):  # followlinks=False: linked folders are not entered
         d = Path(dirpath)
-        dirs[:] = sorted(x for x in dirs if (d / x).resolve() != lay.cache.resolve())
+        keep = []
+        for x in sorted(dirs):
+            if (d / x).is_symlink():
+                skipped.append(f"{prefix}/{(d / x).relative_to(root).as_posix()}: symlink to a folder, not followed")
+            elif (d / x).resolve() != cache:
+                keep.append(x)
+        dirs[:] = keep
         for n in sorted(names):
             p = d / n
-            if n.endswith(_TEMP_SUFFIXES) or p.resolve() in excluded_files or not p.is_file():
+            if n.endswith(_TEMP_SUFFIXES) or _PID_TEMP.search(n):
                 continue
-            out.append((p, f"{prefix}/{p.relative_to(root).as_posix()}"))
+            arc = f"{prefix}/{p.relative_to(root).as_posix()}"
+            try:
+                st = p.lstat()
+            except OSError:
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                skipped.append(f"{arc}: symlink, not followed")
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                skipped.append(f"{arc}: not a regular file ({_file_kind(st.st_mode)}), skipped")
+                continue
+            if p.resolve() in excluded_files:
+                continue
+            out.append((p, arc))
     return out
+
+
+_PID_TEMP = re.compile(r"\.\d+\.(partial|tmp)$")
+
+
+def _file_kind(mode: int) -> str:
+    return ("FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else
+            "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special file")
 
 
 def _zip_info(path: Path, arcname: str) -> zipfile.ZipInfo:
@@ -391,11 +451,25 @@ def _zip_info(path: Path, arcname: str) -> zipfile.ZipInfo:
     return zi
 
 
+def _open_regular(p: Path):
+    """Open for reading without following a symlink or blocking on a FIFO that appeared since
+    the walk (O_NOFOLLOW | O_NONBLOCK, then fstat says whether it is still a regular file)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(p, flags)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise IsADirectoryError(errno.EINVAL, "not a regular file", str(p))
+    return os.fdopen(fd, "rb")
+
+
 def archive_project(project, dest_dir: str | Path | None = None, *, progress: Progress = None, cancel=None) -> dict:
     """Zip the whole project to `dest_dir` (default: beside the project folder).
 
     Leaves out the regenerable cache and the lock; the database goes in as an online-backup copy
     (a live WAL database copied byte-wise can be inconsistent). Progress is reported in bytes.
+    Symlinks, FIFOs and other special files, and files this user cannot read, are left out and
+    listed in "skipped" with the reason. On any failure (disk full included) the partial zip and
+    the temp database copy are removed.
     """
     lay = project.layout
     dest_dir = Path(dest_dir) if dest_dir else lay.root.resolve().parent
@@ -404,39 +478,53 @@ def archive_project(project, dest_dir: str | Path | None = None, *, progress: Pr
     except OSError as e:
         raise _os_error(e, dest_dir, "archive") from e
     dest = unique_path(dest_dir / f"{safe_filename(lay.root.resolve().name, 'project')}_{utc_stamp()}.zip")
-    tmp = dest.with_name(f".{dest.name}.partial")
+    # pid in both temp names: an open after a kill -9 removes them (project/leftovers.py)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
     skipped: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="aimms_archive_") as td:
-        db_copy = backup_to(project.db, Path(td) / "shots.db", cancel=cancel)
-        members = [(db_copy, f"{lay.root.resolve().name}/data/shots.db")]
-        members += _archive_members(project, {tmp.resolve(), dest.resolve()})
-        total = sum(p.stat().st_size for p, _ in members if p.exists()) or 1
-        done = 0
-        try:
+    done = 0
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"aimms_archive_{os.getpid()}_") as td:
+            db_copy = backup_to(project.db, Path(td) / "shots.db", cancel=cancel)
+            members = [(db_copy, f"{lay.root.resolve().name}/data/shots.db")]
+            members += _archive_members(project, {tmp.resolve(), dest.resolve()}, skipped)
+            total = sum(p.stat().st_size for p, _ in members if p.exists()) or 1
+            written = 0
             with zipfile.ZipFile(tmp, "w", allowZip64=True) as zf:
                 for p, arc in members:
                     try:
+                        fi = _open_regular(p)
+                    except FileNotFoundError:
+                        skipped.append(f"{arc}: deleted while archiving")
+                        continue
+                    except PermissionError:
+                        skipped.append(f"{arc}: cannot read it (permission denied), left out")
+                        continue
+                    except OSError as e:
+                        skipped.append(f"{arc}: cannot read it ({e.strerror or e}), left out")
+                        continue
+                    with fi:
                         zi = _zip_info(p, arc)
-                        with open(p, "rb") as fi, zf.open(zi, "w", force_zip64=zi.file_size > 2**31) as fo:
+                        with zf.open(zi, "w", force_zip64=zi.file_size > 2**31) as fo:
                             while chunk := fi.read(_CHUNK):
                                 check_cancel(cancel, "archive")
                                 fo.write(chunk)
                                 done += len(chunk)
                                 if progress:
                                     progress(done, total)
-                    except FileNotFoundError:
-                        skipped.append(arc)  # deleted while archiving: the rest is still worth having
+                    written += 1
             tmp.replace(dest)
-        except OSError as e:
-            tmp.unlink(missing_ok=True)
-            raise _os_error(e, dest, "archive") from e
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise _os_error(e, e.filename or dest, "archive") from e
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     if progress:
         progress(total, total)
-    project.log.info("archived %d files (%d bytes) to %s", len(members) - len(skipped), done, dest)
-    return {"path": str(dest), "files": len(members) - len(skipped), "bytes": done,
+    for sk in skipped:
+        project.log.warning("archive: %s", sk)
+    project.log.info("archived %d files (%d bytes) to %s", written, done, dest)
+    return {"path": str(dest), "files": written, "bytes": done,
             "zip_bytes": dest.stat().st_size, "skipped": skipped}
 
 
@@ -475,7 +563,7 @@ def export_starred(project, dest: str | Path, *, images: bool = True, progress: 
     items = [r for r in starred_items(project.conn) if images or r["take_type"] == A.FINAL_VIDEO]
     used: set[str] = set()
     manifest = []
-    counts = {"copied": 0, "placeholder": 0, "missing": 0}
+    counts = {"copied": 0, "placeholder": 0, "missing": 0, "refused": 0}
     written: list[Path] = []
     try:
         _export_items(lay, dest, items, used, manifest, counts, written, progress, cancel)
@@ -507,20 +595,36 @@ def _export_items(lay, dest: Path, items, used, manifest, counts, written, progr
         if kind == "video" and r["companion"]:
             pairs.append(("workflow", r["companion"]))
         for what, rel in pairs:
-            src = lay.abs(rel) if rel else None
-            ext = Path(rel or "").suffix.lower()
+            src, status, size = _export_source(lay, rel)
+            ext = Path(rel if isinstance(rel, str) else "").suffix.lower()
             name = f"{stem}{ext}"
-            size = src.stat().st_size if src is not None and src.exists() else None
-            status = "missing" if size is None else "placeholder" if size == 0 else "copied"
             if status == "copied":
                 existed = (dest / name).exists()
                 copy_into(src, dest / name)
                 if not existed:
                     written.append(dest / name)
-            counts[status] += 1
+            counts[status if status in counts else "refused"] += 1
             manifest.append([name if status == "copied" else "", what,
                              r["starred"] if kind == "image" else "", r["order_number"], r["shot_id"],
                              r["shot_name"], r["section"], r["take_id"], r["take_number"], rel, size, status,
                              r["notes"] or "", r["rating"] or 0])
         if progress:
             progress(i + 1, len(items))
+
+
+def _export_source(lay, rel) -> tuple[Path | None, str, int | None]:
+    """(path, status, size) of a starred take's file. Paths that leave the project (`..`, absolute,
+    a symlink pointing out) are "outside" and never read; special files are "not a file"."""
+    if not rel or not isinstance(rel, str):
+        return None, "missing", None
+    try:
+        src = inside(lay, rel)
+    except OutsideProject:
+        return None, "outside the project (not copied)", None
+    try:
+        st = src.stat()
+    except OSError:
+        return None, "missing", None
+    if not stat.S_ISREG(st.st_mode):
+        return None, "not a regular file (not copied)", None
+    return src, ("placeholder" if st.st_size == 0 else "copied"), st.st_size

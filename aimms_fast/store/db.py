@@ -119,7 +119,7 @@ def backup_to(db: sqlite_utils.Database, dest: str | Path, progress=None, cancel
     except sqlite3.OperationalError as e:
         target.close()
         tmp.unlink(missing_ok=True)
-        if _write_failed(e):  # SQLite says "database or disk is full"/"disk I/O error": an OSError to callers
+        if write_failed(e):  # SQLite says "database or disk is full"/"disk I/O error": an OSError to callers
             raise OSError(errno.ENOSPC, "No space left on device (or file too large)", str(dest)) from e
         raise
     except BaseException:
@@ -136,7 +136,7 @@ def partial_name(dest: Path) -> Path:
     return dest.with_name(f"{dest.name}.{os.getpid()}.partial")
 
 
-def _write_failed(e: sqlite3.Error) -> bool:
+def write_failed(e: sqlite3.Error) -> bool:
     name = getattr(e, "sqlite_errorname", "") or ""
     return name in ("SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC", "SQLITE_IOERR_TRUNCATE") \
         or "disk is full" in str(e)
