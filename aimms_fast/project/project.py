@@ -101,8 +101,9 @@ class Project:
         reason = "opened read-only on request" if readonly else None
         lock = ProjectLock(layout.lock)
         if not readonly:
-            if not os.access(layout.data, os.W_OK) or (layout.db.exists() and not os.access(layout.db, os.W_OK)):
-                readonly, reason = True, "the project folder is not writable (permission denied)"
+            if not os.access(layout.data, os.W_OK) or (layout.db.exists() and not os.access(layout.db, os.W_OK)) \
+                    or not _can_create_in(layout.data):
+                readonly, reason = True, f"{layout.data} is not writable (permission denied)"
             else:
                 try:
                     got = lock.acquire()
@@ -355,3 +356,20 @@ def _wait_for_database(layout, lock, *, readonly: bool, log) -> None:
                                f"({_holders(layout, lock)})", path=layout.db,
                                hint="close that program (or wait for it to finish) and try again")
         time.sleep(0.25)
+
+
+def _can_create_in(folder: Path) -> bool:
+    """Can this process create a file in `folder`? os.access() answers yes for root (and for
+    ACLs or read-only mounts it can be wrong); SQLite must create shots.db-wal and -shm there, so
+    ask the file system itself."""
+    probe = folder / f".aimms_fast_write_probe.{os.getpid()}"
+    try:
+        fd = os.open(probe, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    except OSError:
+        return False
+    os.close(fd)
+    try:
+        probe.unlink()
+    except OSError:
+        pass
+    return True

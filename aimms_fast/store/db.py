@@ -35,6 +35,19 @@ def connect(path: str | Path, *, readonly: bool = False, owned: bool = True) -> 
     path = Path(path)
     if readonly:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError as e:
+            # A WAL database in a folder we cannot write: SQLite cannot create shots.db-shm and
+            # refuses even to read. With no -wal file the main file is complete on its own, so it
+            # is read as immutable (no locking; the folder is not writable, so no one of our
+            # kind is writing it).
+            wal = path.with_name(path.name + "-wal")
+            if "readonly" not in str(e) and "unable to open" not in str(e) or wal.exists():
+                raise
+            conn.close()
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True,
+                                   check_same_thread=False)
     else:
         conn = sqlite3.connect(str(path), check_same_thread=False)
     conn.execute("PRAGMA busy_timeout=5000")
