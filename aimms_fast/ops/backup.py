@@ -156,8 +156,12 @@ def load_save(path: str | Path) -> dict:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as e:
-        raise AimmsError(f"not a valid .aimms save (bad JSON: {e})", path=path,
-                         hint="pick another save from data/saves/") from e
+        try:  # orjson refuses integers beyond 64 bits; the stdlib reads them and the checks name them
+            import json
+            data = json.loads(raw)
+        except ValueError:
+            raise AimmsError(f"not a valid .aimms save (bad JSON: {e})", path=path,
+                             hint="pick another save from data/saves/") from e
     if not isinstance(data, dict):
         raise AimmsError("not a valid .aimms save (expected a JSON object)", path=path)
     fmt = data.get("format")

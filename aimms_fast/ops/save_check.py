@@ -72,7 +72,7 @@ def _value_problem(col: str, decl: str, v) -> str | None:
     if v is None:
         return None
     if isinstance(v, (list, dict)):
-        return f"{col} is a {'list' if isinstance(v, list) else 'object'}, not a single value"
+        return f"{col} is {'a list' if isinstance(v, list) else 'an object'}, not a single value"
     if isinstance(v, bool):
         return None if "INT" in decl else f"{col} is true/false, not text"
     if isinstance(v, int):
@@ -81,7 +81,9 @@ def _value_problem(col: str, decl: str, v) -> str | None:
             return f"{col} = {v} is out of range (at most {limit})"
         return None
     if isinstance(v, float):
-        if "INT" in decl and (v != v or abs(v) > SMALL_INT_LIMIT or v != int(v)):
+        if "INT" in decl and v == v and abs(v) > SMALL_INT_LIMIT:
+            return f"{col} = {v!r} is out of range (at most {SMALL_INT_LIMIT})"
+        if "INT" in decl and (v != v or v != int(v)):
             return f"{col} = {v!r} is not a whole number"
         return None
     if isinstance(v, str):
