@@ -108,6 +108,17 @@ project_arg = click.argument("path", type=click.Path(file_okay=False, path_type=
 def open_project(path: Path, *, write: bool = True):
     from aimms_fast.project import Project
     p = Project.open(path)
+    notes = []
+    if p.bad_values:
+        fixed = sum(1 for b in p.bad_values if b.fix)
+        notes.append(f"{len(p.bad_values)} value(s) of the wrong type in the AIMMS tables"
+                     + (f", {fixed} repaired" + (" in a read-only view" if p.readonly else
+                                                 " (original database in data/backup/)") if fixed else "")
+                     + f"; listed in {p.layout.log_file}")
+    if p.leftovers is not None and p.leftovers.removed:
+        notes.append(f"removed {len(p.leftovers.removed)} temp file(s) left by a stopped aimms process")
+    for n in notes:
+        click.secho(f"note: {n}", fg="yellow", err=True)
     try:
         if write and p.readonly:
             raise AimmsError(f"project is read-only: {p.readonly_reason}", path=path,

@@ -158,7 +158,8 @@ def archive(path, dest, as_json):
     with open_project(path, write=False) as p:
         with progress_bar("archiving (bytes)", 1, enabled=not as_json) as bar:
             out = archive_project(p, dest, progress=bar)
-    emit(out, as_json, f"archived {out['files']} files ({out['bytes']:,} bytes) to {out['path']}")
+    emit(out, as_json, "\n".join([f"archived {out['files']} files ({out['bytes']:,} bytes) to {out['path']}",
+                                   *(f"left out: {s}" for s in out["skipped"])]))
 
 
 @cli.command("export-starred")
