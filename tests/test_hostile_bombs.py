@@ -165,3 +165,18 @@ def test_cache_budget_stops_building(project, tmp_path):
         ev = pool.drain()
     assert pool.space_problem and "size budget" in pool.space_problem
     assert any(e.state == "failed" and "size budget" in (e.reason or "") for e in ev)
+
+
+def test_thumbs_on_a_full_disk_is_one_message_not_tracebacks(project, tmp_path):
+    """`aimms thumbs` with a 64 KB file-size limit (EFBIG, like a full disk) on the cache."""
+    _takes(project, tmp_path, 6)
+    project.close()
+    code = ("import os, resource, signal, sys\n"
+            "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))\n"
+            "os.execv(sys.executable, [sys.executable, '-m', 'aimms_fast', 'thumbs', sys.argv[1]])\n")
+    r = subprocess.run([sys.executable, "-c", code, str(project.root)], cwd=REPO, capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=120)
+    out = r.stdout + r.stderr
+    assert "Traceback" not in out, out
+    assert out.count("thumbnails stopped: cannot write the cache (File too large); free space") == 1, out

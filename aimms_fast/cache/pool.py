@@ -26,6 +26,7 @@ import multiprocessing as mp
 import os
 import shutil
 import signal
+import sqlite3
 import stat
 import threading
 import time
@@ -37,6 +38,7 @@ from typing import NamedTuple
 from aimms_fast.cache.atlas import AtlasWriter
 from aimms_fast.media.posters import Thumbs
 from aimms_fast.project.layout import Layout
+from aimms_fast.store.db import write_failed
 
 log = logging.getLogger("aimms_fast.cache")
 
@@ -486,8 +488,10 @@ class ThumbnailPool:
     def _commit(self) -> None:
         try:
             self._writer.commit()
-        except OSError as e:  # disk full: stop building, keep the viewer running
-            self._stop_for_space(f"thumbnails stopped: cannot write the cache ({e.strerror or e})")
+        except (OSError, sqlite3.Error) as e:  # disk full: stop building, keep the viewer running
+            if isinstance(e, sqlite3.Error) and not write_failed(e):
+                raise
+            self._stop_for_space(f"thumbnails stopped: cannot write the cache ({getattr(e, 'strerror', None) or e})")
 
     def _store(self, rel: str, size: int, mtime: int, th: Thumbs) -> None:
         if self.space_problem and th.state == "ready":
@@ -495,9 +499,10 @@ class ThumbnailPool:
             return
         try:
             self._writer.put(rel, size, mtime, th)
-        except (OSError, ValueError) as e:
-            if isinstance(e, OSError) and e.errno in (28, 27, 122):  # ENOSPC, EFBIG, EDQUOT
-                self._stop_for_space(f"thumbnails stopped: cannot write the cache ({e.strerror})")
+        except (OSError, ValueError, sqlite3.Error) as e:
+            if isinstance(e, OSError) and e.errno in (28, 27, 122) or \
+                    isinstance(e, sqlite3.Error) and write_failed(e):  # ENOSPC, EFBIG, EDQUOT
+                self._stop_for_space(f"thumbnails stopped: cannot write the cache ({getattr(e, 'strerror', None) or e})")
             else:
                 log.error("cache write failed for %s: %s", rel, e)
             th = Thumbs("failed", self.space_problem or f"could not write the cache: {e}")
