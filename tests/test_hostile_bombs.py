@@ -180,3 +180,12 @@ def test_thumbs_on_a_full_disk_is_one_message_not_tracebacks(project, tmp_path):
     out = r.stdout + r.stderr
     assert "Traceback" not in out, out
     assert out.count("thumbnails stopped: cannot write the cache (File too large); free space") == 1, out
+
+
+def test_frame_source_refuses_a_fifo_instead_of_blocking(tmp_path):
+    from aimms_fast.errors import MediaError
+    from aimms_fast.media.frames import ClipDecoder
+    fifo = tmp_path / "v.mp4"
+    os.mkfifo(fifo)
+    with pytest.raises(MediaError, match="not a regular file"):
+        ClipDecoder(fifo)

@@ -11,6 +11,8 @@ back inside the current GOP does not re-decode it.
 from __future__ import annotations
 
 import bisect
+import os
+import stat
 from collections import OrderedDict
 from pathlib import Path
 
@@ -132,6 +134,12 @@ class ClipDecoder:
 
     def __init__(self, path: str | Path):
         self.path = str(path)
+        try:
+            mode = os.stat(self.path).st_mode
+        except OSError as e:
+            raise MediaError(f"cannot read the file ({e.strerror or e})", path=self.path) from None
+        if not stat.S_ISREG(mode):  # FFmpeg would block forever reading a FIFO
+            raise MediaError("not a regular file (a FIFO, device or folder)", path=self.path)
         try:
             self._c = av.open(self.path, metadata_errors="ignore")
         except av.FFmpegError as e:
