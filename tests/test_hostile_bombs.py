@@ -22,7 +22,6 @@ from aimms_fast.media import image_limits as L
 from aimms_fast.media.posters import extract_tiles
 from aimms_fast.ops.shots import add_shot
 from aimms_fast.ops.takes import add_takes
-from aimms_fast.project import Project
 
 from conftest import make_image
 

@@ -272,7 +272,7 @@ def test_archive_skips_symlinks_and_fifos_without_hanging(linked, tmp_path):
 
 
 def test_archive_names_the_right_cause_for_an_unreadable_file(small, tmp_path, monkeypatch):
-    import aimms_fast.ops.backup as B
+    import aimms_fast.ops.archive as B
     bad = small / "media" / "1" / "locked.png"
     make_image(bad)
     real = B._open_regular
