@@ -129,3 +129,12 @@ def test_csv_file_round_trip_of_arbitrary_cells(tmp_path_factory, cells):
     header, row = list(reader)
     assert header == cols
     assert [unescape_cell(c) for c in row[1:]] == cells
+
+
+def test_out_of_range_date_message_says_why(tmp_path):
+    f = tmp_path / "d.csv"
+    f.write_text("shot_name,created_date\nA,9999-12-31T23:59:59-14:00\nB,yesterday\n", encoding="utf-8")
+    rep, rows = read_csv(f)
+    msgs = {w.line: w.message for w in rep.warnings}
+    assert "outside the years 1..9999" in msgs[2] and "not an ISO date" in msgs[3]
+    assert [r.values["created_date"] for r in rows] == [None, None]

@@ -249,6 +249,14 @@ def _parse_date(value: str) -> str | None:
     return f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}Z"
 
 
+def _iso_but_out_of_range(s: str) -> bool:
+    try:
+        datetime.fromisoformat(s.replace("Z", "+00:00").replace("z", "+00:00"))
+        return True
+    except ValueError:
+        return False
+
+
 def read_csv(path: str | Path, *, ignore_unknown: bool = False) -> tuple[CsvReport, list[_Row]]:
     """Parse and check a shot-list CSV without touching any project."""
     path = Path(path)
@@ -373,8 +381,10 @@ def _check_rows(data_rows, header, cols, report: CsvReport) -> list[_Row]:
         if values.get("created_date") is not None:
             d = _parse_date(values["created_date"])
             if d is None:
-                report.warn(line, "created_date", f"'{values['created_date'].strip()}' is not an ISO date "
-                                                  "(YYYY-MM-DDTHH:MM:SSZ); the import time is used")
+                shown = values["created_date"].strip()[:40]
+                why = "is outside the years 1..9999 once converted to UTC" if _iso_but_out_of_range(shown) \
+                    else "is not an ISO date (YYYY-MM-DDTHH:MM:SSZ)"
+                report.warn(line, "created_date", f"'{shown}' {why}; the import time is used")
             values["created_date"] = d
         rows.append(_Row(line, values))
     return rows
