@@ -348,3 +348,9 @@ def test_inside_never_returns_a_path_outside_the_project(linked, rel):
         return
     real = os.path.realpath(p)
     assert real == os.path.realpath(root) or real.startswith(os.path.realpath(root) + os.sep), (rel, real)
+
+
+def test_restore_from_a_fifo_is_refused_not_blocking(small, tmp_path):
+    fifo = tmp_path / "save.aimms"
+    os.mkfifo(fifo)
+    clear_fail(aimms("restore", small, fifo, timeout=30), "not a regular file")

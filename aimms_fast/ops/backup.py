@@ -140,6 +140,8 @@ def save_project(project, dest: str | Path | None = None, *, progress: Progress 
 def load_save(path: str | Path) -> dict:
     """Read and check a .aimms save; every problem names the file and the row."""
     path = Path(path)
+    if path.exists() and not path.is_file():  # a FIFO would block the read forever
+        raise AimmsError("not a regular file", path=path, hint="pick a .aimms file from data/saves/")
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
