@@ -138,3 +138,11 @@ def test_out_of_range_date_message_says_why(tmp_path):
     msgs = {w.line: w.message for w in rep.warnings}
     assert "outside the years 1..9999" in msgs[2] and "not an ISO date" in msgs[3]
     assert [r.values["created_date"] for r in rows] == [None, None]
+
+
+def test_csv_from_a_fifo_is_refused_not_blocking(tmp_path):
+    import os
+    fifo = tmp_path / "shots.csv"
+    os.mkfifo(fifo)
+    rep, rows = read_csv(fifo)
+    assert not rows and "not a regular file" in rep.errors[0].message

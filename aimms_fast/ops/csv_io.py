@@ -261,6 +261,9 @@ def read_csv(path: str | Path, *, ignore_unknown: bool = False) -> tuple[CsvRepo
     """Parse and check a shot-list CSV without touching any project."""
     path = Path(path)
     report = CsvReport(path=str(path))
+    if path.exists() and not path.is_file() and not path.is_dir():
+        report.error(None, None, "not a regular file (a FIFO or device); reading it could block forever")
+        return report, []
     try:
         data = path.read_bytes()
     except FileNotFoundError:
