@@ -362,7 +362,7 @@ def _can_create_in(folder: Path) -> bool:
     """Can this process create a file in `folder`? os.access() answers yes for root (and for
     ACLs or read-only mounts it can be wrong); SQLite must create shots.db-wal and -shm there, so
     ask the file system itself."""
-    probe = folder / f".aimms_fast_write_probe.{os.getpid()}"
+    probe = folder / f".aimms_fast_write_probe.{os.getpid()}.tmp"  # .pid.tmp: a killed one is cleaned at open
     try:
         fd = os.open(probe, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     except OSError:
