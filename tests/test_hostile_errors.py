@@ -354,3 +354,16 @@ def test_restore_from_a_fifo_is_refused_not_blocking(small, tmp_path):
     fifo = tmp_path / "save.aimms"
     os.mkfifo(fifo)
     clear_fail(aimms("restore", small, fifo, timeout=30), "not a regular file")
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs util-linux setpriv to drop root's override")
+def test_archive_of_a_really_unreadable_file_names_permission_denied(small, tmp_path):
+    bad = make_image(small / "media" / "1" / "locked.png")
+    bad.chmod(0)
+    try:
+        r = aimms("archive", small, "--dest", tmp_path / "zips",
+                  prefix=("setpriv", "--bounding-set=-all", "--inh-caps=-all"))
+        out = ok(r)
+        assert "left out: proj/media/1/locked.png: cannot read it (permission denied)" in out, out
+    finally:
+        bad.chmod(0o644)
