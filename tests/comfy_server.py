@@ -84,10 +84,10 @@ class _WS:
                 payload = rfile.read(n)
                 if op == 8:
                     break
-                if op == 9:   # ping -> pong
+                if op == 9 and n < 126:   # ping -> pong with the same (unmasked) payload
+                    data = bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) if mask else payload
                     with self.lock:
-                        self.sock.sendall(bytes([0x8A, len(payload)]) + bytes(
-                            b ^ mask[i % 4] for i, b in enumerate(payload)) if mask else payload)
+                        self.sock.sendall(bytes([0x8A, len(data)]) + data)
             except OSError:
                 break
         self.open = False
@@ -395,6 +395,18 @@ class _Handler(BaseHTTPRequestHandler):
         if ws in socks:
             socks.remove(ws)
         self.close_connection = True
+
+
+def image_workflow(**kw) -> dict:
+    """An API-format text-to-image graph (checkpoint, LoRA, prompts, KSampler, SaveImage)."""
+    from aimms_fast.demo.workflows import Generation, api_prompt
+    return api_prompt(Generation("template prompt", "template negative", 5, loras=[("style.safetensors", 0.7)], **kw))
+
+
+def video_workflow(**kw) -> dict:
+    """The same graph ending in VideoHelperSuite's Video Combine."""
+    from aimms_fast.demo.workflows import Generation, api_prompt
+    return api_prompt(Generation("template prompt", "template negative", 5, frames=6, **kw))
 
 
 def main() -> None:

@@ -31,8 +31,9 @@ def file_result(project, *, shot_id: int, storyboard: str, main: Path, companion
                 folder: str, reason: str, job_id: str | None = None, item_id: int | None = None) -> Filed:
     """Copy `main` (+ its workflow PNG `companion` for a video) into shot `shot_id` as a new take.
 
-    `item_id`: the Inbox row being accepted; otherwise a row for `source` is claimed here and an
-    AimmsError is raised when one exists already (the file was filed or is waiting in the Inbox).
+    `item_id`: the Inbox row being accepted; otherwise a row for `source` is claimed here. When
+    one exists: filed already -> that result (nothing copied); waiting and made by the same job
+    (an import a crash interrupted) -> imported now; otherwise an AimmsError (it waits in the Inbox).
     Call on the thread that owns `project`'s connection.
     """
     project.require_writable()
@@ -43,8 +44,14 @@ def file_result(project, *, shot_id: int, storyboard: str, main: Path, companion
                                      companion=str(companion) if companion else None, size=size,
                                      mtime_ns=main.stat().st_mtime_ns, shot_id=shot_id, reason=reason,
                                      confident=True, job_id=job_id, state="importing")
-            if item_id is None:
-                raise AimmsError(f"{source} was filed already or waits in the Inbox", path=main)
+        if item_id is None:
+            row = S.item_by_source(c, source)
+            if row.state == "accepted":
+                return Filed(row.item_id, row.shot_id, json.loads(row.take_ids_json or "[]"))
+            if not (row.state == "waiting" and job_id and row.job_id == job_id):
+                raise AimmsError(f"{source} is {row.state} in the Inbox already", path=main,
+                                 hint="accept, reassign or ignore it there")
+            item_id = row.item_id
         S.update_item(c, item_id, state="importing", shot_id=shot_id, decided_at=utc_now(), message=None)
     try:
         companions = {str(main): companion} if companion is not None and storyboard == "video" else None

@@ -32,6 +32,7 @@ from aimms_fast.store import comfy as S
 from aimms_fast.store.db import transaction
 
 log = logging.getLogger(__name__)
+JOB_FOLDER = "(fetched from ComfyUI)"   # Inbox rows of job results: the file came over /view
 
 
 @dataclass
@@ -121,6 +122,16 @@ class JobRunner:
                             raise
                         self._wake.wait(self.poll_s)
                         self._wake.clear()
+        finally:
+            for url in list(self._conns):
+                self._drop(url)
+
+    def submit_new(self, p) -> None:
+        """Submit every `new` job once and return (the CLI's `queue` without --wait)."""
+        filing.recover(p)
+        try:
+            for j in S.list_jobs(p.conn, states=("new",)):
+                self._submit(p, self._conn(j.url), j)
         finally:
             for url in list(self._conns):
                 self._drop(url)
@@ -287,15 +298,9 @@ class JobRunner:
                                                    comp.get("type", "output"), tmp / comp["filename"])
                 storyboard = "video" if local.suffix.lower() in VIDEO_EXTS else "image"
                 source = "/".join(x for x in (main.get("subfolder", "").strip("/"), main["filename"]) if x)
-                try:
-                    ids += filing.file_result(p, shot_id=j.shot_id, storyboard=storyboard, main=local,
-                                              companion=local_comp, source=source, folder="comfyui-output",
-                                              reason="job", job_id=j.job_id).take_ids
-                except AimmsError as e:
-                    if "filed already" not in e.message:
-                        raise
-                    row = next((r for r in S.list_items(p.conn, states=("accepted",)) if r.source == source), None)
-                    ids += json.loads(row.take_ids_json) if row and row.take_ids_json else []
+                ids += filing.file_result(p, shot_id=j.shot_id, storyboard=storyboard, main=local,
+                                          companion=local_comp, source=source, folder=JOB_FOLDER,
+                                          reason="job", job_id=j.job_id).take_ids
         except ComfyUnreachable:
             self._set(p, j, state="running")      # fetch again once the server answers
             raise

@@ -174,6 +174,11 @@ def claim_source(conn: sqlite3.Connection, *, source: str, folder: str, kind: st
     return cur.lastrowid if cur.rowcount else None
 
 
+def item_by_source(conn: sqlite3.Connection, source: str) -> InboxRow | None:
+    got = _items(conn, "WHERE i.source = ?", (source,))
+    return got[0] if got else None
+
+
 def known_sources(conn: sqlite3.Connection, sources: list[str]) -> set[str]:
     out: set[str] = set()
     for i in range(0, len(sources), 500):
