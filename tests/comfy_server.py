@@ -273,8 +273,8 @@ class FakeComfy:
         sub, _, base = prefix.replace("\\", "/").rpartition("/")
         folder = self.output / sub
         folder.mkdir(parents=True, exist_ok=True)
-        chunks = {"prompt": json.dumps(prompt), **{k: v if isinstance(v, str) else json.dumps(v)
-                                                   for k, v in pnginfo.items()}}
+        # SaveImage: metadata.add_text(key, json.dumps(value)) for the prompt and each extra_pnginfo key
+        chunks = {"prompt": json.dumps(prompt), **{k: json.dumps(v) for k, v in pnginfo.items()}}
         label = next((n["inputs"]["text"] for n in prompt.values() if n["class_type"] == "CLIPTextEncode"
                       and isinstance(n["inputs"].get("text"), str)), base)[:40]
         if node["class_type"] == "SaveImage":

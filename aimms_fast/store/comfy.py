@@ -160,6 +160,12 @@ def job_counts(conn: sqlite3.Connection) -> dict[str, int]:
     return dict(conn.execute("SELECT state, COUNT(*) FROM fast_comfy_jobs GROUP BY state").fetchall())
 
 
+def running_progress(conn: sqlite3.Connection) -> float:
+    """Mean progress (0..1) of the running jobs (0 when none)."""
+    return conn.execute("SELECT COALESCE(AVG(progress), 0) FROM fast_comfy_jobs WHERE state IN "
+                        "('running', 'fetching')").fetchone()[0]
+
+
 # -- inbox ------------------------------------------------------------------------------------------
 
 def claim_source(conn: sqlite3.Connection, *, source: str, folder: str, kind: str, companion: str | None,

@@ -1,0 +1,44 @@
+"""The ComfyUI loop in the real app (issue 11 "Done when"), against the stand-in server."""
+from __future__ import annotations
+
+import json
+
+from aimms_fast.project import Project
+from aimms_fast.store import comfy as S
+from aimms_fast.store.db import transaction
+from tests.comfy_server import FakeComfy, image_workflow, video_workflow
+from tests.ui.conftest import build_project, pixels, run_scenario
+
+
+def test_queue_five_shots_and_inbox_in_the_app(tmp_path):
+    root = build_project(tmp_path / "proj", [{"name": f"SH{i:02d}", "images": [], "videos": []} for i in range(1, 6)])
+    fake = FakeComfy(tmp_path / "comfy_output").start()
+    fake.step_s = 0.4                                   # slow enough to see progress on screen
+    try:
+        with Project.open(root) as p, transaction(p.db) as c:
+            S.set_meta(c, S.META_URL, fake.url)
+            S.set_meta(c, S.META_OUTPUT, str(fake.output))
+        wf = tmp_path / "workflow_api.json"
+        wf.write_text(json.dumps(image_workflow()))
+        r = run_scenario("comfy_done_when", tmp_path, project=root,
+                         args={"workflow": str(wf), "output": str(fake.output),
+                               "vhs_prompt": json.dumps(video_workflow())})
+    finally:
+        fake.stop()
+    assert r["errors"] == []
+    assert r["watch_note"] == f"Watching {fake.output}"
+    assert r["template"].startswith("workflow_api.json (image): 6.text=prompt")
+    assert r["queued"] == 5 and r["takes_before"] == [0] * 5
+    assert r["job_states"] == ["done"] * 5 and r["takes_after"] == [1] * 5
+    assert "ComfyUI:" in r["running_status"] and "running" in r["running_status"]
+    assert r["inbox"] == [["handmade/my_test_00001.mp4", "video", True, None]]
+    assert "Inbox 1" in r["status_with_inbox"]
+    assert r["inbox_after"] == 0 and len(r["third_shot_videos"]) == 1 and r["third_shot_videos"][0][1]
+    img = pixels(r["shot_inbox"])
+    assert img.std() > 10                                # a drawn page, not a blank frame
+    # the new takes are on the Images storyboard with their real pictures (not the striped placeholder)
+    assert [c.split("/")[-1] for c in r["image_cards"]] == ["base_01.png"] * 5
+    board = pixels(r["shot_images_page"])
+    for x0, y0, x1, y1 in r["image_rects"]:
+        poster = board[int(y0) + 4:int(y1) - 4, int(x0) + 4:int(x1) - 4]
+        assert poster.std() > 20                         # the stand-in's picture: scene + text
