@@ -182,3 +182,28 @@ def test_watch_cli_once_auto(project, shots, out):
     assert "accepted  SH01_00001_.png -> shot 1 (name)" in r.output and "1 filed, 0 in the Inbox" in r.output
     r = CliRunner().invoke(cli, ["watch", str(root), "--once", "--folder", str(out / "nope")])
     assert r.exit_code == 1 and "does not exist" in r.output
+
+
+def test_vhs_with_audio_waits_for_the_muxed_file_and_job_results_are_left_to_the_runner(project, shots, out, tmp_path):
+    from aimms_fast.comfy import jobs as J
+    from aimms_fast.comfy.template import Template, find_bindings, parse_graph, storyboard_of
+    I.set_auto(project, True)
+    g = video_workflow()
+    g["30"] = {"class_type": "LoadAudio", "inputs": {"audio": "x.wav"}}
+    g["9"]["inputs"]["audio"] = ["30", 0]
+    make_image(out / "SH01_00001.png", text_chunks={"prompt": json.dumps(g)})
+    make_video(out / "SH01_00001.mp4", frames=12)
+    w = Watcher(project, out, settle_s=0.1, pair_timeout_s=30)
+    assert w.run_once(project, max_wait_s=1.0) == []                  # waits for SH01_00001-audio.mp4
+    make_video(out / "SH01_00001-audio.mp4", frames=12, color_seed=2)
+    [ev] = w.run_once(project, max_wait_s=5)
+    assert (ev.source, ev.state) == ("SH01_00001-audio.mp4", "accepted")
+    [take] = takes_for_shot(project.conn, shots[0], "video")
+    assert take.file_path.endswith(".mp4") and take.companion_path
+    # an output carrying the id of a job still running is the runner's to file, not the watcher's
+    gr = parse_graph(video_workflow())
+    [jid] = J.queue_shots(project, Template("wf", gr, find_bindings(gr), storyboard_of(gr)), [shots[1]],
+                          url="http://127.0.0.1:1")
+    make_image(out / "SH010_00001_.png", text_chunks={"aimms_job": json.dumps(jid)})
+    assert Watcher(project, out, settle_s=0.1).run_once(project, max_wait_s=1.0) == []
+    assert S.known_sources(project.conn, ["SH010_00001_.png"]) == set()

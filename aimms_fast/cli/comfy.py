@@ -28,7 +28,7 @@ def _follow(p, *, timeout: float | None, quiet: bool) -> None:
     last: dict[str, str] = {}
 
     def show(ev):
-        if quiet or last.get(ev.job_id) == ev.state:
+        if quiet or ev.state == "new" or last.get(ev.job_id) == ev.state:
             return
         last[ev.job_id] = ev.state
         tail = ev.message or (f"{len(ev.take_ids)} take(s) filed" if ev.state == "done" else "")

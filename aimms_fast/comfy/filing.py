@@ -73,7 +73,7 @@ def recover(project) -> int:
     for r in rows:
         found = []
         if r.shot_id is not None and r.decided_at:
-            for tid, rel in S.takes_of_shot_with_size(project.conn, r.shot_id, r.decided_at):
+            for tid, rel in S.main_takes_since(project.conn, r.shot_id, r.decided_at):
                 try:
                     if project.layout.abs(rel).stat().st_size == r.size:
                         found.append(tid)

@@ -26,8 +26,8 @@ TEXT_KEYS = ("text", "text_g", "text_l", "t5xxl", "clip_l", "prompt")
 LORA_TYPES = ("LoraLoader", "LoraLoaderModelOnly")
 OUTPUT_TYPES = ("SaveImage", "VHS_VideoCombine", "SaveAnimatedWEBP", "SaveVideo", "SaveWEBM")
 VIDEO_TYPES = ("VHS_VideoCombine", "SaveVideo", "SaveWEBM", "SaveAnimatedWEBP")
-EXPORT_HINT = ("this is ComfyUI's UI format, which cannot be queued; in ComfyUI use Workflow > Export "
-               "(API) (older versions: turn on Settings > Dev mode, then 'Save (API Format)') and use that file")
+EXPORT_HINT = ("only the API format can be queued: in ComfyUI use Workflow > Export (API) (older versions: "
+               "turn on Settings > Dev mode, then 'Save (API Format)') and use that file")
 
 
 @dataclass(frozen=True)

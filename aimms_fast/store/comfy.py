@@ -245,7 +245,7 @@ def shots_in_section(conn: sqlite3.Connection, section: str) -> list[int]:
         "SELECT shot_id FROM shots WHERE section = ? ORDER BY order_number, shot_id", (section,))]
 
 
-def takes_of_shot_with_size(conn: sqlite3.Connection, shot_id: int, since: str) -> list[tuple[str, str]]:
+def main_takes_since(conn: sqlite3.Connection, shot_id: int, since: str) -> list[tuple[str, str]]:
     """(take_id, file_path) of main takes of a shot created at or after `since` (recovery of an
     import that committed its rows but not its Inbox state)."""
     return conn.execute("SELECT take_id, file_path FROM takes WHERE shot_id = ? AND created_date >= ? "

@@ -140,6 +140,7 @@ class InboxPage(Page):
         if shots:
             self.app.notify("takes", sorted(shots))
             self.app.refresh_counts()
+            self.app.refresh_edit_menu()     # each filing is an undo step: Edit > Undo names it
         if got:
             self.app._status_at = 0.0       # the status bar's ComfyUI note changes now, not in 0.25 s
             if self.visible:
