@@ -180,9 +180,9 @@ class JobRunner:
     # -- jobs ------------------------------------------------------------------------------------
     def _set(self, p, j: S.JobRow, **values) -> S.JobRow:
         with transaction(p.db) as conn:
-            S.update_job(conn, j.job_id, **values)
+            changed = S.update_job(conn, j.job_id, only_if_active=True, **values)
         j = S.get_job(p.conn, j.job_id)
-        if self.on_event:
+        if changed and self.on_event:
             self.on_event(JobEvent(j.job_id, j.state, j.progress, j.node, j.message, j.shot_id, j.shot_name,
                                    j.take_ids))
         return j
@@ -206,6 +206,8 @@ class JobRunner:
         pid = j.prompt_id or str(uuid.uuid4())
         if not j.prompt_id:
             j = self._set(p, j, prompt_id=pid)
+        if not j.active:
+            return                        # cancelled meanwhile (UI thread): never sent
         try:
             got = c.client.queue_prompt(graph, prompt_id=pid, extra_pnginfo={"aimms_job": j.job_id})
         except PromptRejected as e:
@@ -280,6 +282,8 @@ class JobRunner:
 
     def _fetch(self, p, c: _Conn, j: S.JobRow, outputs: dict) -> None:
         j = self._set(p, j, state="fetching", outputs_json=json.dumps(outputs), progress=1.0)
+        if j.state != "fetching":
+            return                        # cancelled meanwhile: its outputs stay in ComfyUI's folder
         results = results_of(outputs)
         if not results:
             self._set(p, j, state="failed", message="the workflow finished without saving a file")

@@ -118,15 +118,19 @@ _JOB_UPDATABLE = {"prompt_id", "state", "progress", "node", "message", "node_err
                   "take_ids_json", "attempts", "graph_json", "seed", "url"}
 
 
-def update_job(conn: sqlite3.Connection, job_id: str, **values) -> None:
+def update_job(conn: sqlite3.Connection, job_id: str, *, only_if_active: bool = False, **values) -> bool:
+    """Set columns of one job; `only_if_active` leaves a job another thread has just cancelled
+    (or otherwise finished) alone. True when the row changed."""
     bad = set(values) - _JOB_UPDATABLE
     if bad:
         raise ValueError(f"not a job column: {sorted(bad)}")
     if not values:
-        return
+        return False
     sets = ", ".join(f"{k} = ?" for k in values)
-    conn.execute(f"UPDATE fast_comfy_jobs SET {sets}, updated_at = ? WHERE job_id = ?",
-                 (*values.values(), utc_now(), job_id))
+    cond = f" AND state IN ({', '.join(repr(s) for s in ACTIVE_JOB_STATES)})" if only_if_active else ""
+    cur = conn.execute(f"UPDATE fast_comfy_jobs SET {sets}, updated_at = ? WHERE job_id = ?{cond}",
+                       (*values.values(), utc_now(), job_id))
+    return cur.rowcount > 0
 
 
 def _jobs(conn, where: str = "", args=()) -> list[JobRow]:

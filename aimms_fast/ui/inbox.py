@@ -60,7 +60,7 @@ class InboxPage(Page):
             self.watch_text = dpg.add_text("", color=(160, 165, 175))
             self.auto = dpg.add_checkbox(label="Add confident matches without asking",
                                          callback=lambda s, a: self.app.guard("auto-add", lambda: self._set_auto(a)))
-        dpg.add_text("Inbox  (A accept · R reassign · I ignore · Up/Down · Tab: jobs)", parent=parent)
+        dpg.add_text("Inbox  (A accept · R reassign · I ignore · Up/Down · J: jobs)", parent=parent)
         self.inbox_table = dpg.add_table(parent=parent, header_row=True, row_background=True, scrollY=True,
                                          height=260, borders_innerV=True, policy=dpg.mvTable_SizingStretchProp)
         for label, w in (("", 0.15), ("#", 0.3), ("kind", 0.4), ("file", 2.6), ("suggested shot", 1.2),
@@ -71,7 +71,7 @@ class InboxPage(Page):
             self.shot_combo = dpg.add_combo([], width=320)
             dpg.add_button(label="Reassign (R)", callback=lambda: self.app.guard("reassign", self.reassign))
         dpg.add_separator(parent=parent)
-        dpg.add_text("Jobs  (C cancel · R retry · Tab: inbox)", parent=parent)
+        dpg.add_text("Jobs  (C cancel · R retry · J: inbox)", parent=parent)
         self.jobs.build(parent)
 
     # -- project lifecycle (UI thread) ---------------------------------------------------------------
@@ -90,23 +90,38 @@ class InboxPage(Page):
 
     def _start_workers(self, project) -> None:
         from aimms_fast.comfy.runner import JobRunner
-        from aimms_fast.comfy.watcher import Watcher
         self.app.add_window(_Pump(self))
         if project.readonly:
             self.watch_note = "read-only project: not watching ComfyUI's output folder"
         else:
             self.runner = JobRunner(project, on_event=self.events.put)
             self.runner.start()
-            try:
-                folder = I.output_folder(project)
-                self.watcher = Watcher(project, folder, on_event=self.events.put)
-                self.watcher.start()
-                self.watch_note = f"Watching {folder}"
-            except AimmsError as e:
-                self.watch_note = f"Not watching: {e}"
-            except OSError as e:        # inotify limits, a folder that vanished: the app goes on
-                log.warning("cannot watch the ComfyUI output folder: %s", e)
-                self.watch_note = f"Not watching: {e}"
+            self._start_watcher(project)
+        dpg.set_value(self.watch_text, self.watch_note)
+
+    def _start_watcher(self, project) -> None:
+        from aimms_fast.comfy.watcher import Watcher
+        self._watching_setting = S.get_meta(project.conn, S.META_OUTPUT)
+        try:
+            folder = I.output_folder(project)
+            self.watcher = Watcher(project, folder, on_event=self.events.put)
+            self.watcher.start()
+            self.watch_note = f"Watching {folder}"
+        except AimmsError as e:
+            self.watch_note = f"Not watching: {e}"
+        except OSError as e:        # inotify limits, a folder that vanished: the app goes on
+            log.warning("cannot watch the ComfyUI output folder: %s", e)
+            self.watch_note = f"Not watching: {e}"
+
+    def _sync_watcher(self) -> None:
+        """The output folder was changed on the Settings page: watch the new one."""
+        p = self.project
+        if p is None or p.readonly or S.get_meta(p.conn, S.META_OUTPUT) == getattr(self, "_watching_setting", None):
+            return
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+        self._start_watcher(p)
         dpg.set_value(self.watch_text, self.watch_note)
 
     def _stop_workers(self) -> None:
@@ -169,6 +184,7 @@ class InboxPage(Page):
     # -- inbox (UI thread) ------------------------------------------------------------------------------
     def on_show(self) -> None:
         if self.project is not None:
+            self._sync_watcher()
             self.refresh_inbox()
             self.jobs.refresh()
 
@@ -205,7 +221,7 @@ class InboxPage(Page):
                 dpg.add_text("")
                 dpg.add_text("")
                 dpg.add_text("")
-                dpg.add_text("Nothing waiting. New ComfyUI outputs wait here unless auto-add is on and they surely match a shot.")
+                dpg.add_text("Nothing waiting. Outputs that need a decision wait here.")
 
     def _item(self) -> S.InboxRow | None:
         return self.items[self.index] if 0 <= self.index < len(self.items) else None

@@ -41,6 +41,7 @@ class JobsPanel:
             self.path = dpg.add_input_text(width=420, hint="workflow_api.json (ComfyUI: Workflow > Export (API))")
             self.use_button = dpg.add_button(label="Use", callback=lambda: self.app.guard("loading the workflow",
                                                                                           self.load))
+            dpg.add_button(label="Choose…", callback=lambda: self.app.guard("choosing a workflow", self.choose))
             self.template_text = dpg.add_text("", color=(160, 165, 175))
         self.table = dpg.add_table(parent=parent, header_row=True, row_background=True, scrollY=True, height=-1,
                                    borders_innerV=True, policy=dpg.mvTable_SizingStretchProp)
@@ -72,6 +73,13 @@ class JobsPanel:
         if t is not None:
             dpg.set_value(self.template_text, self._template_line(t))
 
+    def choose(self) -> None:
+        def picked(files):
+            dpg.set_value(self.path, str(files[0]))
+            self.load()
+        self.app.dialogs.pick_files("Workflow in API format (ComfyUI: Workflow > Export (API))", [".json"], picked,
+                                    multiple=False)
+
     def shot_ids(self) -> list[int]:
         p = self.page.project
         scope = dpg.get_value(self.scope)
@@ -98,6 +106,8 @@ class JobsPanel:
             self.app.toast(f"Queued {len(got)} job(s) to ComfyUI")
             self.page.runner_wake()
             self.refresh()
+            self.index = 0              # the newest job (the list is newest first)
+            self.draw()
 
     def cancel(self) -> None:
         j = self.selected()

@@ -156,7 +156,7 @@ SHORTCUTS: list[Shortcut] = [
     Shortcut("cutpoints", "Escape", "close", "Close the cut points"),
     Shortcut("inbox", "Up", "move:-1", "Previous item (or job)"),
     Shortcut("inbox", "Down", "move:+1", "Next item (or job)"),
-    Shortcut("inbox", "Tab", "switch", "Switch between the Inbox and the Jobs list"),
+    Shortcut("inbox", "J", "switch", "Switch between the Inbox and the Jobs list"),
     Shortcut("inbox", "A", "accept", "Add the item as a take of its suggested shot"),
     Shortcut("inbox", "R", "reassign", "Inbox: add it to the shot chosen in 'Reassign to'; Jobs: retry the job"),
     Shortcut("inbox", "I", "ignore", "Ignore the item (the file stays where it is)"),

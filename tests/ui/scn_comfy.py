@@ -56,6 +56,34 @@ def comfy_done_when(project, out, args):
     res["inbox_after"] = len(page.items)
     res["third_shot_videos"] = [(t.file_path, t.companion_path) for t in takes_for_shot(app.project.conn, shots[2], "video")]
     res["shot_after"] = shot(app, out, "after_reassign")
+    # A on a sure name match (auto-add is off, so it waits), I on an unknown image
+    make_image(outdir / "SH05_00007_.png", size=(128, 72), color=(200, 40, 40))
+    app.wait_until(lambda: len(page.items) == 1, timeout=30)
+    make_image(outdir / "ComfyUI_00042_.png", size=(128, 72), color=(40, 40, 200))
+    app.wait_until(lambda: len(page.items) == 2, timeout=30)
+    res["inbox2"] = [(r.source, r.shot_name, r.reason, r.confident) for r in page.items]
+    press(xi, app, "a")                                    # first item: SH05_00007_.png (sure) -> SH05
+    press(xi, app, "i")                                    # then ComfyUI_00042_.png -> ignored
+    app.settle(3)
+    res["inbox2_after"] = len(page.items)
+    res["sh05_images"] = len(takes_for_shot(app.project.conn, shots[4], "image"))
+    res["ignored"] = [r.source for r in S.list_items(app.project.conn, states=("ignored",))]
+    # J to the jobs, queue two variations of every shot again, cancel the newest (still pending)
+    dpg.set_value(page.jobs.scope, "shots selected on the Shots page")
+    app.pages["shots"].selected = {shots[0]}
+    dpg.set_value(page.jobs.variations, 3)
+    press(xi, app, "q")
+    press(xi, app, "j")
+    res["focus_after_tab"] = page.focus
+    res["newest_job"] = page.jobs.selected().job_id
+    res["newest_state"] = page.jobs.selected().state
+    press(xi, app, "c")
+    app.wait_until(lambda: not any(j.active for j in S.list_jobs(app.project.conn)), timeout=60)
+    app.settle(3)
+    res["cancelled"] = [j.job_id for j in S.list_jobs(app.project.conn, states=("cancelled",))]
+    res["sh01_images"] = len(takes_for_shot(app.project.conn, shots[0], "image"))
+    res["variations_text"] = dpg.get_value(page.jobs.variations)
+    res["shot_cancelled"] = shot(app, out, "jobs_cancelled")
     app.action("page:images")
     grid = app.pages["images"].grid
     wait_tiles(app, grid)

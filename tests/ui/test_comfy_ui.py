@@ -34,6 +34,10 @@ def test_queue_five_shots_and_inbox_in_the_app(tmp_path):
     assert r["inbox"] == [["handmade/my_test_00001.mp4", "video", True, None]]
     assert "Inbox 1" in r["status_with_inbox"]
     assert r["inbox_after"] == 0 and len(r["third_shot_videos"]) == 1 and r["third_shot_videos"][0][1]
+    assert r["inbox2"] == [["SH05_00007_.png", "SH05", "name", True], ["ComfyUI_00042_.png", None, None, False]]
+    assert r["inbox2_after"] == 0 and r["sh05_images"] == 2 and r["ignored"] == ["ComfyUI_00042_.png"]
+    assert r["focus_after_tab"] == "jobs" and r["newest_state"] in ("new", "submitted")   # still waiting
+    assert r["cancelled"] == [r["newest_job"]] and r["variations_text"] == 3   # no key went into a field and r["sh01_images"] == 3    # 1 + 2 of 3 variations
     img = pixels(r["shot_inbox"])
     assert img.std() > 10                                # a drawn page, not a blank frame
     # the new takes are on the Images storyboard with their real pictures (not the striped placeholder)
