@@ -207,3 +207,44 @@ def test_vhs_with_audio_waits_for_the_muxed_file_and_job_results_are_left_to_the
     make_image(out / "SH010_00001_.png", text_chunks={"aimms_job": json.dumps(jid)})
     assert Watcher(project, out, settle_s=0.1).run_once(project, max_wait_s=1.0) == []
     assert S.known_sources(project.conn, ["SH010_00001_.png"]) == set()
+
+
+def test_a_paused_writer_is_not_mistaken_for_a_finished_file(project, shots, out, tmp_path):
+    """Size-stable for longer than settle_s but cut short (ffmpeg writes the MP4 index last):
+    not filed until the rest arrives."""
+    from aimms_fast.comfy.complete import looks_complete
+    I.set_auto(project, True)
+    data = make_video(tmp_path / "full.mp4", frames=24).read_bytes()
+    png = make_image(tmp_path / "full.png")
+    assert looks_complete(tmp_path / "full.mp4") and looks_complete(png)
+    cut = out / "SH01_00001_.png"
+    cut.write_bytes(png.read_bytes()[:-12])
+    (out / "SH010_00001.mp4").write_bytes(data[: len(data) - 300])
+    assert not looks_complete(cut) and not looks_complete(out / "SH010_00001.mp4")
+    w = Watcher(project, out, settle_s=0.1, pair_timeout_s=30)
+    assert w.run_once(project, max_wait_s=1.0) == []
+    cut.write_bytes(png.read_bytes())
+    (out / "SH010_00001.mp4").write_bytes(data)
+    got = w.run_once(project, max_wait_s=5)
+    assert sorted((e.source, e.state) for e in got) == [("SH010_00001.mp4", "accepted"), ("SH01_00001_.png", "accepted")]
+
+
+def test_watch_cli_live_until_sigterm(project, shots, out):
+    """`aimms watch PATH --auto`: watchdog events while it runs, then a clean stop on SIGTERM."""
+    import signal
+    root = project.root
+    project.close()
+    proc = subprocess.Popen([sys.executable, "-m", "aimms_fast", "watch", str(root), "--auto", "--settle", "0.2"],
+                            cwd=Path(__file__).parents[1], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()                       # "watching … (Ctrl+C to stop)": observer is up
+        assert line.startswith(f"watching {out}")
+        make_image(out / "Forest Run" / "shot_00001_.png")
+        got = proc.stdout.readline()
+        assert got.startswith("accepted  Forest Run/shot_00001_.png -> shot 2 (name)")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rest, _err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "1 filed, 0 in the Inbox" in rest
+    with Project.open(root) as p:
+        assert len(takes_for_shot(p.conn, shots[1], "image")) == 1

@@ -3,7 +3,8 @@
 watchdog reports file events from the OS (inotify/FSEvents/ReadDirectoryChangesW) on its own
 thread; they only mark paths dirty. The watcher's loop (its own thread, or the caller's for
 `run_once`) groups files into outputs and handles an output only when it is complete:
-- every file's size and mtime unchanged for `settle_s` (ComfyUI writes in place, no temp name);
+- every file's size and mtime unchanged for `settle_s` (ComfyUI writes in place, no temp name),
+  and its structure whole where the format says so (comfy/complete.py: PNG IEND, MP4 `moov`);
 - a VideoHelperSuite set is complete: `name_00001.png` (written first, with the workflow) waits for
   `name_00001.mp4`, and for `name_00001-audio.mp4` when its graph feeds audio into Video Combine;
   a PNG that looks like a VHS first frame but gets no video within `pair_timeout_s` is an image.
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from aimms_fast.comfy import filing
+from aimms_fast.comfy.complete import looks_complete
 from aimms_fast.comfy import inbox as inbox_ops
 from aimms_fast.comfy.matcher import match
 from aimms_fast.errors import AimmsError
@@ -210,7 +212,15 @@ class Watcher:
         return list(groups.values())
 
     def _stable(self, files: list[Path], now: float) -> bool:
-        return all(self._seen[f].size > 0 and now - self._seen[f].since >= self.settle_s for f in files)
+        """Unchanged for settle_s and structurally whole; a file that stays cut short is taken
+        after pair_timeout_s anyway (a broken take is marked as such, never lost)."""
+        for f in files:
+            s = self._seen[f]
+            if s.size == 0 or now - s.since < self.settle_s:
+                return False
+            if now - s.since < self.pair_timeout_s and not looks_complete(f):
+                return False
+        return True
 
     def _handle(self, p, files: list[Path], now: float) -> WatchEvent | None:
         from aimms_fast.media.genmeta import read_raw
