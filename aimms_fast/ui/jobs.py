@@ -42,7 +42,11 @@ class JobsPanel:
             self.use_button = dpg.add_button(label="Use", callback=lambda: self.app.guard("loading the workflow",
                                                                                           self.load))
             dpg.add_button(label="Choose…", callback=lambda: self.app.guard("choosing a workflow", self.choose))
-            self.template_text = dpg.add_text("", color=(160, 165, 175))
+        with dpg.group(parent=parent, horizontal=True):
+            dpg.add_text("Bindings")
+            self.bind_text = dpg.add_input_text(width=-160, hint="node.input=field, … (e.g. 6.text=prompt, 3.seed=seed)")
+            dpg.add_button(label="Apply bindings", callback=lambda: self.app.guard("bindings", self.apply_bindings))
+        self.template_text = dpg.add_text("", parent=parent, color=(160, 165, 175))
         self.table = dpg.add_table(parent=parent, header_row=True, row_background=True, scrollY=True, height=-1,
                                    borders_innerV=True, policy=dpg.mvTable_SizingStretchProp)
         for label, w in (("", 0.15), ("job", 0.5), ("shot", 1.2), ("var", 0.3), ("state", 0.6),
@@ -52,14 +56,19 @@ class JobsPanel:
     def on_project(self, project) -> None:
         self.rows, self.index = [], 0
         t = J.saved_template(project) if project is not None else None
-        dpg.set_value(self.template_text, self._template_line(t))
+        self._show_template(t)
         self.refresh()
+
+    def _show_template(self, t) -> None:
+        dpg.set_value(self.template_text, self._template_line(t))
+        dpg.set_value(self.bind_text, ", ".join(b.text() for b in t.bindings) if t else "")
 
     @staticmethod
     def _template_line(t) -> str:
         if t is None:
             return "no template yet"
-        return f"{t.name} ({t.storyboard}): " + ", ".join(b.text() for b in t.bindings)
+        fields = sorted({b.field for b in t.bindings})
+        return f"template {t.name} ({t.storyboard} workflow, {len(t.graph)} nodes) fills: " + ", ".join(fields)
 
     # -- actions (UI thread) -------------------------------------------------------------------------
     def load(self) -> None:
@@ -71,7 +80,25 @@ class JobsPanel:
         t = self.app.run_op(lambda: (J.save_template(p, load_template(Path(text).expanduser())),
                                      J.saved_template(p))[1], title="Could not use that workflow", mutating=False)
         if t is not None:
-            dpg.set_value(self.template_text, self._template_line(t))
+            self._show_template(t)
+
+    def apply_bindings(self) -> None:
+        """Replace the template's bindings with the edited list (each checked against the graph)."""
+        from aimms_fast.comfy.template import Binding, merge_bindings
+        p = self.page.project
+        t = J.saved_template(p) if p is not None else None
+        if t is None:
+            self.app.status_note("Load a workflow first (API format JSON)")
+            return
+        texts = [x.strip() for x in dpg.get_value(self.bind_text).split(",") if x.strip()]
+
+        def apply():
+            t.bindings = merge_bindings([], [Binding.parse(x) for x in texts], t.graph)
+            J.save_template(p, t)
+            return t
+        if self.app.run_op(apply, title="Could not use those bindings", mutating=False) is not None:
+            self._show_template(t)
+            self.app.toast(f"{len(t.bindings)} binding(s) saved")
 
     def choose(self) -> None:
         def picked(files):

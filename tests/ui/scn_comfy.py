@@ -28,6 +28,14 @@ def comfy_done_when(project, out, args):
     dpg.set_value(page.jobs.path, args["workflow"])
     click(xi, app, *item_center(page.jobs.use_button))
     res["template"] = dpg.get_value(page.jobs.template_text)
+    res["bindings"] = dpg.get_value(page.jobs.bind_text)
+    # an edit naming a node the graph lacks is refused with a dialog; the saved bindings stay
+    dpg.set_value(page.jobs.bind_text, "6.text=prompt, 99.seed=seed")
+    page.jobs.apply_bindings()
+    res["bad_binding_error"] = app.dialogs.close_top()
+    dpg.set_value(page.jobs.bind_text, "6.text=prompt, 7.text=negative, 3.seed=seed, 9.filename_prefix=filename_prefix")
+    page.jobs.apply_bindings()                             # without the LoRA binding: the template's LoRA stays
+    res["bindings_after_edit"] = dpg.get_value(page.jobs.bind_text)
     shots = [r[0] for r in app.project.conn.execute("SELECT shot_id FROM shots ORDER BY order_number")]
     res["takes_before"] = [len(takes_for_shot(app.project.conn, s, "image")) for s in shots]
     press(xi, app, "q")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from aimms_fast.ops.shots import edit_shots
 from aimms_fast.project import Project
 from aimms_fast.store import comfy as S
 from aimms_fast.store.db import transaction
@@ -13,21 +14,31 @@ from tests.ui.conftest import build_project, pixels, run_scenario
 def test_queue_five_shots_and_inbox_in_the_app(tmp_path):
     root = build_project(tmp_path / "proj", [{"name": f"SH{i:02d}", "images": [], "videos": []} for i in range(1, 6)])
     fake = FakeComfy(tmp_path / "comfy_output").start()
-    fake.step_s = 0.4                                   # slow enough to see progress on screen
+    fake.step_s = 0.2                                   # slow enough to see progress on screen
     try:
-        with Project.open(root) as p, transaction(p.db) as c:
-            S.set_meta(c, S.META_URL, fake.url)
-            S.set_meta(c, S.META_OUTPUT, str(fake.output))
+        with Project.open(root) as p:
+            edit_shots(p, [r[0] for r in p.conn.execute("SELECT shot_id FROM shots")], lora_1="fox_v2.safetensors")
+            with transaction(p.db) as c:
+                S.set_meta(c, S.META_URL, fake.url)
+                S.set_meta(c, S.META_OUTPUT, str(fake.output))
         wf = tmp_path / "workflow_api.json"
         wf.write_text(json.dumps(image_workflow()))
         r = run_scenario("comfy_done_when", tmp_path, project=root,
                          args={"workflow": str(wf), "output": str(fake.output),
                                "vhs_prompt": json.dumps(video_workflow())})
+        sent = list(fake.prompts)
     finally:
         fake.stop()
-    assert r["errors"] == []
+    # the one error shown is the refused binding edit, named with what to do
+    assert r["errors"] == ["Could not use those bindings: field 'binding': binding 99.seed=seed: the workflow has "
+                           "no node '99' (node ids: 3, 4, 5, 6, 7, 8, 9, 10)"]
     assert r["watch_note"] == f"Watching {fake.output}"
-    assert r["template"].startswith("workflow_api.json (image): 6.text=prompt")
+    assert r["template"] == ("template workflow_api.json (image workflow, 8 nodes) fills: filename_prefix, lora_1, "
+                             "negative, prompt, seed")
+    assert r["bindings"] == "6.text=prompt, 7.text=negative, 3.seed=seed, 10.lora_name=lora_1, 9.filename_prefix=filename_prefix"
+    assert r["bad_binding_error"]
+    assert r["bindings_after_edit"] == "6.text=prompt, 7.text=negative, 3.seed=seed, 9.filename_prefix=filename_prefix"
+    assert {p["10"]["inputs"]["lora_name"] for p in sent} == {"style.safetensors"}   # not bound any more
     assert r["queued"] == 5 and r["takes_before"] == [0] * 5
     assert r["job_states"] == ["done"] * 5 and r["takes_after"] == [1] * 5
     assert "ComfyUI:" in r["running_status"] and "running" in r["running_status"]
