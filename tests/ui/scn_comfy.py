@@ -40,7 +40,9 @@ def comfy_done_when(project, out, args):
     res["takes_before"] = [len(takes_for_shot(app.project.conn, s, "image")) for s in shots]
     press(xi, app, "q")
     res["queued"] = len(S.list_jobs(app.project.conn))
-    saw_running = app.wait_until(lambda: any(j.state == "running" for j in page.jobs.rows), timeout=20)
+    saw_running = app.wait_until(lambda: any(j.state == "running" and j.progress > 0.3 for j in page.jobs.rows),
+                                 timeout=20, min_frames=1)
+    res["progress_shown"] = max((j.progress for j in page.jobs.rows if j.state == "running"), default=0)
     res["running_status"] = dpg.get_value(app._status)
     res["shot_running"] = shot(app, out, "jobs_running") if saw_running else None
     app.wait_until(lambda: all(j.state in ("done", "failed") for j in S.list_jobs(app.project.conn)), timeout=60)

@@ -41,7 +41,7 @@ def test_queue_five_shots_and_inbox_in_the_app(tmp_path):
     assert {p["10"]["inputs"]["lora_name"] for p in sent} == {"style.safetensors"}   # not bound any more
     assert r["queued"] == 5 and r["takes_before"] == [0] * 5
     assert r["job_states"] == ["done"] * 5 and r["takes_after"] == [1] * 5
-    assert "ComfyUI:" in r["running_status"] and "running" in r["running_status"]
+    assert "ComfyUI: 1 running (" in r["running_status"] and r["progress_shown"] > 0.3   # WebSocket progress
     assert r["inbox"] == [["handmade/my_test_00001.mp4", "video", True, None]]
     assert "Inbox 1" in r["status_with_inbox"]
     assert r["inbox_after"] == 0 and len(r["third_shot_videos"]) == 1 and r["third_shot_videos"][0][1]
