@@ -216,3 +216,49 @@ def test_results_of_history_outputs():
     got = results_of(outputs)
     assert [(m["filename"], c and c["filename"]) for m, c in got] == [("a_00001.mp4", "a_00001.png"),
                                                                       ("b_00001_.png", None)]
+
+
+RUNNER_CRASH = """
+import os, signal, sys
+from pathlib import Path
+from aimms_fast.project import Project
+from aimms_fast.comfy.runner import JobRunner
+import aimms_fast.ops.takes as takes
+
+def copy_half_then_die(src, dest):
+    data = Path(src).read_bytes()
+    with open(dest, "wb") as f:
+        f.write(data[: len(data) // 2])
+        f.flush()
+        os.fsync(f.fileno())
+    os.kill(os.getpid(), signal.SIGKILL)
+takes.copy_into = copy_half_then_die
+p = Project.open(sys.argv[1])
+JobRunner(p, poll_s=0.5).run(p, until_idle=True, timeout=60)
+"""
+
+
+def test_app_killed_while_filing_a_result_files_it_once_after_restart(project, fake):
+    import subprocess
+    import sys
+    from pathlib import Path
+    [sid] = _shots(project, 1)
+    [jid] = J.queue_shots(project, _template(image_workflow()), [sid], url=fake.url)
+    root = project.root
+    project.close()
+    r = subprocess.run([sys.executable, "-c", RUNNER_CRASH, str(root)], cwd=Path(__file__).parents[1],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == -9, r.stderr                     # SIGKILL in the middle of the copy
+    from aimms_fast.project import Project
+    with Project.open(root) as p:                            # recovery at open: no half take
+        assert takes_for_shot(p.conn, sid, "image") == []
+        assert S.get_job(p.conn, jid).state == "fetching"
+        shot_dir = p.layout.shot_dir(sid)
+        assert not shot_dir.exists() or list(shot_dir.iterdir()) == []
+        _run(p)                                              # the restarted runner fetches again
+        j = S.get_job(p.conn, jid)
+        [take] = takes_for_shot(p.conn, sid, "image")
+        assert j.state == "done" and j.take_ids == [take.take_id]
+        assert [x.state for x in S.list_items(p.conn, states=("waiting", "importing", "accepted"))] == ["accepted"]
+        assert p.layout.abs(take.file_path).read_bytes() == (fake.output / "SH01_00001_.png").read_bytes()
+    assert len(fake.history) == 1                            # ComfyUI ran it once

@@ -166,7 +166,7 @@ def watch(path, folder, once, auto, settle, as_json):
             w.run_once(p)
         else:
             click.echo(f"watching {where} (Ctrl+C to stop)", err=True)
-            w._start_observer()
+            w.observe()
             stop = []
             signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
             try:

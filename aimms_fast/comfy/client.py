@@ -184,9 +184,9 @@ def read_message(ws) -> dict | None:
         return None
     except (websocket.WebSocketConnectionClosedException, OSError) as e:
         raise ConnectionError(str(e) or "WebSocket closed") from None
+    if msg == "":                      # websocket-client's answer to a close frame
+        raise ConnectionError("WebSocket closed")
     if isinstance(msg, bytes) or not msg:
-        if msg == "" :
-            raise ConnectionError("WebSocket closed")
         return {}
     try:
         return json.loads(msg)

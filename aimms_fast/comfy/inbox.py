@@ -42,7 +42,14 @@ def set_auto(project, on: bool) -> None:
 
 
 def waiting(project) -> list[S.InboxRow]:
-    return S.list_items(project.conn, states=("waiting",))
+    """Items waiting for a decision; a result of a job still active is left out (its job files it
+    again after an interrupted import)."""
+    out = []
+    for r in S.list_items(project.conn, states=("waiting",)):
+        j = S.get_job(project.conn, r.job_id) if r.job_id else None
+        if j is None or not j.active:
+            out.append(r)
+    return out
 
 
 def _require(project, item_id: int) -> S.InboxRow:

@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -202,7 +203,6 @@ class JobRunner:
                 raise
             self._set(p, j, state="failed", message=f"reference image: {e}")
             return
-        import uuid
         pid = j.prompt_id or str(uuid.uuid4())
         if not j.prompt_id:
             j = self._set(p, j, prompt_id=pid)

@@ -92,7 +92,7 @@ class Watcher:
     # -- thread / watchdog (any thread) ----------------------------------------------------------
     def start(self) -> None:
         """Watch in the background: watchdog for events, a thread (own connection) for the rest."""
-        self._start_observer()
+        self.observe()
         self._thread = threading.Thread(target=self._main, name="comfy-watch", daemon=True)
         self._thread.start()
 
@@ -105,7 +105,8 @@ class Watcher:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _start_observer(self) -> None:
+    def observe(self) -> None:
+        """Start watchdog's observer (its own thread) marking changed paths; `tick` handles them."""
         from watchdog.events import FileSystemEventHandler
         from watchdog.observers import Observer
         watcher = self
