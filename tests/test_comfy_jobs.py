@@ -37,7 +37,7 @@ def _template(graph) -> Template:
 
 
 def _shots(project, n):
-    return [add_shot(project, shot_name=f"SH{i:02d}", image_prompt=f"a red fox, shot {i}",
+    return [add_shot(project, shot_name=f"SH{i:02d}", image_prompt=f"a red fox, shot {i}", section=f"Act {1 + i % 2}",
                      image_negative="blurry", video_prompt=f"the fox runs, shot {i}", lora_1="fox_v2.safetensors:0.6",
                      placeholders=False) for i in range(1, n + 1)]
 
@@ -206,6 +206,9 @@ def test_cli_queue_wait_and_jobs(project, fake, tmp_path):
     r = CliRunner().invoke(cli, ["queue", str(root), "--wait", "--timeout", "90"])   # saved template; shots w/o star
     assert r.exit_code == 0, r.output
     assert "3 job(s): 3 done" in r.output
+    r = CliRunner().invoke(cli, ["queue", str(root), "--section", "Act 2", "--json", "--wait"])
+    assert r.exit_code == 0, r.output
+    assert [j["shot_name"] for j in json.loads(r.output)["jobs"]] == ["SH01", "SH03"]
 
 
 def test_results_of_history_outputs():
@@ -262,3 +265,29 @@ def test_app_killed_while_filing_a_result_files_it_once_after_restart(project, f
         assert [x.state for x in S.list_items(p.conn, states=("waiting", "importing", "accepted"))] == ["accepted"]
         assert p.layout.abs(take.file_path).read_bytes() == (fake.output / "SH01_00001_.png").read_bytes()
     assert len(fake.history) == 1                            # ComfyUI ran it once
+
+
+def test_cancel_a_running_job_interrupts_comfyui(project, fake):
+    import time
+    fake.step_s = 0.5
+    [sid] = _shots(project, 1)
+    [jid] = J.queue_shots(project, _template(image_workflow()), [sid], url=fake.url)
+    runner = JobRunner(project, poll_s=0.3)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and S.get_job(project.conn, jid).state != "running":
+            time.sleep(0.05)
+        assert S.get_job(project.conn, jid).state == "running"
+        J.cancel_job(project, jid)                                 # UI thread: POST /interrupt
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not fake.history:
+            time.sleep(0.05)
+        time.sleep(1.0)                                            # the runner sees the interruption
+    finally:
+        runner.stop()
+    [h] = fake.history.values()
+    assert h["status"]["status_str"] == "error" and h["status"]["messages"][-1][0] == "execution_interrupted"
+    j = S.get_job(project.conn, jid)
+    assert (j.state, j.message) == ("cancelled", "cancelled")     # not overwritten by the runner
+    assert takes_for_shot(project.conn, sid, "image") == []
