@@ -1,10 +1,11 @@
-"""The eight pages, in tab (and Ctrl+1..8) order."""
+"""The eight pages, in tab (and Ctrl+1..8) order, then the extra pages (View menu)."""
 from __future__ import annotations
 
 
 def make_pages(app) -> list:
     from aimms_fast.ui.assets import AssetsPage
     from aimms_fast.ui.images import ImagesPage
+    from aimms_fast.ui.inbox import InboxPage
     from aimms_fast.ui.logs import LogsPage
     from aimms_fast.ui.routing import RoutingPage
     from aimms_fast.ui.settings import SettingsPage
@@ -12,4 +13,5 @@ def make_pages(app) -> list:
     from aimms_fast.ui.unused import UnusedPage
     from aimms_fast.ui.videos import VideosPage
     return [ShotsPage(app), ImagesPage(app), VideosPage(app), AssetsPage(app), UnusedPage(app),
-            SettingsPage(app), LogsPage(app), RoutingPage(app)]
+            SettingsPage(app), LogsPage(app), RoutingPage(app),
+            InboxPage(app)]
