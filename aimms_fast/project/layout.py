@@ -204,6 +204,14 @@ class Layout:
             raise OutsideProject(rel_path, "a symlink whose target is outside the project")
         return "/".join(inside)
 
+    def size_of(self, rel_path, *, within: tuple[str, ...] = ALLOWED_TOPS) -> int | None:
+        """Size in bytes of the file a stored path names (links followed only inside), or None when
+        it is missing, unreadable or outside the project. Never raises."""
+        try:
+            return self.read_path(rel_path, within=within).stat().st_size
+        except (OSError, OutsideProject):
+            return None
+
     def _real_root(self) -> str:
         return os.path.realpath(self.root)
 
