@@ -32,6 +32,7 @@ from multiprocessing.connection import wait as mp_wait
 from pathlib import Path
 from typing import NamedTuple
 
+from aimms_fast.errors import OutsideProject
 from aimms_fast.cache.atlas import AtlasWriter
 from aimms_fast.media.posters import Thumbs
 from aimms_fast.project.layout import Layout
@@ -387,10 +388,13 @@ class ThumbnailPool:
                 if rel is None:
                     return False
                 forced = rel in self._force
-            abs_path = self.layout.abs(rel)
+            why = "file not found"
             try:
+                abs_path = self.layout.read_path(rel)  # issue 14: never decode a file outside the project
                 st = os.stat(abs_path)
                 size, mtime = st.st_size, st.st_mtime_ns
+            except OutsideProject as e:
+                size, mtime, why = -1, 0, f"outside the project ({e.reason})"
             except OSError:
                 size, mtime = -1, 0
             known = self._known.get(rel)
@@ -407,7 +411,7 @@ class ThumbnailPool:
                 else:
                     self._stage(rel, known[0], known[3], "cached")
             elif size <= 0:
-                th = Thumbs("failed", "file not found") if size < 0 else \
+                th = Thumbs("failed", why) if size < 0 else \
                     Thumbs("placeholder", "zero-byte placeholder (no media yet)")
                 with self._lock:
                     if self._peek() != rel:

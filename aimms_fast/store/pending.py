@@ -126,7 +126,7 @@ def journal_swap(conn, label: str, renames: list[tuple[str, str]], removes: list
     return cur.lastrowid
 
 
-def _checked_steps(layout, files_json) -> list[tuple[str, Path, Path]]:
+def checked_swap_steps(layout, files_json) -> list[tuple[str, Path, Path]]:
     """('rename', staged, final) / ('remove', path, kept) with every path through the containment
     rule; OutsideProject for a hostile or malformed journal."""
     try:
@@ -167,7 +167,7 @@ def run_swap(db, layout, journal_id: int, *, before_each: Callable[[str], None] 
     row = db.conn.execute("SELECT files_json FROM fast_trash WHERE id=?", (journal_id,)).fetchone()
     if row is None:
         return
-    for k, step in enumerate(_checked_steps(layout, row[0])):
+    for k, step in enumerate(checked_swap_steps(layout, row[0])):
         if before_each:
             before_each(f"swap_{k}_{step[0]}")
         _do_steps([step])
@@ -183,7 +183,7 @@ def recover_swaps(db, layout, log, refused: list | None = None) -> int:
     for jid, files_json in conn.execute("SELECT id, files_json FROM fast_trash WHERE kind=? AND state='swapping'",
                                         (SWAP_KIND,)).fetchall():
         try:
-            steps = _checked_steps(layout, files_json)
+            steps = checked_swap_steps(layout, files_json)
         except OutsideProject as e:
             if refused is not None:
                 from aimms_fast.errors import printable_path
