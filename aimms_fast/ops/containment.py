@@ -18,13 +18,14 @@ from aimms_fast.store.pending import SWAP_KIND, checked_swap_steps
 
 def _row(kind: str, path, reason: str, **ids) -> dict:
     return {"kind": kind, "take_id": None, "asset_id": None, "shot_id": None, "row_id": None,
-            **ids, "path": path if isinstance(path, str) else printable_path(path), "reason": reason}
+            **ids, "path": path if isinstance(path, str) and path.isprintable() else printable_path(path),
+            "reason": reason}
 
 
 def outside_records(project) -> list[dict]:
     """One dict per refused record: kind ('take' | 'asset' | 'trash' | 'pending' | 'history'),
     take_id / asset_id / shot_id (takes and assets) or row_id (the other tables), path (as stored;
-    binary values described) and reason (why it is refused). Empty for a sound project."""
+    control characters escaped, binary values described) and reason (why it is refused). Empty for a sound project."""
     lay = project.layout
     conn = project.conn
     out: list[dict] = []

@@ -1,0 +1,383 @@
+"""Issue 14, containment: no stored path makes a command read, write, move or delete outside the
+project. Each test makes one record, row or link of the fixture project hostile (tests/hostile_fixture.py),
+runs the command a user would, and checks that the outside tree and the other project are
+byte-identical afterwards and that the command ended with a clear message (no traceback).
+Every case the issue lists fails on the code before issue 14 (checked by running this file there)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from aimms_fast.errors import AimmsError, OutsideProject
+from hostile_fixture import SECRET, assert_clear, build, files_with, find_named, run_cli
+from conftest import make_image
+
+
+@pytest.fixture
+def h(tmp_path):
+    return build(tmp_path)
+
+
+# -- recovery at open ----------------------------------------------------------------------------
+def test_open_refuses_trash_row_moving_a_file_out(h):
+    """fast_trash state 'moving' rolls back by moving data/trash/<to> to <from>: a hostile <from>
+    wrote a file outside."""
+    h.in_trash("evil/payload.txt")
+    tid = h.trash_row("moving", [{"from": h.rel_out("written.txt"), "to": "evil/payload.txt"}])
+    before = h.world()
+    r = run_cli("info", h.root)
+    assert_clear(r, ok=True)
+    assert h.world() == before
+    assert (h.root / "data/trash/evil/payload.txt").exists()
+    with h.open() as p:  # reported once, then marked so later opens do not try again
+        assert p.recovery_report["refused"] == []
+        from aimms_fast.ops.containment import outside_records
+        rows = [x for x in outside_records(p) if x["kind"] == "trash"]
+        assert [x["row_id"] for x in rows] == [tid] and "'..'" in rows[0]["reason"]
+        assert p.conn.execute("SELECT state FROM fast_trash WHERE id=?", (tid,)).fetchone()[0] == "refused"
+
+
+def test_open_reports_refused_rows(h):
+    h.in_trash("evil/payload.txt")
+    tid = h.trash_row("moving", [{"from": "/etc/../" + str(h.outside / "w.txt"), "to": "evil/payload.txt"}])
+    before = h.world()
+    with h.open() as p:
+        rep = p.recovery_report["refused"]
+    assert [(x["table"], x["id"]) for x in rep] == [("fast_trash", tid)]
+    assert "absolute" in rep[0]["reason"]
+    assert h.world() == before
+
+
+def test_open_refuses_trash_row_restoring_an_outside_file_in(h):
+    tid = h.trash_row("restoring", [{"from": h.rel_out("secret.txt"), "to": "evil/secret.txt"}])
+    before = h.world()
+    assert_clear(run_cli("info", h.root), ok=True)
+    assert h.world() == before
+    assert not (h.root / "data/trash/evil/secret.txt").exists()
+    assert files_with(h.root, SECRET) == []
+    with h.db() as c:
+        assert c.execute("SELECT state FROM fast_trash WHERE id=?", (tid,)).fetchone()[0] == "refused"
+
+
+def test_open_refuses_trash_row_with_hostile_to(h):
+    """The `to` side (relative to data/trash/) must not climb out either."""
+    (h.root / f"media/{h.shot_a}/base_01.png").exists()
+    h.trash_row("restoring", [{"from": f"media/{h.shot_a}/base_01.png", "to": "../../../outside/stolen.png"}])
+    before = h.world()
+    assert_clear(run_cli("info", h.root), ok=True)
+    assert h.world() == before
+    assert (h.root / f"media/{h.shot_a}/base_01.png").exists()
+
+
+@pytest.mark.parametrize("form", ["dotdot", "absolute", "media_dotdot"])
+def test_open_refuses_pending_row_outside(h, form):
+    """A fast_pending_files row pointing outside made open move that file into data/trash and
+    delete the `.aimms-partial` beside it."""
+    path = {"dotdot": "../outside/x.png", "absolute": str(h.outside / "x.png"),
+            "media_dotdot": "media/../../outside/x.png"}[form]
+    h.pending_row(path)
+    before = h.world()
+    r = run_cli("info", h.root, "--json")
+    assert_clear(r, ok=True)
+    assert h.world() == before
+    with h.db() as c:
+        assert c.execute("SELECT COUNT(*) FROM fast_pending_files").fetchone()[0] == 0
+
+
+def test_open_refuses_pending_row_naming_the_database(h):
+    """Inside the project but not a media file: recovery must not trash data/shots.db."""
+    h.pending_row("data/shots.db")
+    assert_clear(run_cli("info", h.root), ok=True)
+    assert (h.root / "data/shots.db").stat().st_size > 0
+
+
+def test_open_refuses_interrupted_undo_with_hostile_moves(h):
+    h.history_row([{"before": h.rel_out("secret.txt"), "after": "data/trash/evil/hh.txt"}], state="undoing")
+    before = h.world()
+    assert_clear(run_cli("info", h.root), ok=True)
+    assert h.world() == before
+    assert files_with(h.root, SECRET) == []
+
+
+def test_open_with_hostile_take_paths_is_clear(h):
+    """Takes naming `..`, absolute, other-project and NUL paths: open works, routing-style checks
+    list them, nothing outside is touched."""
+    h.set_path(h.img1, h.rel_out("secret.txt"))
+    h.set_path(h.img2, str(h.outside / "victim.png"))
+    h.set_path(h.img_b, "../other/" + h.other_file)
+    h.set_path(h.img_c, "media/3/\x00evil.png")
+    before = h.world()
+    assert_clear(run_cli("info", h.root), ok=True)
+    assert_clear(run_cli("shots", h.root), ok=True)
+    with h.open() as p:
+        from aimms_fast.ops.containment import outside_records
+        rows = {x["take_id"]: x for x in outside_records(p) if x["kind"] == "take"}
+        from aimms_fast.store.storyboard import file_state
+        assert file_state(p.layout, h.rel_out("secret.txt")) == "missing"
+    assert set(rows) == {h.img1, h.img2, h.img_b, h.img_c}
+    assert "'..'" in rows[h.img1]["reason"] and "absolute" in rows[h.img2]["reason"]
+    assert "NUL" in rows[h.img_c]["reason"] and "\\x00" in rows[h.img_c]["path"]
+    assert h.world() == before
+
+
+# -- undo / redo / trash restore ------------------------------------------------------------------
+def test_cli_undo_of_trash_entry_refuses_hostile_from(h):
+    h.in_trash("evil/u.txt")
+    tid = h.trash_row("done", [{"from": h.rel_out("undo.txt"), "to": "evil/u.txt"}])
+    before = h.world()
+    r = run_cli("undo", h.root, "--id", tid)
+    assert_clear(r, ok=False)
+    assert "outside the project" in r.stderr and "undo.txt" in r.stderr
+    assert h.world() == before
+    assert (h.root / "data/trash/evil/u.txt").exists()
+
+
+@pytest.mark.parametrize("before_path", ["../outside/h.txt", "ABS", "media/1/../../../outside/h.txt"])
+def test_cli_undo_refuses_hostile_history_moves(h, before_path):
+    h.in_trash("evil/h.txt")
+    before_path = str(h.outside / "h.txt") if before_path == "ABS" else before_path
+    h.history_row([{"before": before_path, "after": "data/trash/evil/h.txt"}])
+    before = h.world()
+    r = run_cli("undo", h.root)
+    assert_clear(r, ok=False)
+    assert "outside the project" in r.stderr and "nothing was changed" in r.stderr
+    assert h.world() == before
+    assert (h.root / "data/trash/evil/h.txt").exists()
+
+
+def test_cli_redo_refuses_hostile_history_moves(h):
+    h.in_trash("evil/r.txt")
+    h.history_row([{"before": "data/trash/evil/r.txt", "after": h.rel_out("r.txt")}], undone=1)
+    before = h.world()
+    r = run_cli("redo", h.root)
+    assert_clear(r, ok=False)
+    assert h.world() == before
+
+
+def test_undo_of_damaged_history_entry_is_a_clear_error(h):
+    with h.db() as c:
+        c.execute("INSERT INTO fast_history(at, label, what, shot_ids, changes, files, undone, state) "
+                  "SELECT at, 'Damaged', what, shot_ids, changes, '{not json', 0, 'done' FROM fast_history LIMIT 1")
+    h.history_row([{"before": "x"}])  # malformed: no 'after'
+    assert_clear(run_cli("undo", h.root), ok=False)
+
+
+# -- workflow PNG regenerate ------------------------------------------------------------------------
+def test_regenerate_never_writes_through_an_outside_companion_path(h):
+    """The companion PNG row pointing at an outside text file: --regenerate overwrote it with PNG bytes."""
+    h.set_path(h.vid_png, h.rel_out("secret.txt"))
+    before = h.world()
+    r = run_cli("workflow-png", h.root, "--regenerate")
+    assert_clear(r)
+    assert r.returncode == 1 and "[failed]" in r.stdout and "outside the project" in r.stdout
+    assert h.world() == before
+    assert files_with(h.root, SECRET) == []
+
+
+def test_regenerate_does_not_read_through_a_link_leading_outside(h):
+    """media/A/video_01.png -> outside/secret.txt: the old 'original' was copied into the project's backup."""
+    png = h.path_of(h.vid_png)
+    h.link(png, h.outside / "secret.txt")
+    before = h.world()
+    r = run_cli("workflow-png", h.root, "--regenerate")
+    assert_clear(r)
+    assert h.world() == before
+    assert files_with(h.root, SECRET) == []
+    r = run_cli("workflow-png", h.root, "--repair")
+    assert_clear(r)
+    assert h.world() == before and files_with(h.root, SECRET) == []
+
+
+def test_check_lists_outside_pngs_as_invalid(h):
+    h.set_path(h.vid_png, "C:\\Users\\x\\video_01.png")
+    with h.open() as p:
+        from aimms_fast.media.workflow_png import check
+        st = check(p)[0]
+    assert st.status == "invalid" and "outside the project" in st.reason
+
+
+# -- replace -----------------------------------------------------------------------------------------
+def test_replace_of_take_in_another_project_leaves_that_file(h, tmp_path):
+    h.set_path(h.img1, "../other/" + h.other_file)
+    new = make_image(tmp_path / "new.png", color=(9, 9, 9))
+    before = h.world()
+    r = run_cli("replace", h.root, h.img1, new)
+    assert_clear(r, ok=True)
+    assert h.world() == before
+    rel = h.path_of(h.img1)
+    assert rel.startswith(f"media/{h.shot_a}/") and (h.root / rel).read_bytes() == new.read_bytes()
+
+
+def test_replace_never_overwrites_another_takes_file(h, tmp_path):
+    """Replace to a new extension wrote over media/A/base_01.jpg, which was image 2's file."""
+    a = h.root / f"media/{h.shot_a}"
+    os.rename(a / "base_02.png", a / "base_01.jpg")
+    h.set_path(h.img2, f"media/{h.shot_a}/base_01.jpg")
+    img2_bytes = (a / "base_01.jpg").read_bytes()
+    new = make_image(tmp_path / "new.jpg", color=(9, 99, 9))
+    r = run_cli("replace", h.root, h.img1, new, "--json")
+    assert_clear(r, ok=True)
+    assert (a / "base_01.jpg").read_bytes() == img2_bytes
+    rel = h.path_of(h.img1)
+    assert rel != f"media/{h.shot_a}/base_01.jpg" and (h.root / rel).read_bytes() == new.read_bytes()
+    assert h.path_of(h.img2) == f"media/{h.shot_a}/base_01.jpg"
+
+
+def test_replace_never_overwrites_an_unreferenced_file(h, tmp_path):
+    a = h.root / f"media/{h.shot_a}"
+    (a / "base_01.jpg").write_bytes(b"someone's file")
+    new = make_image(tmp_path / "new.jpg", color=(9, 99, 9))
+    with h.open() as p:
+        from aimms_fast.ops.takes import replace_take
+        rel = replace_take(p, h.img1, new)
+    assert (a / "base_01.jpg").read_bytes() == b"someone's file"
+    assert rel != f"media/{h.shot_a}/base_01.jpg"
+
+
+def test_replace_of_a_take_whose_file_links_outside(h, tmp_path):
+    h.link(h.path_of(h.img1), h.outside / "victim.png")
+    new = make_image(tmp_path / "new.png", color=(9, 9, 9))
+    before = h.world()
+    with h.open() as p:
+        from aimms_fast.ops.takes import replace_take
+        replace_take(p, h.img1, new)
+    assert h.world() == before
+    assert not any(Path(d).name.endswith(h.img1) and any(Path(d).glob("*.png"))
+                   for d in (h.root / "data/backup/replaced").iterdir())
+
+
+# -- delete -------------------------------------------------------------------------------------------
+def test_delete_take_with_outside_path_moves_nothing_in(h):
+    h.set_path(h.img2, h.rel_out("secret.txt"))
+    before = h.world()
+    with h.open() as p:
+        from aimms_fast.ops import history
+        from aimms_fast.ops.takes import delete_take
+        delete_take(p, h.img2)
+        assert p.conn.execute("SELECT COUNT(*) FROM takes WHERE take_id=?", (h.img2,)).fetchone()[0] == 0
+        history.undo(p)   # the record comes back; still nothing moved
+        assert p.conn.execute("SELECT file_path FROM takes WHERE take_id=?", (h.img2,)).fetchone()[0] \
+            == h.rel_out("secret.txt")
+        history.redo(p)
+    assert h.world() == before
+    assert files_with(h.root, SECRET) == []
+
+
+def test_delete_take_whose_file_is_a_link_moves_the_link_only(h):
+    h.link(h.path_of(h.img2), h.outside / "secret.txt")
+    before = h.world()
+    with h.open() as p:
+        from aimms_fast.ops.takes import delete_take
+        from aimms_fast.ops.trash import undo
+        tid = delete_take(p, h.img2)
+        trashed = find_named(h.root / "data/trash", "base_02.png")
+        assert len(trashed) == 1 and trashed[0].is_symlink()
+        undo(p, tid)
+    assert h.world() == before
+    assert (h.root / h.path_of(h.img2)).is_symlink()
+
+
+def test_delete_shot_does_not_trash_another_shots_file_through_a_link(h):
+    """delete-shot A with media/A/alias.png -> ../B/base_01.png moved shot B's file to the trash."""
+    b_file = h.root / h.path_of(h.img_b)
+    data = b_file.read_bytes()
+    h.link(f"media/{h.shot_a}/alias.png", f"../{h.shot_b}/{b_file.name}")
+    r = run_cli("delete-shot", h.root, str(h.shot_a))
+    assert_clear(r, ok=True)
+    assert b_file.is_file() and not b_file.is_symlink() and b_file.read_bytes() == data
+    links = find_named(h.root / "data/trash", "alias.png")
+    assert len(links) == 1 and links[0].is_symlink()
+    assert_clear(run_cli("undo", h.root), ok=True)
+    assert (h.root / f"media/{h.shot_a}/alias.png").is_symlink() and b_file.read_bytes() == data
+
+
+def test_delete_shot_keeps_a_file_another_shot_uses(h):
+    """A take of shot B naming shot A's file: deleting A must not take that file away from B."""
+    shared = h.path_of(h.img1)
+    h.set_path(h.img_b, shared)
+    with h.open() as p:
+        from aimms_fast.ops.shots import delete_shots
+        delete_shots(p, [h.shot_a])
+    assert (h.root / shared).is_file()
+
+
+def test_delete_shot_over_folder_link_outside_is_a_clear_error(h):
+    import shutil
+    shutil.rmtree(h.root / f"media/{h.shot_c}")
+    h.link(f"media/{h.shot_c}", h.outside / "dir")
+    before = h.world()
+    r = run_cli("delete-shot", h.root, str(h.shot_c))
+    assert_clear(r, ok=False)
+    assert "symlink" in r.stderr and f"media/{h.shot_c}" in r.stderr
+    assert h.world() == before
+    with h.db() as c:  # nothing deleted
+        assert c.execute("SELECT COUNT(*) FROM shots WHERE shot_id=?", (h.shot_c,)).fetchone()[0] == 1
+
+
+def test_delete_shot_with_link_to_a_folder_outside_inside_its_folder(h):
+    h.link(f"media/{h.shot_a}/sub", h.outside / "dir")
+    before = h.world()
+    assert_clear(run_cli("delete-shot", h.root, str(h.shot_a)), ok=True)
+    assert h.world() == before
+    assert [p for p in find_named(h.root / "data/trash", "sub") if p.is_symlink()]
+
+
+# -- adding files ---------------------------------------------------------------------------------------
+def test_add_take_into_a_shot_folder_linking_outside_is_refused(h, tmp_path):
+    import shutil
+    shutil.rmtree(h.root / f"media/{h.shot_c}")
+    h.link(f"media/{h.shot_c}", h.outside / "dir")
+    new = make_image(tmp_path / "n.png")
+    before = h.world()
+    r = run_cli("add-take", h.root, "--shot", str(h.shot_c), "--image", new)
+    assert_clear(r, ok=False)
+    assert "outside the project" in r.stderr
+    assert h.world() == before
+
+
+def test_add_shot_never_writes_placeholders_through_a_linked_folder(h):
+    nxt = max(h.shot_a, h.shot_b, h.shot_c) + 1
+    (h.outside / "empty").mkdir()
+    h.link(f"media/{nxt}", h.outside / "empty")
+    before = h.world()
+    r = run_cli("add-shot", h.root, "--name", "NEW_040")
+    assert_clear(r)
+    assert h.world() == before
+
+
+# -- the list for `aimms check` / Routing ---------------------------------------------------------------
+def test_outside_records_lists_every_kind(h):
+    h.set_path(h.img1, "../other/" + h.other_file)
+    h.set_path(h.img2, b"\x89PNG binary path")
+    h.link(h.path_of(h.img_b), h.outside / "victim.png")
+    h.trash_row("done", [{"from": "/etc/passwd", "to": "x/passwd"}])
+    h.pending_row("\\\\server\\share\\x.png")
+    h.history_row([{"before": "C:/x.png", "after": "data/trash/x.png"}])
+    with h.db() as c:
+        c.execute("INSERT INTO assets(id_key, asset_name, asset_type, file_path) VALUES ('a1', 'A', 'other', 'logs/x.png')")
+    with h.open() as p:
+        from aimms_fast.ops.containment import outside_records
+        rows = outside_records(p)
+        refused = p.recovery_report["refused"]  # the pending row was refused (and cleared) at open
+    assert [x["table"] for x in refused] == ["fast_pending_files"] and "UNC" in refused[0]["reason"]
+    kinds = sorted(x["kind"] for x in rows)
+    assert kinds == ["asset", "history", "take", "take", "take", "trash"], rows
+    by_take = {x["take_id"]: x["reason"] for x in rows if x["kind"] == "take"}
+    assert "binary" in by_take[h.img2] and "symlink" in by_take[h.img_b] and "'..'" in by_take[h.img1]
+
+
+def test_outside_records_empty_for_a_sound_project(h):
+    with h.open() as p:
+        from aimms_fast.ops.containment import outside_records
+        assert outside_records(p) == []
+
+
+def test_outside_project_error_names_path_and_what_to_do(h):
+    with h.open() as p:
+        with pytest.raises(OutsideProject) as ei:
+            p.layout.abs("../outside/secret.txt")
+    e = ei.value
+    assert isinstance(e, AimmsError)
+    assert "'../outside/secret.txt'" in str(e) and "outside the project" in str(e) and "relink" in str(e)
