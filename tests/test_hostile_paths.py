@@ -381,3 +381,22 @@ def test_outside_project_error_names_path_and_what_to_do(h):
     e = ei.value
     assert isinstance(e, AimmsError)
     assert "'../outside/secret.txt'" in str(e) and "outside the project" in str(e) and "relink" in str(e)
+
+
+@pytest.mark.parametrize("cmd", ["add-take", "replace"])
+def test_planted_temp_name_link_is_never_written_through(h, tmp_path, cmd):
+    """A shared project can hold `base_03.png.aimms-partial -> outside file` where our next copy
+    writes its temp file: the copy must replace the link, not write into its target."""
+    a = f"media/{h.shot_a}"
+    for name in ("base_03.png.aimms-partial", "base_01.png.aimms-replacing.aimms-partial",
+                 "base_03.png.aimms-replacing.aimms-partial"):
+        h.link(f"{a}/{name}", h.outside / "secret.txt")
+    new = make_image(tmp_path / "n.png", color=(7, 7, 7))
+    before = h.world()
+    if cmd == "add-take":
+        r = run_cli("add-take", h.root, "--shot", str(h.shot_a), "--image", new)
+    else:
+        r = run_cli("replace", h.root, h.img1, new)
+    assert_clear(r, ok=True)
+    assert h.world() == before
+    assert (h.outside / "secret.txt").read_bytes() == SECRET

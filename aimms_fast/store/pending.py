@@ -72,13 +72,23 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def open_new(path: Path):
+    """Open a temp file of ours for writing, never through a symlink: whatever stands at `path`
+    (a leftover temp, or a link a shared project planted there) is removed first, then the file is
+    created exclusively (O_EXCL also refuses a link that appears in between)."""
+    if os.path.lexists(path):
+        os.unlink(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    return os.fdopen(fd, "wb")
+
+
 def write_atomic(dest: Path, write: Callable, *, fsync_dir: bool = False) -> None:
     """`write(file object)` into a temp name beside `dest`, fsync, rename: `dest` is absent or
     complete, never half-written. The temp file is removed on any failure."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + PARTIAL_SUFFIX)
     try:
-        with open(tmp, "wb") as f:
+        with open_new(tmp) as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
