@@ -400,3 +400,20 @@ def test_planted_temp_name_link_is_never_written_through(h, tmp_path, cmd):
     assert_clear(r, ok=True)
     assert h.world() == before
     assert (h.outside / "secret.txt").read_bytes() == SECRET
+
+
+def test_html_export_never_copies_outside_files(h, tmp_path):
+    """Starred takes whose path climbs out, or whose file is a link leading out: the export says
+    why and leaves a gap; no byte of the outside files lands in the export."""
+    h.set_path(h.img_b, h.rel_out("victim.png"))
+    h.link(h.path_of(h.img1), h.outside / "victim.png")
+    with h.db() as c:
+        c.executemany("UPDATE takes SET starred=1 WHERE take_id=?", [(h.img1,), (h.img_b,), (h.img_c,)])
+    victim = (h.outside / "victim.png").read_bytes()
+    before = h.world()
+    out = tmp_path / "review"
+    r = run_cli("export", h.root, "--format", "html", "--out", out, "--storyboard", "image")
+    assert_clear(r, ok=True)
+    assert "outside the project" in r.stdout + r.stderr
+    assert h.world() == before
+    assert [p for p in out.rglob("*") if p.is_file() and p.read_bytes() == victim] == []
