@@ -417,3 +417,23 @@ def test_html_export_never_copies_outside_files(h, tmp_path):
     assert "outside the project" in r.stdout + r.stderr
     assert h.world() == before
     assert [p for p in out.rglob("*") if p.is_file() and p.read_bytes() == victim] == []
+
+
+def test_trash_folder_linking_outside_is_never_written(h):
+    """data/trash -> outside/dir: delete refuses before any change; open leaves pending files be."""
+    import shutil
+    shutil.rmtree(h.root / "data/trash", ignore_errors=True)
+    h.link("data/trash", h.outside / "dir")
+    before = h.world()
+    with h.open() as p:
+        from aimms_fast.ops.takes import delete_take
+        with pytest.raises(OutsideProject):
+            delete_take(p, h.img1)
+        assert p.conn.execute("SELECT COUNT(*) FROM takes WHERE take_id=?", (h.img1,)).fetchone()[0] == 1
+        assert p.conn.execute("SELECT COUNT(*) FROM fast_trash").fetchone()[0] == 0
+    (h.root / f"media/{h.shot_a}/orphan.png").write_bytes(b"o")
+    h.pending_row(f"media/{h.shot_a}/orphan.png")
+    r = run_cli("info", h.root)
+    assert_clear(r, ok=True)
+    assert h.world() == before
+    assert (h.root / f"media/{h.shot_a}/orphan.png").exists()

@@ -74,6 +74,7 @@ def trash_files_and_rows(project, *, kind: str, label: str, rows: dict[str, list
                                 label, rel, target)
         if os.path.lexists(path):
             norm = "/".join(lay.check_rel(rel))
+            lay.trash_path(f"{folder}/{norm}")  # data/trash/ leading out: refused before any change
             moves.append({"from": rel, "to": f"{folder}/{norm}"})
     with transaction(project.db):
         cur = conn.execute(

@@ -47,7 +47,12 @@ def recover(db, layout: Layout, log) -> dict:
                     tmp.unlink()   # a link is removed itself, never its target
                     report["partials_removed"] += 1
             if rel not in referenced and os.path.lexists(p):
-                P.move_path(p, layout.trash_path(f"{dest_root}/{'/'.join(layout.check_rel(rel))}"))
+                try:
+                    dest = layout.trash_path(f"{dest_root}/{'/'.join(layout.check_rel(rel))}")
+                except OutsideProject as e:  # data/trash/ itself leads out: leave the file, say so
+                    _refused(report, log, "fast_pending_files", rel, rel, e)
+                    continue
+                P.move_path(p, dest)
                 report["trashed"].append(rel)
         with transaction(db):
             conn.execute("DELETE FROM fast_pending_files")
