@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from aimms_fast.errors import AimmsError, OutsideProject
-from hostile_fixture import SECRET, assert_clear, build, files_with, find_named, run_cli
+from hostile_fixture import SECRET, assert_clear, build, files_with, find_named, run_cli, tree_state
 from conftest import make_image
 
 
@@ -437,3 +437,33 @@ def test_trash_folder_linking_outside_is_never_written(h):
     assert_clear(r, ok=True)
     assert h.world() == before
     assert (h.root / f"media/{h.shot_a}/orphan.png").exists()
+
+
+@pytest.mark.parametrize("steps", [
+    [{"op": "rename", "staged": "../outside/secret.txt", "final": "media/1/base_09.png"}],
+    [{"op": "rename", "staged": "media/1/base_01.png.aimms-replacing", "final": "../outside/secret.txt"}],
+    [{"op": "rename", "staged": "media/1/base_02.png", "final": "media/1/base_01.png"}],  # not our staged copy
+    [{"op": "remove", "path": "../outside/secret.txt", "kept": "data/backup/x"}],
+    [{"op": "remove", "path": "media/1/base_01.png", "kept": "../outside/secret.txt"}],
+    [{"op": "format-disk"}],
+])
+def test_open_refuses_hostile_replace_journal(h, steps):
+    (h.root / "media/1/base_01.png.aimms-replacing").write_bytes(b"staged")
+    tid = h.trash_row("swapping", steps, kind="replace")
+    media_before = tree_state(h.root / "media")
+    before = h.world()
+    assert_clear(run_cli("info", h.root), ok=True)
+    assert h.world() == before
+    assert tree_state(h.root / "media") == media_before
+    with h.db() as c:
+        assert c.execute("SELECT state FROM fast_trash WHERE id=?", (tid,)).fetchone()[0] == "refused"
+
+
+def test_linked_records_detects_a_link_to_another_takes_file(h):
+    b_rel = h.path_of(h.img_b)
+    h.link(h.path_of(h.img1), f"../{h.shot_b}/{Path(b_rel).name}")
+    with h.open() as p:
+        from aimms_fast.ops.containment import linked_records, outside_records
+        links = linked_records(p)
+        assert outside_records(p) == []
+    assert [(x["take_id"], x["target"], x["owners"]) for x in links] == [(h.img1, b_rel, [h.img_b])]

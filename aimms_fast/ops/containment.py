@@ -56,6 +56,33 @@ def outside_records(project) -> list[dict]:
     return out
 
 
+def linked_records(project) -> list[dict]:
+    """Takes and assets whose file is a symlink to another file inside the project: kind, take_id /
+    asset_id / shot_id, path, target (project-relative) and owners (the records whose own file the
+    target is; empty when none). Not refused (reads follow such a link), but a delete or trash
+    moves only the link, and `aimms check` says where it points. Links leading outside are in
+    `outside_records` instead."""
+    import os
+    lay = project.layout
+    conn = project.conn
+    from aimms_fast.store.takes import owners_of
+    out = []
+    rows = [("take", dict(take_id=t, shot_id=s), rel) for t, s, _tt, rel in Q.take_paths(conn)] + \
+           [("asset", dict(asset_id=i), rel) for i, _n, rel in Q.asset_paths(conn)]
+    for kind, ids, rel in rows:
+        try:
+            if not os.path.islink(lay.abs(rel, within=RECORD_TOPS)):
+                continue
+            target = lay.link_target(rel)
+        except OutsideProject:
+            continue
+        mine = set(ids.values())
+        owners = [o for o in owners_of(conn, target) if o not in mine]
+        out.append({**_row(kind, rel, "a symlink to another file of the project", **ids),
+                    "target": target, "owners": owners})
+    return out
+
+
 def _history_problem(lay, files) -> tuple | None:
     if not isinstance(files, list):
         return files, "the entry's file list is damaged"
