@@ -467,3 +467,16 @@ def test_linked_records_detects_a_link_to_another_takes_file(h):
         links = linked_records(p)
         assert outside_records(p) == []
     assert [(x["take_id"], x["target"], x["owners"]) for x in links] == [(h.img1, b_rel, [h.img_b])]
+
+
+def test_take_naming_the_database_through_a_folder_link_cannot_trash_it(h):
+    """media/lnk -> ../data and a take `media/lnk/shots.db`: deleting the take moved the database."""
+    h.link("media/lnk", "../data")
+    h.set_path(h.img2, "media/lnk/shots.db")
+    with h.open() as p:
+        from aimms_fast.ops.containment import outside_records
+        assert [x["take_id"] for x in outside_records(p)] == [h.img2]
+        from aimms_fast.ops.takes import delete_take
+        delete_take(p, h.img2)
+    assert (h.root / "data/shots.db").is_file() and not (h.root / "data/shots.db").is_symlink()
+    assert_clear(run_cli("info", h.root), ok=True)

@@ -38,6 +38,7 @@ def tree(tmp_path_factory):
     os.symlink("a.png", root / "media/1/in_file.png")
     os.symlink("loop", root / "media/1/loop")
     os.symlink("../logs", root / "data/logs_link")               # inside the project, not an allowed top
+    os.symlink("../data", root / "media/lnk_data")               # media/ folder leading into data/
     return Layout(root)
 
 
@@ -53,7 +54,8 @@ stored_paths = st.one_of(
     # rooted in an allowed folder, then the link names and climbs: the interesting half
     st.builds(lambda top, parts: "/".join([top, *parts]), st.sampled_from(ALLOWED_TOPS),
               st.lists(st.sampled_from(["1", "2", "lin", "out_dir", "sib", "a.png", "out_file.png", "in_file.png",
-                                        "loop", "logs_link", "trash", "x.txt", "other", "b.png", "..", "."]),
+                                        "loop", "logs_link", "trash", "x.txt", "other", "b.png", "lnk_data", "shots.db",
+                                        "..", "."]),
                        min_size=1, max_size=4)),
     st.text(max_size=40),
     st.builds(lambda t: "media/" + t, st.text(max_size=20)),
@@ -108,6 +110,8 @@ def test_record_paths_stay_in_media_or_assets(tree, value):
     except OutsideProject:
         return
     assert Path(os.path.normpath(p)).relative_to(tree.root).parts[0] in RECORD_TOPS
+    real_parent = Path(os.path.realpath(p.parent)).relative_to(os.path.realpath(tree.root))
+    assert real_parent.parts == () or real_parent.parts[0] in RECORD_TOPS, (value, real_parent)
 
 
 @SETTINGS
@@ -157,5 +161,8 @@ def test_known_escapes_are_refused(tree):
     assert lay.abs("media/lin/a.png").read_bytes() == b"a"      # a folder link inside is fine
     with pytest.raises(OutsideProject):
         lay.record_path("data/trash/x.txt")
+    with pytest.raises(OutsideProject):   # a media/ folder link into data/: no record may name the database
+        lay.record_path("media/lnk_data/shots.db")
+    assert lay.abs("media/lnk_data/trash/x.txt").read_bytes() == b"x"
     with pytest.raises(OutsideProject):
         lay.trash_path("../shots.db")

@@ -112,9 +112,9 @@ class Layout:
         prefixes of several components are allowed)."""
         parts = self.check_rel(rel_path, within=within)
         path = self.root.joinpath(*parts)
-        self._check_folders(rel_path, parts)
+        self._check_folders(rel_path, parts, within)
         if follow:
-            self._check_target(rel_path, path)
+            self._check_target(rel_path, path, within)
         return path
 
     def read_path(self, rel_path, *, within: tuple[str, ...] = ALLOWED_TOPS) -> Path:
@@ -215,7 +215,7 @@ class Layout:
     def _real_root(self) -> str:
         return os.path.realpath(self.root)
 
-    def _check_folders(self, rel_path, parts: tuple[str, ...]) -> None:
+    def _check_folders(self, rel_path, parts: tuple[str, ...], within: tuple[str, ...] = ALLOWED_TOPS) -> None:
         # lstat each folder below the root; realpath only from the first symlink on.
         cur = str(self.root)
         for i, part in enumerate(parts[:-1]):
@@ -228,17 +228,17 @@ class Layout:
                 raise OutsideProject(rel_path, f"cannot check its folders ({e.strerror or e})") from None
             if stat.S_ISLNK(st.st_mode):
                 real = os.path.realpath(os.path.join(self.root, *parts[:-1]))
-                inside = _under(real, self._real_root())
-                if inside is None or not inside or inside[0] not in ALLOWED_TOPS:
+                # the file lands in the resolved folder: that folder must satisfy `within` too
+                # (media/lnk -> ../data must not let a take record name data/shots.db)
+                if not _allowed(_under(real, self._real_root()), within, folder=True):
                     raise OutsideProject(rel_path, f"its folder {'/'.join(parts[:i + 1])} is a symlink "
                                                    "leading outside the project")
                 return
 
-    def _check_target(self, rel_path, path: Path) -> None:
+    def _check_target(self, rel_path, path: Path, within: tuple[str, ...] = ALLOWED_TOPS) -> None:
         if os.path.islink(path):
             real = os.path.realpath(path)
-            inside = _under(real, self._real_root())
-            if inside is None or not inside or inside[0] not in ALLOWED_TOPS:
+            if not _allowed(_under(real, self._real_root()), within):
                 raise OutsideProject(rel_path, "a symlink whose target is outside the project")
 
     def required_dirs(self) -> list[Path]:
@@ -257,3 +257,15 @@ def _under(real: str, real_root: str) -> list[str] | None:
     if not real.startswith(prefix):
         return None
     return [p for p in real[len(prefix):].split(os.sep) if p]
+
+
+def _allowed(inside: list[str] | None, within: tuple[str, ...], *, folder: bool = False) -> bool:
+    """`inside` (components below the real root) lies in one of `within` ("media", "data/trash"…)
+    and in ALLOWED_TOPS. A folder may also be exactly the prefix folder itself."""
+    if not inside or inside[0] not in ALLOWED_TOPS:
+        return False
+    for w in within:
+        wp = w.split("/")
+        if inside[:len(wp)] == wp and (folder or len(inside) > len(wp) or len(wp) == 1):
+            return True
+    return False
