@@ -480,3 +480,28 @@ def test_take_naming_the_database_through_a_folder_link_cannot_trash_it(h):
         delete_take(p, h.img2)
     assert (h.root / "data/shots.db").is_file() and not (h.root / "data/shots.db").is_symlink()
     assert_clear(run_cli("info", h.root), ok=True)
+
+
+@pytest.mark.parametrize("uri", ["../../../outside/secret.txt", "ABS", "sub%2F..%2F..%2F..%2F..%2Foutside%2Fsecret.txt",
+                                 "link.bin"])
+def test_gltf_model_cannot_make_the_viewer_read_outside(h, uri):
+    """A .gltf in a shared project naming a buffer outside its folder (or a link leading out)."""
+    import json
+    from aimms_fast.errors import MediaError
+    from aimms_fast.viewer3d import cache, gltf
+    d = h.root / "media/other"
+    d.mkdir(parents=True, exist_ok=True)
+    if uri == "ABS":
+        uri = str(h.outside / "secret.txt")
+    if uri == "link.bin":
+        os.symlink(h.outside / "secret.txt", d / "link.bin")
+    model = d / "m.gltf"
+    model.write_text(json.dumps({"asset": {"version": "2.0"}, "buffers": [{"uri": uri, "byteLength": 10}]}))
+    with pytest.raises(MediaError, match="outside its folder"):
+        gltf.side_file(model, uri)
+    with pytest.raises(MediaError, match="outside its folder"):
+        gltf.load(model)
+    # the cache key does not read it either: the key is the same as for a missing sidecar
+    k1 = cache.content_key(model)
+    (h.outside / "secret.txt").write_bytes(b"changed")
+    assert cache.content_key(model) == k1
