@@ -171,16 +171,12 @@ def _do_steps(steps) -> None:
             a.unlink()  # removes a link itself, never its target; only once the kept copy exists
 
 
-def run_swap(db, layout, journal_id: int, *, before_each: Callable[[str], None] | None = None) -> None:
-    """Perform a journalled swap, then delete its journal row. `before_each(step name)` is called
-    before each file operation (ops/takes.py's named fault-test points)."""
+def run_swap(db, layout, journal_id: int) -> None:
+    """Perform a journalled swap, then delete its journal row."""
     row = db.conn.execute("SELECT files_json FROM fast_trash WHERE id=?", (journal_id,)).fetchone()
     if row is None:
         return
-    for k, step in enumerate(checked_swap_steps(layout, row[0])):
-        if before_each:
-            before_each(f"swap_{k}_{step[0]}")
-        _do_steps([step])
+    _do_steps(checked_swap_steps(layout, row[0]))
     with transaction(db):
         db.conn.execute("DELETE FROM fast_trash WHERE id=? AND kind=?", (journal_id, SWAP_KIND))
 
