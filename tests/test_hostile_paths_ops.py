@@ -272,3 +272,22 @@ def test_gltf_model_cannot_make_the_viewer_read_outside(h, uri):
     k1 = cache.content_key(model)
     (h.outside / "secret.txt").write_bytes(b"changed")
     assert cache.content_key(model) == k1
+
+
+def test_replace_with_a_new_name_undoes_and_redoes(h, tmp_path):
+    """The next free name replace picked (base_01.jpg was taken) comes and goes with undo/redo."""
+    a = h.root / f"media/{h.shot_a}"
+    (a / "base_01.jpg").write_bytes(b"someone's file")
+    old = (a / "base_01.png").read_bytes()
+    new = make_image(tmp_path / "new.jpg", color=(9, 99, 9))
+    with h.open() as p:
+        from aimms_fast.ops import history
+        from aimms_fast.ops.takes import replace_take
+        rel = replace_take(p, h.img1, new)
+        assert not (a / "base_01.png").exists()
+        history.undo(p)
+        assert h.path_of(h.img1) == f"media/{h.shot_a}/base_01.png" and (a / "base_01.png").read_bytes() == old
+        assert not (h.root / rel).exists()
+        history.redo(p)
+        assert h.path_of(h.img1) == rel and (h.root / rel).read_bytes() == new.read_bytes()
+    assert (a / "base_01.jpg").read_bytes() == b"someone's file"
