@@ -35,6 +35,7 @@ from multiprocessing.connection import wait as mp_wait
 from pathlib import Path
 from typing import NamedTuple
 
+from aimms_fast.errors import OutsideProject
 from aimms_fast.cache.atlas import AtlasWriter
 from aimms_fast.media.posters import Thumbs
 from aimms_fast.project.layout import Layout
@@ -401,10 +402,13 @@ class ThumbnailPool:
                 if rel is None:
                     return False
                 forced = rel in self._force
-            abs_path = self.layout.abs(rel)
+            why = "file not found"
             try:
+                abs_path = self.layout.read_path(rel)  # issue 14: never decode a file outside the project
                 st = os.stat(abs_path)
                 size, mtime = st.st_size, st.st_mtime_ns
+            except OutsideProject as e:
+                st, size, mtime, why = None, -1, 0, f"outside the project ({e.reason})"
             except OSError:
                 st, size, mtime = os.stat_result((stat.S_IFREG,) + (0,) * 9), -1, 0
             known = self._known.get(rel)
@@ -421,7 +425,7 @@ class ThumbnailPool:
                 else:
                     self._stage(rel, known[0], known[3], "cached")
             elif size <= 0 or not stat.S_ISREG(st.st_mode):  # a FIFO would block a worker: never opened
-                th = Thumbs("failed", "file not found") if size < 0 else \
+                th = Thumbs("failed", why) if size < 0 else \
                     Thumbs("placeholder", "zero-byte placeholder (no media yet)") if stat.S_ISREG(st.st_mode) else \
                     Thumbs("failed", "not a regular file (FIFO, device or folder); skipped")
                 with self._lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath
 
+from aimms_fast.project.layout import Layout
 from aimms_fast.project.recovery import PARTIAL_SUFFIX, STAGED_SUFFIX
 
 # Our own in-flight copies (see project/recovery.py): never "unused", recovery owns them.
@@ -83,6 +84,7 @@ def check_take_files(root: Path, rows, progress=None) -> dict:
     counts: dict[str, dict[str, int]] = {}
     missing = []
     root = Path(root)
+    lay = Layout(root)
     for i, (take_id, shot_id, shot_name, take_type, rel, placeholder) in enumerate(rows, 1):
         if progress is not None and (i % 500 == 0 or i == len(rows)):
             progress(i, len(rows))
@@ -91,7 +93,8 @@ def check_take_files(root: Path, rows, progress=None) -> dict:
         c["takes"] += 1
         if placeholder:
             c["placeholders"] += 1
-        if not rel or not (root / Path(*PurePosixPath(_norm(rel)).parts)).exists():
+        # Layout.size_of: None also for a path outside the project (issue 14), never read through.
+        if not rel or lay.size_of(rel) is None:
             c["missing"] += 1
             missing.append({"take_id": take_id, "shot_id": shot_id, "shot_name": shot_name or "",
                             "kind": kind, "take_type": take_type, "path": rel or None})

@@ -208,10 +208,7 @@ class Project:
         return store_db.backup_to(self.db, self.layout.backup / f"shots_pre_upgrade_{store_db.utc_stamp()}.db")
 
     def _size_of(self, rel: str):
-        try:
-            return self.layout.abs(rel).stat().st_size
-        except OSError:
-            return None
+        return self.layout.size_of(rel)  # None for missing or outside-the-project paths (issue 14)
 
     @contextlib.contextmanager
     def for_job(self):
