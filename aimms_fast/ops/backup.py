@@ -31,7 +31,9 @@ from aimms_fast.ops.csv_io import unique_path
 from aimms_fast.ops.files import copy_into, move_file  # noqa: F401 (copy_into: export/editors.py imports it from here)
 from aimms_fast.project.config import write_json_atomic
 from aimms_fast.project.recovery import PARTIAL_SUFFIX, STAGED_SUFFIX
-from aimms_fast.ops.save_check import OutsideProject, inside, path_problem, refuse_if_problems, save_problems
+from aimms_fast.errors import OutsideProject
+from aimms_fast.ops.save_check import refuse_if_problems, save_problems
+from aimms_fast.project.layout import RECORD_TOPS
 from aimms_fast.store.db import write_failed, backup_to, partial_name, transaction, utc_now, utc_stamp
 from aimms_fast.store.takes import clear_project_rows, insert_rows, refresh_shot_order, sync_fast_takes
 
@@ -221,22 +223,11 @@ def media_files(layout) -> list[str]:
     return sorted(out)
 
 
-def _abs_str(root: str, rel: str) -> str:
-    return os.path.join(root, *str(rel).replace("\\", "/").split("/"))
-
-
 def _size_fn(layout):
-    """A fast `rel -> size in bytes, or None if missing` for many stored file_paths (string joins:
-    pathlib per file costs seconds on a 21K-take project; tolerates Windows backslashes)."""
-    root = os.path.abspath(layout.root)
-
+    """`rel -> size in bytes, or None if missing or outside the project` (Layout.size_of: ~9 µs a
+    call, 0.2 s for a 21K-take save)."""
     def size_of(rel):
-        if not rel or path_problem(rel):  # '..'/absolute paths are never looked at (issue 14)
-            return None
-        try:
-            return os.stat(_abs_str(root, rel)).st_size
-        except OSError:
-            return None
+        return layout.size_of(rel, within=RECORD_TOPS) if rel else None
     return size_of
 
 
@@ -365,13 +356,10 @@ def _take_back_from_trash(project, missing: list[str], rec=None) -> list[str]:
             if m["from"] not in want:
                 continue
             try:  # a hostile trash row must not move a file in from, or out to, anywhere else
-                src = inside(lay, lay.rel(lay.trash) + "/" + m["to"])
-                dst = inside(lay, m["from"])
+                src = lay.trash_path(m["to"])
+                dst = lay.abs(m["from"], within=RECORD_TOPS)
             except OutsideProject as e:
                 project.log.warning("trash entry %s not taken back: %s", tid, e)
-                continue
-            if not src.resolve().is_relative_to(lay.trash.resolve()):
-                project.log.warning("trash entry %s not taken back: %r is not in the trash", tid, m["to"])
                 continue
             if src.is_file() and not dst.exists() and not dst.is_symlink():
                 move_file(src, dst)
@@ -379,7 +367,7 @@ def _take_back_from_trash(project, missing: list[str], rec=None) -> list[str]:
                 moved.append(m)
                 want.discard(m["from"])
                 took = True
-        if took and all(not (lay.trash / m["to"]).exists() for m in moves):
+        if took and all(not lay.trash_path(m["to"]).exists() for m in moves):
             done_entries.append(tid)
     if back:
         trash_rel = lay.trash.relative_to(lay.root).as_posix()

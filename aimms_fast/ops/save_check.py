@@ -5,32 +5,21 @@ A save is a JSON file anyone can write: a list where a shot name belongs, 2**70 
 the structural checks in load_save() and before the database backup; any problem refuses the whole
 restore, listing each one by shot/take, so the project is left exactly as it was.
 
-`inside()` is the containment rule this module (and archive / export-starred) use:
-LOCAL STAND-IN for i14a's `Layout.abs()` containment (issue 14 item 1) until it is on main —
-at merge, replace `inside(layout, rel)` with `layout.abs(rel)` and `OutsideProject` with
-`aimms_fast.errors.OutsideProject`.
+Stored paths are checked with the one containment rule, project/layout.Layout (issue 14).
 """
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
-from aimms_fast import errors
 from aimms_fast.errors import AimmsError
+from aimms_fast.project.layout import RECORD_TOPS
 
 MAX_PROBLEMS_SHOWN = 30
 INT_LIMIT = 2 ** 63 - 1          # SQLite INTEGER range; beyond it insert raises OverflowError
 SMALL_INT_LIMIT = 2 ** 53        # order_number / starred / take_number: also used in float maths
 SMALL_INT_COLUMNS = {"order_number", "starred", "take_number", "rating", "placeholder"}
 _DRIVE = re.compile(r"^[A-Za-z]:")
-
-
-class _OutsideProject(AimmsError):
-    """A stored path that leaves the project (stand-in for errors.OutsideProject)."""
-
-
-OutsideProject = getattr(errors, "OutsideProject", _OutsideProject)
 
 
 def path_problem(rel) -> str | None:
@@ -47,21 +36,6 @@ def path_problem(rel) -> str | None:
     if ".." in PurePosixPath(s).parts:
         return "path goes up with '..' (leaves the project folder)"
     return None
-
-
-def inside(layout, rel) -> Path:
-    """Absolute path of stored `rel`, refused (OutsideProject) when it is absolute, climbs with
-    '..', or resolves (following symlinks) outside the project root."""
-    why = path_problem(rel)
-    if why:
-        raise OutsideProject(f"{why}: {rel!r}", path=layout.root, hint="the record points outside the project")
-    p = Path(layout.root, *PurePosixPath(rel.replace("\\", "/")).parts)
-    root = os.path.realpath(layout.root)
-    real = os.path.realpath(p)
-    if real != root and not real.startswith(root.rstrip(os.sep) + os.sep):
-        raise OutsideProject(f"{rel!r} resolves to {real}, outside the project", path=layout.root,
-                             hint="a symlink inside the project points out of it")
-    return p
 
 
 def _declared(conn, table: str) -> dict[str, str]:
@@ -120,10 +94,9 @@ def save_problems(data: dict, conn, layout) -> list[str]:
             if table in ("takes", "assets") and row.get("file_path") not in (None, ""):
                 fp = row["file_path"]
                 if isinstance(fp, str):
-                    try:
-                        inside(layout, fp)
-                    except AimmsError as e:
-                        out.append(f"{_who(table, row)}: file_path refused: {e.message}")
+                    why = path_problem(fp) or layout.outside_reason(fp, within=RECORD_TOPS)
+                    if why:
+                        out.append(f"{_who(table, row)}: file_path refused: {fp!r}: {why}")
     files = data.get("files")
     if files is not None and not isinstance(files, dict):
         out.append("'files' is not an object of path -> size")

@@ -14,7 +14,8 @@ from aimms_fast.errors import check_cancel
 from aimms_fast.ops.backup import Progress, _os_error, _rows, safe_filename
 from aimms_fast.ops.csv_io import write_rows_csv
 from aimms_fast.ops.files import copy_into
-from aimms_fast.ops.save_check import OutsideProject, inside
+from aimms_fast.errors import OutsideProject
+from aimms_fast.project.layout import RECORD_TOPS
 from aimms_fast.store import aimms_schema as A
 
 MANIFEST_NAME = "starred_takes_manifest.csv"
@@ -106,7 +107,7 @@ def _export_source(lay, rel) -> tuple[Path | None, str, int | None]:
     if not rel or not isinstance(rel, str):
         return None, "missing", None
     try:
-        src = inside(lay, rel)
+        src = lay.read_path(rel, within=RECORD_TOPS)
     except OutsideProject:
         return None, "outside the project (not copied)", None
     try:
