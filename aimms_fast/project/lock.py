@@ -20,7 +20,13 @@ class ProjectLock:
     def acquire(self) -> bool:
         """True if we now hold the lock; False if another instance holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+")
+        # O_NOFOLLOW: a lock file planted as a symlink must not make us create or truncate a file
+        # outside the project (issue 14); opening it fails instead, and the project opens read-only.
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fh = os.fdopen(os.open(self.path, flags, 0o644), "a+")
+        except OSError:
+            return False
         try:
             _lock(fh)
         except OSError:
@@ -34,6 +40,8 @@ class ProjectLock:
         return True
 
     def holder(self) -> str:
+        if self.path.is_symlink():
+            return "nobody: the lock file is a symlink (refused; delete data/.aimms_fast.lock)"
         try:
             return self.path.read_text().strip()
         except OSError:
