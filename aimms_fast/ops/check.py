@@ -51,6 +51,7 @@ class CheckResult:
     rows: list = field(default_factory=list)       # ShotRow in story order
     counts: dict = field(default_factory=dict)     # kind -> n
     files: int = 0
+    storyboards: dict = field(default_factory=dict)  # image/video/workflow PNG -> {takes, missing, placeholders}
 
     @property
     def healthy(self) -> bool:
@@ -117,6 +118,12 @@ def result_from(inp: HK.Inputs, s: HK.Survey) -> CheckResult:
     r.problems = [p for p in r.problems if not (p.kind == "no_png" and pngs.get(p.take_id) in gone)]
     for p in r.problems:
         r.counts[p.kind] = r.counts.get(p.kind, 0) + 1
+    gone_ids = {m.get("take_id") for m in s.missing + s.outside}
+    for take_id, _sid, take_type, _rel, placeholder, _st, _c in inp.rows.takes:
+        c = r.storyboards.setdefault(HK.KIND.get(take_type, take_type), {"takes": 0, "missing": 0, "placeholders": 0})
+        c["takes"] += 1
+        c["missing"] += take_id in gone_ids
+        c["placeholders"] += bool(placeholder)
     for sid, name in inp.shots.items():
         r.rows.append(ShotRow(sid, name, _cells(per.get(sid) or HK._shot_counters())))
     return r
