@@ -77,7 +77,7 @@ def _cells(c: dict) -> dict:
     vid = (Cell(BAD, f"{c['missing_videos']} missing") if c.get("missing_videos") else
            Cell(OK, str(c["videos"])) if c["videos"] else
            Cell(WARN, f"{c['video_placeholders']} empty") if c["video_placeholders"] else Cell(WARN, "0"))
-    png = (Cell(BAD, f"{c['no_png']} of {c['pngs_needed']} lack") if c["no_png"] else
+    png = (Cell(BAD, f"{c['no_png']} of {c['pngs_needed']} missing") if c["no_png"] else
            Cell(OK, f"{c['pngs']}/{c['pngs_needed']}") if c["pngs_needed"] else Cell(NONE, "-"))
     n_star = c["starred_images"] + c["starred_videos"]
     star = (Cell(OK, f"{c['starred_images']} img, {c['starred_videos']} vid")

@@ -29,8 +29,8 @@ class RoutingPage(ScanPage):
         with dpg.group(parent=parent, horizontal=True):
             self.only_bad = dpg.add_checkbox(label="Problems only", callback=lambda: self._fill())
             self.summary = dpg.add_text("")
-        self.problems_text = dpg.add_text("", parent=parent, wrap=0)
-        self.table = dpg.add_table(parent=parent, header_row=True, clipper=True, scrollY=True, height=-1,
+        self.problems_text = dpg.add_text("", parent=parent, wrap=0, show=False)
+        self.table = dpg.add_table(parent=parent, header_row=True, clipper=True, scrollY=True, height=-1, freeze_rows=1,
                                    row_background=True, resizable=True, borders_innerV=True,
                                    policy=dpg.mvTable_SizingStretchProp)
         dpg.bind_item_theme(self.table, self.app.themes["table"])
@@ -75,6 +75,7 @@ class RoutingPage(ScanPage):
         dpg.set_value(self.problems_text, "" if not others else
                       "Not in a shot's row: " + ", ".join(f"{p.kind} {p.path}" for p in others[:8])
                       + (f" … and {len(others) - 8} more" if len(others) > 8 else ""))
+        dpg.configure_item(self.problems_text, show=bool(others))
         self._fill()
 
     def _fill(self) -> None:

@@ -163,3 +163,36 @@ def _dialog_text(app):
     win = app.dialogs.open[-1]
     return " ".join(dpg.get_value(c) for c in dpg.get_item_children(win, 1) or []
                     if dpg.get_item_type(c).endswith("mvText"))
+
+
+@scenario
+def routing_600(project, out, args):
+    """600 shots: every row is in the matrix (the clipper draws the visible ones), the filter keeps
+    the damaged shots, the last rows scroll into view."""
+    import time
+
+    import dearpygui.dearpygui as dpg
+    out = Path(out)
+    app = start_app(project, width=1400, height=900)
+    routing = app.pages["routing"]
+    app.show_page("routing")
+    _idle(app, routing)
+    res = {"rows": len(dpg.get_item_children(routing.table, 1) or []), "summary": routing.check.summary()}
+    t0 = time.process_time()
+    routing._fill()
+    res["fill_cpu_s"] = time.process_time() - t0
+    dpg.set_y_scroll(routing.table, dpg.get_y_scroll_max(routing.table) or 1e6)
+    app.settle(6)
+    dpg.set_y_scroll(routing.table, dpg.get_y_scroll_max(routing.table))
+    app.settle(6)
+    res["shot_bottom"] = shot(app, out, "routing_600_bottom")
+    last = routing.cells[(routing.check.rows[-1].shot_id, "images")]
+    res["last_visible"] = dpg.is_item_visible(last)
+    dpg.set_value(routing.only_bad, True)
+    routing._fill()
+    app.settle(4)
+    res["bad_rows"] = sorted({sid for sid, _c in routing.cells})
+    res["shot_filtered"] = shot(app, out, "routing_600_problems")
+    res["errors"] = app.errors
+    app.shutdown()
+    return res

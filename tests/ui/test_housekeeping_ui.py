@@ -3,11 +3,13 @@ Routing page and fixes all of them from the Unused page without leaving the app;
 then exits 0. Screenshots of both pages before and after (looked at; pixels checked here)."""
 from __future__ import annotations
 
+import sqlite3
 import sys
 from pathlib import Path
 
 import numpy as np
 import orjson
+import pytest
 from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -74,3 +76,24 @@ def test_find_on_routing_fix_on_unused_then_check_exits_0(tmp_path):
     assert orjson.loads(after.stdout)["healthy"] is True
     trash = orjson.loads(CliRunner().invoke(cli, ["trash", str(root), "--json"]).stdout)
     assert trash["count"] == 0
+
+
+@pytest.mark.slow
+def test_routing_matrix_holds_600_shots(tmp_path):
+    from aimms_fast.demo.builder import DemoSpec, build_demo
+    root = tmp_path / "p600"
+    build_demo(root, DemoSpec(shots=600, takes=0))
+    with sqlite3.connect(root / "data" / "shots.db") as c:
+        ids = [r[0] for r in c.execute("SELECT DISTINCT shot_id FROM takes WHERE take_type='base_image' "
+                                       "ORDER BY shot_id")]
+        damaged = [ids[len(ids) // 2], ids[-1]]     # one mid-list, the last that has an image take
+        gone = [r[0] for r in c.execute("SELECT file_path FROM takes WHERE shot_id IN (?, ?) "
+                                        "AND take_type='base_image'", damaged)]
+    for rel in gone:
+        (root / rel).unlink()
+    r = run_scenario("routing_600", tmp_path, project=root)
+    assert r["errors"] == []
+    assert r["rows"] == 600 and r["summary"].startswith("600 shots")
+    assert r["bad_rows"] == damaged and damaged[-1] > 590
+    assert r["last_visible"] is True
+    assert _has_colour(r["shot_filtered"], (255, 90, 80))
