@@ -200,3 +200,48 @@ def test_cli_unused_trash_relink_and_check_exit_0_after_fixing(damaged):
     assert orjson.loads(_cli("trash", root, "--json").stdout)["count"] == 0
     r = _cli("relink", root, outside, "--dry-run", "--json")
     assert r.exit_code == 0 and orjson.loads(r.stdout)["matches"] == []
+
+
+def test_regenerate_over_an_empty_png_and_undo_brings_the_empty_file_back(damaged):
+    p, d, _o = damaged
+    # A real video whose workflow PNG is a zero-byte placeholder.
+    rel, vid = p.conn.execute("SELECT c.file_path, f.companion_of FROM takes c JOIN fast_takes f USING (take_id) "
+                              "WHERE f.companion_of IS NOT NULL AND c.shot_id=7 AND f.placeholder=0").fetchone()
+    (p.root / rel).write_bytes(b"")
+    [item] = [x for x in HK.unused_report(p).no_png if x["take_id"] == vid]
+    assert item["reason"] == "workflow PNG is an empty placeholder but the video is real"
+    [st] = cleanup.regenerate_pngs(p, [vid])
+    assert st.action == "regenerated" and (p.root / rel).stat().st_size > 0
+    assert vid not in {x["take_id"] for x in HK.unused_report(p).no_png}
+    history.undo(p)
+    assert (p.root / rel).stat().st_size == 0
+    history.redo(p)
+    assert (p.root / rel).stat().st_size > 0
+
+
+def test_relink_inside_the_project_and_by_name_and_size(damaged):
+    p, d, outside = damaged
+    # The moved folder comes back into the project under another name: moved, not copied.
+    import shutil
+    shutil.move(str(outside / "4"), str(p.layout.media / "old stuff"))
+    real = [m for m in d["moved"] if (p.layout.media / "old stuff" / m.rsplit("/", 1)[1]).stat().st_size > 0]
+    assert len(real) == 3
+    with p.db.conn:   # the probe's fingerprint of one is lost: name and size still find it
+        p.conn.execute("UPDATE fast_media SET fingerprint=NULL WHERE path=?", (real[0],))
+    r = relink(p, p.layout.media / "old stuff")
+    by = {m.path: m.by for m in r.matches}
+    assert sorted(by) == d["moved"] and r.moved == len(d["moved"]) and r.copied == 0
+    assert by[real[0]] == "name+size" and by[real[1]] == by[real[2]] == "fingerprint"
+    # Zero-byte placeholders carry no fingerprint: found by name (and size when it was recorded).
+    assert {by[m] for m in d["moved"] if m not in real} <= {"name", "name+size"}
+    assert not any((p.layout.media / "old stuff").rglob("*.*"))
+    history.undo(p)
+    assert sorted(x.name for x in (p.layout.media / "old stuff").iterdir()) == sorted(m.rsplit("/", 1)[1] for m in d["moved"])
+
+
+def test_a_renamed_copy_is_not_taken_from_a_live_take(damaged):
+    p, d, _o = damaged
+    # The duplicate's original is a live take: relink must never steal it for another record.
+    r = relink(p, p.layout.media, dry_run=True)
+    assert d["duplicate_of"] not in {m.found for m in r.matches}
+    assert all(not m.found.endswith(d["duplicate_of"]) for m in r.matches)

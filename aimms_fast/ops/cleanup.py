@@ -158,16 +158,32 @@ def regenerate_pngs(project, take_ids, *, progress=None) -> list:
         return []
     conn = project.conn
     shot_ids = sorted({t.shot_id for t in (TS.get_take(conn, x) for x in take_ids) if t})
+    lay = project.layout
     before = {st.take_id: st for st in W.check(project, take_ids)}
-    existed = {tid: bool(st.png) and project.layout.abs(st.png).exists() for tid, st in before.items()}
     rec = history.begin(project, f"Regenerated {_plural(len(take_ids), 'workflow PNG')}", what="takes",
                         shot_ids=shot_ids, scope=history.shot_takes_scope(shot_ids))
-    out = W.regenerate(project, take_ids, progress=progress)
+    # An empty placeholder PNG beside a real video is set aside first (undo puts it back), so
+    # every PNG made here is a new file that undo can take away whole.
+    aside = {}
+    for tid, st in before.items():
+        if st.png and lay.abs(st.png).is_file() and lay.abs(st.png).stat().st_size == 0:
+            aside[tid] = (st.png, rec.stash(f"replaced/{st.png}"))
+            move_file(lay.abs(st.png), lay.abs(aside[tid][1]))
+    try:
+        out = W.regenerate(project, take_ids, progress=progress)
+    except BaseException:
+        for png, kept in aside.values():
+            move_file(lay.abs(kept), lay.abs(png))
+        raise
     made = [st for st in out if st.action == "regenerated"]
+    for st in out:
+        if st.take_id in aside and st.action != "regenerated":
+            move_file(lay.abs(aside.pop(st.take_id)[1]), lay.abs(st.png or before[st.take_id].png))
     with transaction(project.db):
+        for png, kept in aside.values():
+            rec.moved(png, kept)
         for st in made:
-            if not existed.get(st.take_id):
-                rec.created(st.png)
+            rec.created(st.png)
         project.audit("regenerate_pngs", f"{len(made)} of {len(take_ids)} regenerated"
                       + "".join(f"; {st.video}: {st.reason}" for st in out if st.action == "failed"))
         rec.finish(f"Regenerated {_plural(len(made), 'workflow PNG')}")
