@@ -245,3 +245,25 @@ def test_a_renamed_copy_is_not_taken_from_a_live_take(damaged):
     r = relink(p, p.layout.media, dry_run=True)
     assert d["duplicate_of"] not in {m.found for m in r.matches}
     assert all(not m.found.endswith(d["duplicate_of"]) for m in r.matches)
+
+
+def test_each_fix_is_one_line_in_the_project_log_and_cli_text(damaged):
+    p, d, outside = damaged
+    cleanup.trash_orphans(p, [d["note"]])
+    cleanup.attach_orphan(p, d["stray"], 5)
+    cleanup.remove_empty_folders(p, [d["empty_folder"]])
+    for h in p.log.handlers:
+        h.flush()
+    log = p.layout.log_file.read_text()
+    assert "delete_orphans Moved 1 unused file to the trash" in log
+    assert f"attach_orphan {d['stray']} -> media/5/base_" in log
+    assert f"remove_empty_folders {d['empty_folder']}" in log
+    root = p.root
+    p.close()
+    r = _cli("relink", root, outside, "--dry-run")
+    assert r.exit_code == 0 and f"would put back {len(d['moved'])} file(s)" in r.output
+    assert not (root / d["moved"][0]).exists()
+    r = _cli("check", root)
+    assert r.exit_code == 1 and f"missing       {d['deleted']}" in r.output and "problem(s) in" in r.output
+    r = _cli("trash", root)
+    assert r.exit_code == 0 and "1 trash entry" in r.output

@@ -113,7 +113,11 @@ class UnusedPage(ScanPage):
 
     def show(self, result: HK.Survey) -> None:
         if self.project is not None:
-            self.app.guard("caching fingerprints", HK.save_survey_fingerprints, self.project, result)
+            try:
+                HK.save_survey_fingerprints(self.project, result)
+            except Exception:   # a cache: the next scan hashes those files again, nothing is lost
+                self.project.log.warning("caching %d fingerprints failed", len(result.new_fingerprints),
+                                         exc_info=True)
         self.survey = s = result
         self.files = s.orphans
         data = s.to_dict()
