@@ -38,7 +38,7 @@ class UnusedPage(ScanPage):
         self._cancel = threading.Event()
         theme = self.app.themes["table"]
         mk = lambda *a, **k: ItemList(*a, theme=theme, **k)  # noqa: E731
-        self.tabbar = dpg.add_tab_bar(parent=parent)
+        self.tabbar = dpg.add_tab_bar(parent=parent, callback=lambda s, tab: self._on_tab(tab))
         self.tabs: dict[str, int] = {}
         self.lists: dict[str, ItemList] = {}
         for key, label in TABS:
@@ -83,6 +83,7 @@ class UnusedPage(ScanPage):
                                   Column("age", "age_s", 0.7, age_text)],
                                  [("Empty trash", self.empty_trash, True)],
                                  empty_text="the trash is empty")
+        self.lists["placeholders"].set_active(True)     # the first tab shows first
 
     # -- scan --
     def clear(self) -> None:
@@ -133,6 +134,13 @@ class UnusedPage(ScanPage):
 
     def show_tab(self, key: str) -> None:
         dpg.set_value(self.tabbar, self.tabs[key])
+        self._on_tab(self.tabs[key])
+
+    def _on_tab(self, tab) -> None:
+        """Only the shown list has rows as widgets (a 21K project's lists would cost ~25K items
+        each); the others draw when their tab is picked."""
+        for key, t in self.tabs.items():
+            self.lists[key].set_active(t == tab)
 
     # -- actions (ui/unused_actions.py does the work) --
     def _act(self):

@@ -66,7 +66,8 @@ class ItemList:
             dpg.bind_item_theme(self.table, theme)
         for c in columns:
             dpg.add_table_column(label=c.label, parent=self.table, init_width_or_weight=c.weight)
-        self._rows: list[int] = []
+        self.active = False     # drawn only while its tab is shown (a hidden list keeps its items)
+        self._dirty = False
 
     # -- data --
     def set_items(self, items: list[dict]) -> None:
@@ -74,6 +75,11 @@ class ItemList:
         self.items = list(items)
         self.sel = {i for i, it in enumerate(self.items) if self._key(it) in keep}
         self._render()
+
+    def set_active(self, on: bool) -> None:
+        self.active = on
+        if on and self._dirty:
+            self._render()
 
     @staticmethod
     def _key(it: dict):
@@ -111,6 +117,11 @@ class ItemList:
 
     # -- drawing --
     def _render(self) -> None:
+        if not self.active:
+            self._dirty = True
+            self._update_note()
+            return
+        self._dirty = False
         dpg.delete_item(self.table, children_only=True, slot=1)
         for i, it in enumerate(self.items[:MAX_ROWS]):
             with dpg.table_row(parent=self.table):

@@ -130,8 +130,10 @@ def housekeeping_fix(project, out, args):
     press_dialog_button(app, "Delete")
     _idle(app, unused)
     # The trash lists what it holds; emptying removes exactly that.
-    unused.show_tab("trash")
+    click(xi, app, *item_center(unused.tabs["trash"]))     # a real click on the tab draws its list
     app.settle(4)
+    res["trash_tab_active"] = unused.lists["trash"].active and not unused.lists["placeholders"].active
+    res["trash_rows"] = len(dpg.get_item_children(unused.lists["trash"].table, 1) or [])
     res["trash_listed"] = [[t["path"], t["size"]] for t in unused.lists["trash"].items]
     res["shot_trash"] = shot(app, out, "unused_trash")
     unused.empty_trash(unused.lists["trash"].selected_or_all())

@@ -62,6 +62,7 @@ def test_find_on_routing_fix_on_unused_then_check_exits_0(tmp_path):
     sizes = {t[0].rsplit("_", 1)[-1]: t[1] for t in r["trash_listed"]}
     assert sizes["orphans"] == (root / d["duplicate_of"]).stat().st_size + len("todo: redo this shot\n")
     assert "freeing" in r["empty_confirm_text"]
+    assert r["trash_tab_active"] is True and r["trash_rows"] == 3
     assert all(v == [] for v in r["unused_after"].values()), r["unused_after"]
     ra = r["routing_after"]
     assert ra["healthy"] is True and "no problems" in ra["summary"]
