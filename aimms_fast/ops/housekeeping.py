@@ -393,3 +393,15 @@ def save_survey_fingerprints(project, s: Survey) -> None:
         from aimms_fast.store.db import transaction
         with transaction(project.db):
             SH.save_fingerprints(project.conn, s.new_fingerprints)
+
+
+def survey_in_job(project, *, duplicates: bool = True, trash: bool = True, progress=None, cancel=None
+                  ) -> tuple[Inputs, Survey]:
+    """The whole survey on a job's own connection (`project.for_job()`), so a page's scan keeps
+    even the reading of 32K take rows (~0.13 s CPU on the 21K project) off the UI thread. Call it
+    on the worker thread; it caches what it hashed on that connection."""
+    with project.for_job() as q:
+        inp = gather(q)
+        s = survey(inp, duplicates=duplicates, trash=trash, progress=progress, cancel=cancel)
+        save_survey_fingerprints(q, s)
+    return inp, s

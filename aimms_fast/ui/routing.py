@@ -59,11 +59,10 @@ class RoutingPage(ScanPage):
             self.scan()
 
     def start(self, project):
-        inp = HK.gather(project)                    # sqlite stays on this thread
-
-        def work():
-            return CK.result_from(inp, HK.survey(inp, duplicates=False, trash=False))
-        return work, f"checking {len(inp.rows.takes):,} takes …"
+        def work():   # its own connection (project.for_job): nothing of the check on the UI thread
+            inp, s = HK.survey_in_job(project, duplicates=False, trash=False)
+            return CK.result_from(inp, s)
+        return work, "checking …"
 
     def show(self, result: CK.CheckResult) -> None:
         self.check = result

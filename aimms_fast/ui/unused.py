@@ -98,12 +98,11 @@ class UnusedPage(ScanPage):
             self.scan()
 
     def start(self, project):
-        inp = HK.gather(project)                     # sqlite stays on this thread
         prog = self._progress = {"done": 0, "total": 0}
         cancel = self._cancel = threading.Event()
 
-        def work():
-            return HK.survey(inp, progress=lambda d, t: prog.update(done=d, total=t), cancel=cancel)
+        def work():   # its own connection (project.for_job): nothing of the scan on the UI thread
+            return HK.survey_in_job(project, progress=lambda d, t: prog.update(done=d, total=t), cancel=cancel)[1]
         return work, "scanning media/ …"
 
     def tick(self) -> bool:
@@ -113,12 +112,6 @@ class UnusedPage(ScanPage):
         return super().tick()
 
     def show(self, result: HK.Survey) -> None:
-        if self.project is not None:
-            try:
-                HK.save_survey_fingerprints(self.project, result)
-            except Exception:   # a cache: the next scan hashes those files again, nothing is lost
-                self.project.log.warning("caching %d fingerprints failed", len(result.new_fingerprints),
-                                         exc_info=True)
         self.survey = s = result
         self.files = s.orphans
         data = s.to_dict()
