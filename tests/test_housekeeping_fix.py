@@ -267,3 +267,12 @@ def test_each_fix_is_one_line_in_the_project_log_and_cli_text(damaged):
     assert r.exit_code == 1 and f"missing       {d['deleted']}" in r.output and "problem(s) in" in r.output
     r = _cli("trash", root)
     assert r.exit_code == 0 and "1 trash entry" in r.output
+
+
+def test_stored_paths_with_backslashes_or_dot_slash_are_not_orphans(damaged):
+    p, _d, _o = damaged
+    rel = p.conn.execute("SELECT file_path FROM takes WHERE shot_id=7 AND take_type='base_image'").fetchone()[0]
+    with p.db.conn:
+        p.conn.execute("UPDATE takes SET file_path=? WHERE file_path=?", ("./" + rel.replace("/", "\\"), rel))
+    s = HK.unused_report(p)
+    assert rel not in _paths(s.orphans) and rel not in _paths(s.missing)

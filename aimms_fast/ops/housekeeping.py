@@ -26,7 +26,13 @@ KIND = {"base_image": "image", "final_video": "video", "video_workflow": "workfl
 
 
 def _norm(rel: str) -> str:
-    return rel.replace("\\", "/")
+    """A stored path as the walk names files: forward slashes (AIMMS on Windows may have stored
+    backslashes), no './' or doubled slashes."""
+    rel = rel.replace("\\", "/")
+    if "./" in rel or "//" in rel:
+        from pathlib import PurePosixPath
+        rel = str(PurePosixPath(rel))
+    return rel
 
 
 # SWAP AT MERGE: i14a's ops/containment (Layout.abs raising errors.OutsideProject) replaces this.

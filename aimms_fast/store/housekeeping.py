@@ -9,7 +9,13 @@ from aimms_fast.store.db import utc_now
 
 
 def _norm(rel: str) -> str:
-    return rel.replace("\\", "/")  # AIMMS on Windows may have stored backslashes
+    """A stored path as the walk names files: forward slashes (AIMMS on Windows may have stored
+    backslashes), no './' or doubled slashes."""
+    rel = rel.replace("\\", "/")
+    if "./" in rel or "//" in rel:
+        from pathlib import PurePosixPath
+        rel = str(PurePosixPath(rel))
+    return rel
 
 
 def referenced_paths(conn) -> set[str]:
