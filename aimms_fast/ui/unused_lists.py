@@ -66,6 +66,11 @@ class ItemList:
             dpg.bind_item_theme(self.table, theme)
         for c in columns:
             dpg.add_table_column(label=c.label, parent=self.table, init_width_or_weight=c.weight)
+        with dpg.theme() as self._sel_theme:   # a selected row must stand out from the striping
+            with dpg.theme_component(dpg.mvSelectable):
+                dpg.add_theme_color(dpg.mvThemeCol_Header, (52, 98, 168))
+                dpg.add_theme_color(dpg.mvThemeCol_HeaderHovered, (66, 116, 190))
+                dpg.add_theme_color(dpg.mvThemeCol_HeaderActive, (76, 130, 205))
         self.active = False     # drawn only while its tab is shown (a hidden list keeps its items)
         self._dirty = False
 
@@ -129,8 +134,9 @@ class ItemList:
                     v = it.get(c.key)
                     text = c.fmt(v) if c.fmt else ("" if v is None else str(v))
                     if j == 0:
-                        dpg.add_selectable(label=text, span_columns=True, default_value=i in self.sel,
-                                           user_data=i, callback=lambda s, a, u: self._toggle(u))
+                        sel = dpg.add_selectable(label=text, span_columns=True, default_value=i in self.sel,
+                                                 user_data=i, callback=lambda s, a, u: self._toggle(u))
+                        dpg.bind_item_theme(sel, self._sel_theme)
                     else:
                         dpg.add_text(text)
         self._update_note()

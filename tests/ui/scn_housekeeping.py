@@ -100,6 +100,13 @@ def housekeeping_fix(project, out, args):
     app.settle(3)
     orph = unused.lists["orphans"]
     orph.select_where(lambda it: it["path"] == args["stray"])
+    unused.attach_pick(orph.selected())            # the picker offers the folder's shot first
+    app.settle(4)
+    win = app.dialogs.open[-1]
+    combo = next(c for c in dpg.get_item_children(win, 1) if dpg.get_item_type(c).endswith("mvCombo"))
+    res["attach_pick_default"] = dpg.get_value(combo)
+    res["shot_attach_pick"] = shot(app, out, "attach_pick")
+    press_dialog_button(app, "Cancel")
     unused.attach_suggested(orph.selected())
     _idle(app, unused)
     res["attached"] = [t.file_path for t in __import__("aimms_fast.store.takes", fromlist=["x"]).takes_for_shot(

@@ -52,6 +52,7 @@ def test_find_on_routing_fix_on_unused_then_check_exits_0(tmp_path):
     assert relinked["relinked"] == [d["deleted"], d["png_deleted"]]
     assert r["regen_dialog"] == "Some workflow PNGs could not be made"
     assert len(relinked["regenerated"]) == 1          # the demo's broken video
+    assert r["attach_pick_default"] == "5  INT_APARTMENT_DUSK_050"
     assert "media/5/base_" in " ".join(r["attached"])
     assert r["confirm_title"] == "Move unused files to the trash"
     assert r["orphans_after_trash"] == []
