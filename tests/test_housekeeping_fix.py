@@ -3,9 +3,6 @@
 and by name+size, undo of every bulk action, and emptying exactly what the trash listed."""
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import orjson
 import pytest
 from click.testing import CliRunner

@@ -129,7 +129,7 @@ def result_from(inp: HK.Inputs, s: HK.Survey) -> CheckResult:
     return r
 
 
-def check(project, *, progress=None) -> CheckResult:
+def check(project) -> CheckResult:
     """The whole check on the project's connection (no hashing: stat only)."""
     inp = HK.gather(project)
     return result_from(inp, HK.survey(inp, duplicates=False, trash=False))
