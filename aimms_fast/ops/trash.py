@@ -51,7 +51,10 @@ def trash_files_and_rows(project, *, kind: str, label: str, rows: dict[str, list
     """
     lay = project.layout
     conn = project.conn
-    folder = f"{utc_stamp()}_{kind}"
+    folder = stamp = f"{utc_stamp()}_{kind}"
+    n = 2
+    while (lay.trash / folder).exists():   # two deletes in one second: each its own entry (i9a)
+        folder, n = f"{stamp}_{n}", n + 1
     leaving = {str(r.get("take_id")) for r in rows.get("takes", [])} | \
               {str(r.get("id_key")) for r in rows.get("assets", [])}
     moves = []
