@@ -65,3 +65,32 @@ def check_cancel(cancel, what: str = "operation") -> None:
     batches, inside their transaction, so the rollback undoes everything."""
     if cancel is not None and cancel.is_set():
         raise Cancelled(f"{what} cancelled; nothing was changed")
+
+
+class OutsideProject(AimmsError):
+    """A stored path (a take's or asset's file_path, a trash, pending or history row) that would lead
+    out of the project: `..`, absolute, a drive letter or UNC share, a NUL byte, not text, or a
+    symlink whose target is outside. Nothing is read, written, moved or deleted through it; the
+    record it came from is "outside the project" (listed by `aimms check` and the Routing page).
+    Raised by project/layout.Layout.abs / rel / read_path."""
+
+    HINT = ("nothing was read, written, moved or deleted through it; relink the record to a file inside "
+            "the project's media/ (see `aimms check` or the Routing page), or delete the record")
+
+    def __init__(self, stored, reason: str, *, hint: str | None = None):
+        self.stored = stored
+        self.reason = reason
+        shown = printable_path(stored)
+        super().__init__(f"stored path {shown} is outside the project ({reason})", path=None,
+                         hint=hint or self.HINT)
+
+
+def printable_path(value) -> str:
+    """A stored path as text safe to show in a message or log line (NUL and control characters
+    escaped, binary values described, very long values cut)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<{len(bytes(value))} bytes of binary data>"
+    if not isinstance(value, str):
+        return f"<{type(value).__name__} {value!r}>"[:200]
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in value[:300])
+    return "'" + text + ("…" if len(value) > 300 else "") + "'"

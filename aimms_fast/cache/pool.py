@@ -24,7 +24,10 @@ import importlib
 import logging
 import multiprocessing as mp
 import os
+import shutil
 import signal
+import sqlite3
+import stat
 import threading
 import time
 from collections import deque
@@ -32,9 +35,11 @@ from multiprocessing.connection import wait as mp_wait
 from pathlib import Path
 from typing import NamedTuple
 
+from aimms_fast.errors import OutsideProject
 from aimms_fast.cache.atlas import AtlasWriter
 from aimms_fast.media.posters import Thumbs
 from aimms_fast.project.layout import Layout
+from aimms_fast.store.db import write_failed
 
 log = logging.getLogger("aimms_fast.cache")
 
@@ -43,6 +48,12 @@ MAX_TASKS_PER_WORKER = 400   # recycle workers now and then: decoder leaks and h
 CRASH_RETRIES = 1
 INLINE_BATCH = 2000          # cached/placeholder checks per loop turn, so new requests are seen soon
 BACKGROUND = 100             # request priority of a whole-project sweep: stale-cancelling never drops it
+# Issue 14: a full disk used to end the build in three tracebacks. Building stops (files are
+# answered 'failed' with the reason, nothing decoded) once the cache passes its budget or the
+# cache's disk has less than MIN_FREE left; checked every SPACE_CHECK_S.
+DEFAULT_BUDGET_BYTES = 8 * 2**30
+DEFAULT_MIN_FREE_BYTES = 2**30
+SPACE_CHECK_S = 2.0
 
 
 class ThumbEvent(NamedTuple):
@@ -134,8 +145,12 @@ class ThumbnailPool:
 
     def __init__(self, project_root: Path, cache_dir: Path, workers: int | None = None,
                  time_limit: float = 30.0, *, strip_frames: int | None = None,
-                 extract: str = DEFAULT_EXTRACT):
+                 extract: str = DEFAULT_EXTRACT, budget_bytes: int = DEFAULT_BUDGET_BYTES,
+                 min_free_bytes: int = DEFAULT_MIN_FREE_BYTES):
         self.layout = Layout(Path(project_root))
+        self.budget_bytes, self.min_free_bytes = budget_bytes, min_free_bytes
+        self.space_problem: str | None = None   # set once building stopped for space (a message)
+        self._space_checked = -SPACE_CHECK_S
         self.cache_dir = Path(cache_dir)
         self.n_workers = max(1, workers or default_workers())
         self.time_limit = float(time_limit)
@@ -333,7 +348,7 @@ class ThumbnailPool:
             if self._writer.ensure_present():
                 self._known = {}          # the cache folder was deleted: everything is new again
             pending = self._dispatch()
-            self._writer.commit()
+            self._commit()
             waits = [self._wake_r]
             for w in self._workers:
                 waits += [w.conn, w.proc.sentinel]
@@ -352,7 +367,7 @@ class ThumbnailPool:
                 if w.conn in ready or w.proc.sentinel in ready:
                     self._collect(w)
             self._check_time_limits()
-            self._writer.commit()         # pixels first, then the rows, then the events
+            self._commit()                # pixels first, then the rows, then the events
             with self._lock:
                 self._publish()
                 if not self._queued and not self._running:
@@ -387,12 +402,15 @@ class ThumbnailPool:
                 if rel is None:
                     return False
                 forced = rel in self._force
-            abs_path = self.layout.abs(rel)
+            why = "file not found"
             try:
+                abs_path = self.layout.read_path(rel)  # issue 14: never decode a file outside the project
                 st = os.stat(abs_path)
                 size, mtime = st.st_size, st.st_mtime_ns
+            except OutsideProject as e:
+                st, size, mtime, why = None, -1, 0, f"outside the project ({e.reason})"
             except OSError:
-                size, mtime = -1, 0
+                st, size, mtime = os.stat_result((stat.S_IFREG,) + (0,) * 9), -1, 0
             known = self._known.get(rel)
             idle = next((w for w in self._workers if w.task is None), None)
             if known is not None and not forced and (known[1], known[2]) == (size, mtime):
@@ -406,14 +424,21 @@ class ThumbnailPool:
                     self.stats["cached"] += 1
                 else:
                     self._stage(rel, known[0], known[3], "cached")
-            elif size <= 0:
-                th = Thumbs("failed", "file not found") if size < 0 else \
-                    Thumbs("placeholder", "zero-byte placeholder (no media yet)")
+            elif size <= 0 or not stat.S_ISREG(st.st_mode):  # a FIFO would block a worker: never opened
+                th = Thumbs("failed", why) if size < 0 else \
+                    Thumbs("placeholder", "zero-byte placeholder (no media yet)") if stat.S_ISREG(st.st_mode) else \
+                    Thumbs("failed", "not a regular file (FIFO, device or folder); skipped")
                 with self._lock:
                     if self._peek() != rel:
                         continue
                     self._take(rel)
                 self._store(rel, size, mtime, th)
+            elif self._check_space():
+                with self._lock:
+                    if self._peek() != rel:
+                        continue
+                    self._take(rel)
+                self._stage(rel, "failed", self.space_problem, "failed")
             else:
                 if idle is None and len(self._workers) < self.n_workers:
                     idle = self._start_worker()
@@ -439,12 +464,52 @@ class ThumbnailPool:
         self.stats["workers_started"] += 1
         return w
 
+    def _check_space(self) -> str | None:
+        """The reason building stopped for space, or None (dispatcher thread; every SPACE_CHECK_S)."""
+        now = time.monotonic()
+        if self.space_problem or now - self._space_checked < SPACE_CHECK_S:
+            return self.space_problem
+        self._space_checked = now
+        try:
+            free = shutil.disk_usage(self.cache_dir).free
+            used = sum(os.path.getsize(os.path.join(d, n)) for d, _, names in os.walk(self.cache_dir)
+                       for n in names)
+        except OSError:
+            return None
+        if free < self.min_free_bytes:
+            self._stop_for_space(f"thumbnails stopped: only {free / 2**20:.0f} MiB free on the disk of "
+                                 f"{self.cache_dir} (keeping {self.min_free_bytes / 2**20:.0f} MiB free)")
+        elif used > self.budget_bytes:
+            self._stop_for_space(f"thumbnails stopped: the cache reached its size budget "
+                                 f"({used / 2**20:.0f} MiB of {self.budget_bytes / 2**20:.0f} MiB)")
+        return self.space_problem
+
+    def _stop_for_space(self, message: str) -> None:
+        if not self.space_problem:
+            log.warning("%s; free space or delete %s (it is rebuilt on demand)", message, self.cache_dir)
+            self.space_problem = message
+
+    def _commit(self) -> None:
+        try:
+            self._writer.commit()
+        except (OSError, sqlite3.Error) as e:  # disk full: stop building, keep the viewer running
+            if isinstance(e, sqlite3.Error) and not write_failed(e):
+                raise
+            self._stop_for_space(f"thumbnails stopped: cannot write the cache ({getattr(e, 'strerror', None) or e})")
+
     def _store(self, rel: str, size: int, mtime: int, th: Thumbs) -> None:
+        if self.space_problem and th.state == "ready":
+            self._stage(rel, "failed", self.space_problem, "failed")
+            return
         try:
             self._writer.put(rel, size, mtime, th)
-        except (OSError, ValueError) as e:
-            log.error("cache write failed for %s: %s", rel, e)
-            th = Thumbs("failed", f"could not write the cache: {e}")
+        except (OSError, ValueError, sqlite3.Error) as e:
+            if isinstance(e, OSError) and e.errno in (28, 27, 122) or \
+                    isinstance(e, sqlite3.Error) and write_failed(e):  # ENOSPC, EFBIG, EDQUOT
+                self._stop_for_space(f"thumbnails stopped: cannot write the cache ({getattr(e, 'strerror', None) or e})")
+            else:
+                log.error("cache write failed for %s: %s", rel, e)
+            th = Thumbs("failed", self.space_problem or f"could not write the cache: {e}")
         self._known[rel] = (th.state, size, mtime, th.reason)
         key = {"ready": "decoded", "placeholder": "placeholders"}.get(th.state, "failed")
         self._stage(rel, th.state, th.reason, key)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aimms_fast.errors import OutsideProject
 from aimms_fast.cache import atlas as A
 from aimms_fast.media.posters import POSTER_SIZE, STRIP_FRAMES, STRIP_SIZE
 from aimms_fast.project.layout import Layout
@@ -129,9 +130,9 @@ class TileCache:
     def _source_key(self, rel: str) -> tuple[int, int]:
         """(size, mtime_ns) of the source now; (-1, 0) when it is gone (as the pool records it)."""
         try:
-            st = os.stat(self._layout.abs(rel))
+            st = os.stat(self._layout.read_path(rel))
             return st.st_size, st.st_mtime_ns
-        except OSError:
+        except (OSError, OutsideProject):  # outside the project (issue 14): as if gone
             return -1, 0
 
     def reason(self, rel_path: str) -> str | None:

@@ -18,6 +18,7 @@ from aimms_fast import __version__
 COMMAND_MODULES = ["core", "data", "media", "cache", "viewer", "demo", "housekeeping", "export",
                    "assets",  # add-asset, assets (issue 8)
                    "models",  # render-model (issue 8)
+                   "comfy",  # queue, jobs, watch, inbox (issue 11)
                    ]
 
 
@@ -46,4 +47,8 @@ def main(argv=None) -> None:
         cli.main(args=argv, prog_name="aimms", standalone_mode=True)
     except KeyboardInterrupt:  # pragma: no cover
         click.echo("interrupted", err=True)
+        sys.exit(1)
+    except Exception as e:  # noqa: BLE001 - safety net (issue 14): one line, traceback in the log
+        from aimms_fast.cli.common import log_unexpected, unexpected_message
+        click.secho(f"error: {unexpected_message(e, log_unexpected(e, None, argv))}", fg="red", err=True)
         sys.exit(1)

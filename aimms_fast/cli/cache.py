@@ -79,7 +79,7 @@ def frame(path, take_id, index, out, size, as_json):
         if take is None:
             raise NotFoundError(f"no take with id '{take_id}'", path=p.root, field="take_id",
                                 hint="take ids are listed by `aimms add-take --json` and the viewer")
-        src = p.layout.abs(take.file_path)
+        src = p.layout.read_path(take.file_path)  # OutsideProject: a clear error (issue 14)
     if not take.is_video:
         raise AimmsError(f"take {take_id} is a {take.take_type} take, not a video", field="take_id",
                          hint="frame works on final_video takes")

@@ -154,11 +154,12 @@ def restore(path, file, as_json):
 @handle_errors
 def archive(path, dest, as_json):
     """Zip the whole project (without the regenerable cache) into one file."""
-    from aimms_fast.ops.backup import archive_project
+    from aimms_fast.ops.archive import archive_project
     with open_project(path, write=False) as p:
         with progress_bar("archiving (bytes)", 1, enabled=not as_json) as bar:
             out = archive_project(p, dest, progress=bar)
-    emit(out, as_json, f"archived {out['files']} files ({out['bytes']:,} bytes) to {out['path']}")
+    emit(out, as_json, "\n".join([f"archived {out['files']} files ({out['bytes']:,} bytes) to {out['path']}",
+                                   *(f"left out: {s}" for s in out["skipped"])]))
 
 
 @cli.command("export-starred")
@@ -169,7 +170,7 @@ def archive(path, dest, as_json):
 @handle_errors
 def export_starred(path, dest, videos_only, as_json):
     """Copy each shot's starred takes to DEST as 001_ShotName.mp4 (+ .png), with a manifest CSV."""
-    from aimms_fast.ops.backup import export_starred as do_export
+    from aimms_fast.ops.starred import export_starred as do_export
     with open_project(path, write=False) as p:
         with progress_bar("exporting", 1, enabled=not as_json) as bar:
             out = do_export(p, dest, images=not videos_only, progress=bar)

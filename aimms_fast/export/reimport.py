@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from aimms_fast.errors import AimmsError
+from aimms_fast.errors import AimmsError, OutsideProject
 from aimms_fast.store import aimms_schema as A
 from aimms_fast.store import export as q
 from aimms_fast.store.db import transaction
@@ -340,7 +340,7 @@ def read_edit(project, file: str | Path, *, storyboard: str | None = None) -> Ed
         if c.path is not None:
             try:
                 rel = project.layout.rel(c.path)
-            except ValueError:
+            except (ValueError, OutsideProject):
                 rel = None
         rels.append(rel)
     by_path = q.takes_by_path(conn, [r for r in rels if r])

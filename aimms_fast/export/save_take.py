@@ -41,7 +41,7 @@ def save_take_as(project, take_id: str, dest_dir: str | Path, *, name: str | Non
     if t is None:
         raise NotFoundError(f"no take with id {take_id!r}", field="take_id",
                             hint="the take may have been deleted; refresh the view")
-    src = project.layout.abs(t.file_path)
+    src = project.layout.read_path(t.file_path)  # OutsideProject for a path outside (issue 14)
     if not src.is_file():
         raise AimmsError("the take's file is missing from the project", path=src,
                          hint="restore it from a backup or replace the take")

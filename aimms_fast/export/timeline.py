@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aimms_fast.errors import AimmsError
+from aimms_fast.errors import AimmsError, OutsideProject
 from aimms_fast.store import export as q
 
 DEFAULT_FPS = 24.0
@@ -202,7 +202,9 @@ def build_cut(project, *, storyboard: str = "video", section: str | None = None,
         if why is None and r.get("m_status") in (None, "pending") and r.get("file_path"):
             _probe_into(project, r)
             why = _usable(r, storyboard)
-        if why is None and not lay.abs(r["file_path"]).exists():
+        if why is None and lay.outside_reason(r["file_path"]):
+            why = f"the starred file is outside the project ({lay.outside_reason(r['file_path'])})"
+        elif why is None and not lay.read_path(r["file_path"]).exists():
             why = "the starred file is missing"
         usable.append(why)
 
@@ -262,7 +264,7 @@ def build_cut(project, *, storyboard: str = "video", section: str | None = None,
                 tin, tout = 0.0, file_d
             if abs(clip_fps - fps) > 0.01:
                 conformed.setdefault(round(clip_fps, 3), []).append(name)
-            clip = CutClip(**base, take_id=r["take_id"], rel=r["file_path"], path=lay.abs(r["file_path"]),
+            clip = CutClip(**base, take_id=r["take_id"], rel=r["file_path"], path=lay.read_path(r["file_path"]),
                            kind="video", duration_s=quantize(tout - tin), fps=clip_fps,
                            width=int(r.get("m_width") or width), height=int(r.get("m_height") or height),
                            has_audio=bool(r.get("m_audio_streams")), source_in_s=tin, metadata=meta,
@@ -271,7 +273,7 @@ def build_cut(project, *, storyboard: str = "video", section: str | None = None,
             d, how_d = shot_duration_s(r)
             if r.get("trim_in") is not None and r.get("trim_out") is not None:
                 d, how_d = float(r["trim_out"]) - float(r["trim_in"]), "stored hold (edit)"
-            clip = CutClip(**base, take_id=r["take_id"], rel=r["file_path"], path=lay.abs(r["file_path"]),
+            clip = CutClip(**base, take_id=r["take_id"], rel=r["file_path"], path=lay.read_path(r["file_path"]),
                            kind="image", duration_s=quantize(d), fps=fps,
                            width=int(r.get("m_width") or width), height=int(r.get("m_height") or height),
                            has_audio=False, source_in_s=0.0, metadata={**meta, "duration_rule": how_d},
@@ -305,7 +307,12 @@ def _file_duration(row: dict, fps: float) -> float:
 def _probe_into(project, row: dict) -> None:
     """Probe one file whose facts were never stored and copy them into the row."""
     from aimms_fast.media.probe import probe_file
-    d = probe_file(project.layout.abs(row["file_path"]))
+    try:
+        path = project.layout.read_path(row["file_path"])
+    except OutsideProject as e:  # issue 14: never probed; _usable then reports the status
+        row["m_status"], row["m_reason"] = "error", f"outside the project ({e.reason})"
+        return
+    d = probe_file(path)
     for k in ("kind", "status", "reason", "fps", "width", "height", "duration", "frame_count", "audio_streams"):
         if k in d:
             row[f"m_{k}"] = d[k]

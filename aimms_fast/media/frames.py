@@ -11,6 +11,8 @@ back inside the current GOP does not re-decode it.
 from __future__ import annotations
 
 import bisect
+import os
+import stat
 from collections import OrderedDict
 from pathlib import Path
 
@@ -72,6 +74,24 @@ class RgbaConverter:
         self.pack = VideoReformatter()
 
 
+# An output frame is allocated whole (w*h*4 bytes, plus swscale's buffers): `frame --size
+# 30000x30000` asked for 3.6 GB. 8K UHD is the largest picture anyone needs from a take.
+MAX_FRAME_SIDE = 8192
+MAX_FRAME_PIXELS = 7680 * 4320
+
+
+def check_frame_size(w, h) -> None:
+    """MediaError unless (w, h) is a frame size this module will make."""
+    try:
+        w, h = int(w), int(h)
+    except (TypeError, ValueError):
+        raise MediaError(f"frame size {w!r}x{h!r} is not two whole numbers") from None
+    if w < 1 or h < 1 or w > MAX_FRAME_SIDE or h > MAX_FRAME_SIDE or w * h > MAX_FRAME_PIXELS:
+        raise MediaError(f"frame size {w}x{h} is out of range", field="size",
+                         hint=f"each side 1..{MAX_FRAME_SIDE} and at most {MAX_FRAME_PIXELS:,} pixels "
+                              "(7680x4320, 8K UHD)")
+
+
 def to_rgba(frame, size: tuple[int, int], rotation: int, *, fmt: str = "rgba",
             reformatter: RgbaConverter | VideoReformatter | None = None) -> np.ndarray:
     """Scale + convert one decoded frame to an array of exactly `size` (w, h) as displayed.
@@ -114,6 +134,12 @@ class ClipDecoder:
 
     def __init__(self, path: str | Path):
         self.path = str(path)
+        try:
+            mode = os.stat(self.path).st_mode
+        except OSError as e:
+            raise MediaError(f"cannot read the file ({e.strerror or e})", path=self.path) from None
+        if not stat.S_ISREG(mode):  # FFmpeg would block forever reading a FIFO
+            raise MediaError("not a regular file (a FIFO, device or folder)", path=self.path)
         try:
             self._c = av.open(self.path, metadata_errors="ignore")
         except av.FFmpegError as e:
@@ -420,7 +446,10 @@ class FrameServer:
                 "duration": d.duration, "keyframe_count": d.keyframe_count}
 
     def frame(self, abs_path, index: int, size: tuple[int, int] | None = None) -> np.ndarray:
-        """Frame `index` as (h, w, 4) RGBA uint8 at `size` (w, h), default the display size."""
+        """Frame `index` as (h, w, 4) RGBA uint8 at `size` (w, h), default the display size.
+        A `size` beyond MAX_FRAME_SIDE / MAX_FRAME_PIXELS is refused (MediaError) before decoding."""
+        if size is not None:
+            check_frame_size(*size)
         t = self._take(abs_path)
         f = t.frames.get(index)
         if f is None:

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from aimms_fast.errors import OutsideProject
 from aimms_fast.media import genmeta_apps as apps
 from aimms_fast.media import genmeta_comfy as comfy
 from aimms_fast.media import png_chunks
@@ -443,11 +444,11 @@ def ensure_gen(project, rel_paths: Iterable[str], *, force: bool = False,
     conn = project.conn
     out, pending = [], []
     for rel in rel_paths:
-        path = project.layout.abs(rel)
         old = stored(conn, rel)
         try:
+            path = project.layout.read_path(rel)  # issue 14: nothing outside the project is read
             st = path.stat()
-        except OSError:
+        except (OSError, OutsideProject):
             if old:
                 out.append(old)
             continue

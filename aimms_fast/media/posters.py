@@ -18,6 +18,7 @@ Animated GIF/WebP get a filmstrip like videos (FFmpeg cannot decode animated Web
 from __future__ import annotations
 
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,11 +108,15 @@ def extract_tiles(path: str | Path, *, strip_frames: int = STRIP_FRAMES,
     t0 = time.perf_counter()
     path = Path(path)
     try:
-        size = os.stat(path).st_size
+        st = os.stat(path)
     except FileNotFoundError:
         return Thumbs("failed", "file not found")
     except OSError as e:
         return Thumbs("failed", f"cannot read the file: {e.strerror or e}")
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would block the worker forever; a device is no picture
+        kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a folder" if stat.S_ISDIR(st.st_mode) else "a special file"
+        return Thumbs("failed", f"not a regular file ({kind}); skipped")
+    size = st.st_size
     if size == 0:
         return Thumbs("placeholder", "zero-byte placeholder (no media yet)")
     try:
@@ -280,6 +285,9 @@ def _pil_rgb(im):
 
 def _image_tile(im, size, out: np.ndarray) -> tuple:
     from PIL import Image
+    f = min(im.width // (2 * size[0]), im.height // (2 * size[1]))
+    if f >= 2 and im.mode in ("L", "LA", "RGB", "RGBA", "RGBa", "I", "F"):
+        im = im.reduce(f)  # box-reduce first: the mode conversion below then copies a small image
     rgbim, alpha = _pil_rgb(im)
     rect = fit_rect(rgbim.width, rgbim.height, *size)
     small = rgbim.resize(rect[2:], Image.Resampling.BILINEAR, reducing_gap=2.0)
@@ -297,8 +305,21 @@ def _exif_orientation(im) -> int:
 
 def _image_thumbs(path: Path, k: int, poster_size, strip_size) -> Thumbs:
     from PIL import Image, ImageOps
+    from aimms_fast.media import image_limits as L
     pw, ph = poster_size
+    if path.suffix.lower() == ".png":
+        hdr = L.png_header(path)
+        if L.streamable(hdr) and hdr[0] * hdr[1] > L.BANDED_FROM_PIXELS:
+            # A big PNG is decoded band by band: memory stays bounded (image_limits.py)
+            small, (w0, h0) = L.reduced_png(path, (2 * pw, 2 * ph))
+            poster = np.zeros((ph, pw, 4), np.uint8)
+            rect = _image_tile(small, poster_size, poster)
+            return Thumbs("ready", kind="image", strategy="image-banded", source_size=(w0, h0),
+                          poster=poster, poster_rect=rect, frame_count=1)
     with Image.open(path) as im:
+        # JPEG draft decodes at down to 1/8 scale: 64x fewer pixels in memory
+        L.check_pixels(path, im.width // (8 if im.format == "JPEG" else 1),
+                       im.height // (8 if im.format == "JPEG" else 1), stream=False)
         n = getattr(im, "n_frames", 1) or 1
         poster = np.zeros((ph, pw, 4), np.uint8)
         if n <= 1:

@@ -18,6 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Iterable
 
+from aimms_fast.errors import OutsideProject
 from aimms_fast.store.db import transaction, utc_now
 
 log = logging.getLogger(__name__)
@@ -520,7 +521,15 @@ def ensure_probed(project, rel_paths: Iterable[str], force: bool = False, *,
     out: list[dict] = []
     pending: list[dict] = []
     for rel in rel_paths:
-        path = project.layout.abs(rel)
+        try:
+            path = project.layout.read_path(rel)  # issue 14: nothing outside the project is probed
+        except OutsideProject as e:
+            if isinstance(rel, str):
+                row = dict(_empty_row(Path(rel), media_kind(Path(rel))), path=rel, status="error",
+                           reason=f"outside the project ({e.reason})", probed_at=utc_now())
+                out.append(row)
+                pending.append(row)
+            continue
         old = facts(conn, rel)
         st = _stat(path)
         if not force and _is_current(old, st):

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from aimms_fast.errors import AimmsError, MediaError, NotFoundError
+from aimms_fast.errors import AimmsError, MediaError, NotFoundError, OutsideProject
 from aimms_fast.media import png_chunks
 from aimms_fast.media.genmeta import loads_json, read_raw
 from aimms_fast.media.probe import sniff
@@ -103,10 +103,21 @@ def _size(path: Path) -> int | None:
         return None
 
 
+RECORD_TOPS = ("media", "assets")  # = project.layout.RECORD_TOPS
+
+
 def _status_of(project, row) -> PngStatus:
     take_id, shot_id, video, v_placeholder, _num, comp_id, png, _c_placeholder = row
     lay = project.layout
-    vsize = _size(lay.abs(video)) if video else None
+    for label, rel in (("video", video), ("workflow PNG", png)):
+        if rel is None and label == "workflow PNG":
+            continue
+        reason = lay.outside_reason(rel, within=RECORD_TOPS)
+        if reason:  # issue 14: nothing is read or written through it; regenerate/repair refuse it
+            return PngStatus(take_id=take_id, shot_id=shot_id, video=_shown(video), png=_shown(png),
+                             status=INVALID, companion_id=comp_id,
+                             reason=f"{label} path is outside the project ({reason})")
+    vsize = _size(lay.read_path(video)) if video else None
     video_is_placeholder = bool(v_placeholder) or vsize == 0
     st = PngStatus(take_id=take_id, shot_id=shot_id, video=video, png=png, status=PRESENT,
                    companion_id=comp_id)
@@ -116,7 +127,7 @@ def _status_of(project, row) -> PngStatus:
         else:
             st.status, st.reason = MISSING, "no workflow PNG recorded for this video"
         return st
-    psize = _size(lay.abs(png))
+    psize = _size(lay.read_path(png))
     if psize is None:
         st.status, st.reason = MISSING, f"recorded workflow PNG not found: {png}"
     elif psize == 0:
@@ -125,9 +136,27 @@ def _status_of(project, row) -> PngStatus:
         else:
             st.status, st.reason = MISSING, "workflow PNG is an empty placeholder but the video is real"
     else:
-        ok, reason = validate_png(lay.abs(png))
+        ok, reason = validate_png(lay.read_path(png))
         st.status, st.reason = (PRESENT if ok else INVALID), reason
     return st
+
+
+def _shown(rel):
+    from aimms_fast.errors import printable_path
+    return rel if rel is None or isinstance(rel, str) else printable_path(rel)
+
+
+def _outside(project, st: PngStatus) -> PngStatus | None:
+    """A failed result when the video's or PNG's stored path is outside the project (issue 14)."""
+    lay = project.layout
+    for rel in (st.video, st.png):
+        if rel is None:
+            continue
+        reason = lay.outside_reason(rel, within=RECORD_TOPS)
+        if reason:
+            return PngStatus(**{**asdict(st), "action": "failed",
+                                "reason": f"{rel} is outside the project ({reason}); nothing was written"})
+    return None
 
 
 def check(project, take_ids: list[str] | None = None, progress: Progress = None) -> list[PngStatus]:
@@ -184,7 +213,7 @@ def png_writer_for_video(video: Path, *, source_label: str | None = None):
 
 def _keep_original(project, rel: str, take_id: str) -> str | None:
     """Copy a file about to be overwritten into data/backup/replaced/ (returns where)."""
-    src = project.layout.abs(rel)
+    src = project.layout.read_path(rel, within=RECORD_TOPS)
     if not src.exists() or src.stat().st_size == 0:
         return None
     dest_dir = project.layout.replaced / f"{utc_stamp()}_{take_id}"
@@ -278,7 +307,10 @@ def _regenerate_one(project, st: PngStatus) -> PngStatus:
     lay = project.layout
     if st.status == PLACEHOLDER:
         return PngStatus(**{**asdict(st), "action": "skipped", "reason": "placeholder video"})
-    video = lay.abs(st.video)
+    refused = _outside(project, st)
+    if refused:
+        return refused
+    video = lay.read_path(st.video, within=RECORD_TOPS)
     try:
         image = first_frame(video)
         raw, _warn = read_raw(video)
@@ -287,7 +319,10 @@ def _regenerate_one(project, st: PngStatus) -> PngStatus:
     text = recipe_text(raw)
     text["aimms_fast"] = f"regenerated from {st.video} (first frame) on {utc_now()}"
     rel = st.png or _companion_rel(st.video)
-    target = lay.abs(rel)
+    try:
+        target = lay.read_path(rel, within=RECORD_TOPS)  # written by rename: a link is replaced, never written through
+    except OutsideProject as e:
+        return PngStatus(**{**asdict(st), "action": "failed", "reason": f"{e.message}; nothing was written"})
     conn = project.conn
     new_row = st.companion_id is None
     registered = False
@@ -355,7 +390,10 @@ def repair(project, take_ids: list[str] | None = None, *, progress: Progress = N
 
 
 def _repair_one(project, st: PngStatus) -> PngStatus:
-    path = project.layout.abs(st.png)
+    refused = _outside(project, st)
+    if refused:
+        return refused
+    path = project.layout.read_path(st.png, within=RECORD_TOPS)
     try:
         image, text, dropped = recover_png(path)
     except AimmsError as e:

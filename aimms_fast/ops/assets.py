@@ -13,6 +13,7 @@ store/assets.py: no SQL here. Thread: whichever thread owns `project`'s connecti
 """
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -21,7 +22,7 @@ from urllib.parse import unquote
 
 import orjson
 
-from aimms_fast.errors import AimmsError, NotFoundError
+from aimms_fast.errors import AimmsError, NotFoundError, OutsideProject
 from aimms_fast.ops import history as _history
 from aimms_fast.ops import trash
 from aimms_fast.ops.files import IMAGE_EXTS, VIDEO_EXTS, check_source, copy_into
@@ -157,7 +158,7 @@ def add_assets(project, files: Iterable[str | Path], *, kind: str, name: str | N
     batch: set[str] = set()
 
     def taken(rel: str) -> bool:
-        return rel in used or rel in batch or lay.abs(rel).exists() or any(b.startswith(rel + "/") for b in batch)
+        return rel in used or rel in batch or os.path.lexists(lay.abs(rel)) or any(b.startswith(rel + "/") for b in batch)
 
     plans: list[_Plan] = []
     for src in srcs:
@@ -374,8 +375,8 @@ def shot_ids_with_asset(project, id_key: str) -> set[int]:
 def file_state(project, a: AssetRow) -> str:
     """'ok' | 'missing' | 'empty' (zero bytes) | 'error' (probe could not read it)."""
     try:
-        size = project.layout.abs(a.file_path).stat().st_size if a.file_path else None
-    except OSError:
+        size = project.layout.read_path(a.file_path).stat().st_size if a.file_path else None
+    except (OSError, OutsideProject):  # outside the project (issue 14): never read
         return "missing"
     if size is None:
         return "missing"

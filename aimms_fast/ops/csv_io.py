@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from aimms_fast.errors import AimmsError, check_cancel
+from aimms_fast.ops.csv_safe import escape_cell, unescape_cell
 from aimms_fast.store import aimms_schema as A
 from aimms_fast.store.db import utc_now, utc_stamp
 
@@ -214,15 +216,23 @@ def choose_delimiter(text: str) -> str:
     return sniffed if sniffed in tied else tied[0]
 
 
+# Whole numbers beyond this are refused per line: SQLite stores at most 2**63-1 (OverflowError
+# on insert) and order numbers take part in float maths (exact only up to 2**53).
+MAX_WHOLE = 2 ** 53
+
+
 def _parse_order(value: str) -> int:
     s = value.strip()
     try:
-        return int(s)
+        n = int(s)
     except ValueError:
         f = float(s.replace(",", "."))  # "3.0" from Excel, "3,0" from a comma-decimal locale
         if not f.is_integer():
             raise ValueError(s) from None
-        return int(f)
+        n = int(f)
+    if abs(n) > MAX_WHOLE:
+        raise ValueError(s)
+    return n
 
 
 def _parse_date(value: str) -> str | None:
@@ -230,17 +240,30 @@ def _parse_date(value: str) -> str | None:
     s = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
     try:
         d = datetime.fromisoformat(s)
-    except ValueError:
+        if d.tzinfo is None:
+            d = d.replace(tzinfo=timezone.utc)
+        # 9999-12-31T23:59:59-14:00 is past year 9999 in UTC: OverflowError, a bad date like any other
+        d = d.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    if d.tzinfo is None:
-        d = d.replace(tzinfo=timezone.utc)
-    return d.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}Z"
+
+
+def _iso_but_out_of_range(s: str) -> bool:
+    try:
+        datetime.fromisoformat(s.replace("Z", "+00:00").replace("z", "+00:00"))
+        return True
+    except ValueError:
+        return False
 
 
 def read_csv(path: str | Path, *, ignore_unknown: bool = False) -> tuple[CsvReport, list[_Row]]:
     """Parse and check a shot-list CSV without touching any project."""
     path = Path(path)
     report = CsvReport(path=str(path))
+    if path.exists() and not path.is_file() and not path.is_dir():
+        report.error(None, None, "not a regular file (a FIFO or device); reading it could block forever")
+        return report, []
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -258,6 +281,9 @@ def read_csv(path: str | Path, *, ignore_unknown: bool = False) -> tuple[CsvRepo
     delim = choose_delimiter(text)
     report.delimiter = delim
     _, _, skip = _header_line(text)
+    # The csv module's default field limit (128 KiB) ends a long description or pasted script in
+    # "field larger than field limit"; the whole file is in memory already, so a cell can be as big.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
     raw_rows: list[tuple[int, list[str]]] = []
     prev = 0
@@ -331,7 +357,7 @@ def _check_rows(data_rows, header, cols, report: CsvReport) -> list[_Row]:
         for i, col in enumerate(cols):
             if col is None:
                 continue
-            v = cells[i] if i < len(cells) else ""
+            v = unescape_cell(cells[i]) if i < len(cells) else ""  # our export's formula guard
             v = v.replace("\r\n", "\n").replace("\r", "\n")
             values[col] = v if v.strip() else None
         name = values.get("shot_name")
@@ -344,21 +370,24 @@ def _check_rows(data_rows, header, cols, report: CsvReport) -> list[_Row]:
                 values["order_number"] = _parse_order(values["order_number"])
             except ValueError:
                 report.error(line, "order_number",
-                             f"order_number must be a whole number (got '{values['order_number'].strip()}')")
+                             f"order_number must be a whole number up to {MAX_WHOLE:,} "
+                             f"(got '{values['order_number'].strip()[:40]}')")
         if values.get("shot_id") is not None:
             try:
                 sid = int(values["shot_id"].strip())
-                if sid < 1:
+                if not 1 <= sid <= MAX_WHOLE:
                     raise ValueError
                 values["shot_id"] = sid
             except ValueError:
                 report.error(line, "shot_id", f"shot_id must be a positive whole number "
-                                              f"(got '{values['shot_id'].strip()}')")
+                                              f"(got '{values['shot_id'].strip()[:40]}')")
         if values.get("created_date") is not None:
             d = _parse_date(values["created_date"])
             if d is None:
-                report.warn(line, "created_date", f"'{values['created_date'].strip()}' is not an ISO date "
-                                                  "(YYYY-MM-DDTHH:MM:SSZ); the import time is used")
+                shown = values["created_date"].strip()[:40]
+                why = "is outside the years 1..9999 once converted to UTC" if _iso_but_out_of_range(shown) \
+                    else "is not an ISO date (YYYY-MM-DDTHH:MM:SSZ)"
+                report.warn(line, "created_date", f"'{shown}' {why}; the import time is used")
             values["created_date"] = d
         rows.append(_Row(line, values))
     return rows
@@ -544,16 +573,17 @@ def unique_path(path: Path) -> Path:
 
 
 def write_rows_csv(path: Path, columns: list[str], rows) -> int:
-    """UTF-8 with BOM and CRLF, every field that needs it quoted: Excel reads it as written."""
+    """UTF-8 with BOM and CRLF, every field that needs it quoted: Excel reads it as written.
+    Text a spreadsheet would run as a formula gets a leading apostrophe (ops/csv_safe.py)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     n = 0
     try:
         with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
             w = csv.writer(f, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
             w.writerow(columns)
             for r in rows:
-                w.writerow(["" if v is None else v for v in r])
+                w.writerow(["" if v is None else escape_cell(v) for v in r])
                 n += 1
         tmp.replace(path)
     except BaseException:

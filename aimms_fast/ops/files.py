@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aimms_fast.errors import AimmsError
 from aimms_fast.project.recovery import PARTIAL_SUFFIX
+from aimms_fast.store.pending import move_path, open_new
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp"}
 VIDEO_EXTS = {".mp4", ".webm", ".mkv", ".mov", ".gif"}
@@ -15,7 +16,7 @@ VIDEO_EXTS = {".mp4", ".webm", ".mkv", ".mov", ".gif"}
 
 def _copy_bytes(src: Path, dst: Path) -> None:
     # One place that moves bytes, so tests can simulate a full disk here.
-    with open(src, "rb") as fi, open(dst, "wb") as fo:
+    with open(src, "rb") as fi, open_new(dst) as fo:   # never writes through a planted symlink
         shutil.copyfileobj(fi, fo, 1024 * 1024)
         fo.flush()
         os.fsync(fo.fileno())
@@ -68,5 +69,6 @@ def create_empty(dest: Path) -> None:
 
 
 def move_file(src: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(src), str(dest))
+    """Move a file, or a symlink itself (never its target); never overwrites (store/pending.move_path).
+    Both paths must come from Layout.abs / trash_path (the containment rule)."""
+    move_path(src, dest)

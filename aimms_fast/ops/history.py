@@ -21,7 +21,9 @@ import uuid
 import weakref
 from dataclasses import dataclass, field
 
-from aimms_fast.errors import AimmsError
+import os
+
+from aimms_fast.errors import AimmsError, OutsideProject
 from aimms_fast.ops.files import move_file
 from aimms_fast.project.logs import changed_ids, log_mutation
 from aimms_fast.store import history as H
@@ -156,18 +158,28 @@ def redo(project) -> HistoryEntry | None:
 _moves = H.moves_to
 
 
-def _check_moves(project, moves: list[tuple[str, str]], verb: str, label: str) -> None:
+def _check_moves(project, moves: list[tuple[str, str]], verb: str, label: str) -> list[tuple]:
+    """Every path through the containment rule (a hostile entry is refused before anything moves),
+    then each source where the change left it and each destination free. Returns the moves as
+    file system paths."""
     lay = project.layout
-    there: dict[str, bool] = {}
-    exists = lambda rel: there[rel] if rel in there else lay.abs(rel).exists()  # noqa: E731
+    paths = []
     for src, dst in moves:
-        if not exists(src):
+        try:
+            paths.append((lay.abs(src), lay.abs(dst)))
+        except OutsideProject as e:
+            raise OutsideProject(e.stored, f"{e.reason}; cannot {verb} '{label}', nothing was changed") from None
+    there: dict = {}
+    exists = lambda p: there[p] if p in there else os.path.lexists(p)  # noqa: E731
+    for s, d in paths:
+        if not exists(s):
             raise AimmsError(f"cannot {verb} '{label}': the file is no longer where the change left it",
-                             path=lay.abs(src), hint="put the file back (see data/trash and data/backup), then try again")
-        if exists(dst):
+                             path=s, hint="put the file back (see data/trash and data/backup), then try again")
+        if exists(d):
             raise AimmsError(f"cannot {verb} '{label}': a file now stands where it has to go",
-                             path=lay.abs(dst), hint="move that file away, then try again")
-        there[src], there[dst] = False, True
+                             path=d, hint="move that file away, then try again")
+        there[s], there[d] = False, True
+    return paths
 
 
 def _apply(project, e: H.EntryRow, side: int) -> None:
@@ -178,16 +190,20 @@ def _apply(project, e: H.EntryRow, side: int) -> None:
         raise AimmsError(f"cannot {verb} '{e.label}': the project changed outside the undo history since "
                          f"({', '.join(bad[:3])}{' …' if len(bad) > 3 else ''})", path=project.root,
                          hint="the change cannot be reverted exactly; edit the shot or take by hand")
-    moves = _moves(e.files, side)
-    _check_moves(project, moves, verb, e.label)
-    lay = project.layout
+    if not isinstance(e.files, list):
+        raise OutsideProject(e.files, f"the entry's file list is damaged; cannot {verb} '{e.label}'")
+    try:
+        moves = _moves(e.files, side)
+    except (KeyError, TypeError, AttributeError):
+        raise OutsideProject(e.files, f"the entry's file list is malformed; cannot {verb} '{e.label}'") from None
+    paths = _check_moves(project, moves, verb, e.label)
     if moves:
         with transaction(project.db):
             H.set_state(conn, e.id, "undoing" if side == 1 else "redoing")
-    done: list[tuple[str, str]] = []
+    done: list[tuple] = []
     try:
-        for src, dst in moves:
-            move_file(lay.abs(src), lay.abs(dst))
+        for src, dst in paths:
+            move_file(src, dst)
             done.append((src, dst))
         with transaction(project.db):
             H.write_side(conn, e.changes, side)
@@ -195,7 +211,7 @@ def _apply(project, e: H.EntryRow, side: int) -> None:
             project.audit(verb, e.label, entry=e.id, **changed_ids(e.changes, e.shot_ids))
     except BaseException as exc:
         for src, dst in reversed(done):  # put files back where the rows (unchanged) expect them
-            move_file(lay.abs(dst), lay.abs(src))
+            move_file(dst, src)
         with transaction(project.db):
             H.set_state(conn, e.id, "done")
         if isinstance(exc, AimmsError) or not isinstance(exc, Exception):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aimms_fast.errors import AimmsError, MediaError, NotFoundError
+from aimms_fast.errors import AimmsError, MediaError, NotFoundError, OutsideProject
 from aimms_fast.store import aimms_schema as A
 from aimms_fast.store.db import transaction
 from aimms_fast.store.shots import get_shot, list_shots
@@ -64,7 +64,10 @@ def source_prompt(project, take) -> SourcePrompt:
         raw = genmeta.stored_raw(project.conn, rel) if row else None
         positive = row.get("positive") if row else None
         if row is None:       # not read at import (older project): it is one file, read it now
-            g = genmeta.read_generation(project.layout.abs(rel))
+            try:
+                g = genmeta.read_generation(project.layout.read_path(rel))
+            except OutsideProject:  # issue 14: nothing outside the project is read
+                g = None
             if g is not None and g.source != "error":
                 positive, raw = g.positive, g.raw
         if positive or raw:
@@ -140,7 +143,7 @@ def promote_frame(project, take_id: str, frame_index: int, *, to_shot_id: int | 
     if isinstance(frame_index, bool) or not isinstance(frame_index, (int, np.integer)):
         raise AimmsError(f"frame index must be a whole number (got {frame_index!r})", field="frame_index")
     frame_index = int(frame_index)
-    path = project.layout.abs(t.file_path)
+    path = project.layout.read_path(t.file_path)  # OutsideProject: a clear error (issue 14)
     if not path.is_file() or path.stat().st_size == 0:
         raise MediaError("the take has no video to take a frame from (missing file or placeholder)",
                          path=path, hint="replace the take with its video first")

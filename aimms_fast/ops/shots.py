@@ -2,9 +2,11 @@
 reorder. Each call is one step of the undo/redo stack (ops/history.py)."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Iterable
 
-from aimms_fast.errors import AimmsError, NotFoundError
+from aimms_fast.errors import AimmsError, NotFoundError, OutsideProject
 from aimms_fast.ops import history, trash
 from aimms_fast.ops.takes import placeholder_rows
 from aimms_fast.store import aimms_schema as A
@@ -112,6 +114,7 @@ def delete_shots(project, shot_ids: Iterable[int]) -> list[int]:
         if not shot:
             raise NotFoundError(f"no shot with id {sid}", path=project.root)
         shots[sid] = shot
+    files_of = {sid: shot_files(project.layout, sid) for sid in sids}  # refuses before anything moves
     if not sids:
         return []
     label = f"Deleted shot {_name(shots[sids[0]], sids[0])}" if len(sids) == 1 else f"Deleted {len(sids)} shots"
@@ -122,7 +125,7 @@ def delete_shots(project, shot_ids: Iterable[int]) -> list[int]:
         shot = shots[sid]
         rows = shot_rows(conn, sid)
         shot_dir = project.layout.shot_dir(sid)
-        files = [project.layout.rel(p) for p in sorted(shot_dir.rglob("*")) if p.is_file()] if shot_dir.exists() else []
+        files = files_of[sid]
         try:
             trash_ids.append(trash.trash_files_and_rows(
                 project, kind="shot", label=f"{sid} {shot['shot_name']}", rows=rows, files=files,
@@ -137,6 +140,28 @@ def delete_shots(project, shot_ids: Iterable[int]) -> list[int]:
             shot_dir.rmdir()
     project.refresh_mapping()
     return trash_ids
+
+
+def shot_files(layout, shot_id: int) -> list[str]:
+    """The entries of media/<shot_id>/ to move to the trash with the shot: files and symlinks (a
+    link is moved itself, never followed: a link to another shot's file leaves that file alone).
+    Raises OutsideProject when the folder itself is a symlink leading outside the project."""
+    rel_dir = f"media/{int(shot_id)}"
+    folder = layout.abs(rel_dir)
+    if os.path.islink(folder):
+        target = layout.link_target(rel_dir)  # OutsideProject when it leads outside
+        raise OutsideProject(rel_dir, f"the shot folder is a symlink to {target}; a shot folder must be a "
+                                      "real folder", hint="replace the link by a real folder (or remove it), "
+                                                          "then delete the shot again")
+    if not folder.is_dir():
+        return []
+    out = []
+    for dirpath, dirs, names in os.walk(folder):  # followlinks=False: links to folders are not entered
+        d = Path(dirpath)
+        for n in sorted(names) + sorted(x for x in dirs if os.path.islink(os.path.join(dirpath, x))):
+            out.append(layout.rel(d / n))
+        dirs[:] = sorted(x for x in dirs if not os.path.islink(os.path.join(dirpath, x)))
+    return sorted(out)
 
 
 def reorder(project, shot_ids_in_order: list[int]) -> None:

@@ -10,16 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-import orjson
-
-from aimms_fast.errors import AimmsError, MediaError, NotFoundError
+from aimms_fast.errors import AimmsError, NotFoundError
 from aimms_fast.ops import history as _history
 from aimms_fast.ops import trash
 from aimms_fast.ops.files import IMAGE_EXTS, VIDEO_EXTS, check_source, copy_into
 from aimms_fast.store import aimms_schema as A
 from aimms_fast.store import history as H
 from aimms_fast.store import takes as TS
-from aimms_fast.store.db import transaction, utc_stamp
+from aimms_fast.store.db import transaction
 from aimms_fast.store.pending import pending_files
 from aimms_fast.store.shots import get_shot
 from aimms_fast.store.takes import MAIN_TYPE, get_take, next_take_number, set_star, star_slots
@@ -215,89 +213,9 @@ def delete_take(project, take_id: str) -> int:
 
 
 def replace_take(project, take_id: str, new_file: str | Path, *, companion: str | Path | None = None) -> str:
-    """Replace a take's media, keeping the pair whole; returns the new file_path. One undo step.
-
-    The take keeps its id, number, star, notes and rating. A video take gets the new video's workflow
-    PNG: `companion`, else the PNG beside the new file (as add-take does), else one regenerated from
-    the new video (media/workflow_png); only a video with no decodable frame is left without one.
-    The old file and its old PNG are kept together in data/backup/replaced/<stamp>_<take id>/ with
-    record.json (the old rows)."""
-    project.require_writable()
-    t = _require_take(project, take_id)
-    allowed = IMAGE_EXTS if t.storyboard == "image" else VIDEO_EXTS
-    src = check_source(Path(new_file), allowed, "image" if t.storyboard == "image" else "video")
-    comp = None
-    if t.take_type == A.FINAL_VIDEO:
-        comp = Path(companion) if companion else _companion_beside(src)
-        if comp is not None:
-            comp = check_source(comp, {".png"}, "workflow PNG")
-    conn = project.conn
-    lay = project.layout
-    new_rel = f"media/{t.shot_id}/{_file_name(t.storyboard, t.take_number, src.suffix)}"
-    new_crel = f"media/{t.shot_id}/{_file_name('video', t.take_number, '.png')}" \
-        if t.take_type == A.FINAL_VIDEO else None
-    old = [r for r in (t.file_path, t.companion_path) if r and lay.abs(r).exists()]
-    backup_dir = lay.replaced / f"{utc_stamp()}_{take_id}"
-    backup_dir.mkdir(parents=True, exist_ok=True)
-    ids = TS.with_companions(conn, take_id)
-    (backup_dir / "record.json").write_bytes(orjson.dumps(TS.take_rows(conn, ids), option=orjson.OPT_INDENT_2))
-    rec = _history.begin(project, f"Replaced {_take_label(project, t)}", what="takes", shot_ids=[t.shot_id],
-                         scope=_history.shot_takes_scope([t.shot_id]))
-    png_note = None
-    with pending_files(project.db, lay, [r for r in (new_rel, new_crel) if r], copier=copy_into) as pf:
-        pf.copy(src, new_rel, staged=True)
-        has_png = False
-        if new_crel and comp is not None:
-            pf.copy(comp, new_crel, staged=True)
-            has_png = True
-        elif new_crel:
-            has_png, png_note = _regenerated_png(pf, src, new_crel)
-        # Old files: copied (not moved) to the backup first, so the take never points at nothing;
-        # the originals leave media/ only after the new rows committed (or are overwritten by the
-        # swap when the names are the same).
-        for r in old:
-            copy_into(lay.abs(r), backup_dir / Path(r).name)
-            rec.moved(r, lay.rel(backup_dir / Path(r).name))
-        pf.swap_in(new_rel)
-        rec.created(new_rel)
-        if has_png:
-            pf.swap_in(new_crel)
-            rec.created(new_crel)
-        with pf.commit() as c:
-            TS.set_take_file(c, take_id, new_rel)
-            existing = TS.companion_id(c, take_id)
-            if new_crel and has_png:
-                if existing:
-                    TS.set_take_file(c, existing, new_crel)
-                else:
-                    TS.insert_take(c, take_id=str(uuid.uuid4()), shot_id=t.shot_id, take_type=A.VIDEO_WORKFLOW,
-                                   rel=new_crel, storyboard="video", number=t.take_number, order=t.shot_order,
-                                   companion_of=take_id)
-            elif existing:
-                TS.delete_takes(c, [existing])  # the old PNG described the old video (kept in the backup)
-            project.audit("replace_take", f"{take_id}: {t.file_path} -> {new_rel} (old kept in {lay.rel(backup_dir)})"
-                          + (f"; workflow PNG: {png_note}" if png_note else ""))
-            rec.finish()
-    live = {new_rel, new_crel}
-    for r in old:
-        if r not in live:
-            lay.abs(r).unlink(missing_ok=True)  # its copy is in the backup folder
-    if png_note:
-        project.log.warning("replace %s: %s", take_id, png_note)
-    _after_import(project, [new_rel] + ([new_crel] if has_png else []))
-    return new_rel
-
-
-def _regenerated_png(pf, src: Path, crel: str) -> tuple[bool, str | None]:
-    """Write a workflow PNG for a replacement video that came without one (staged beside `crel`).
-    (written, note): a video without a decodable frame gets none, and the note says why."""
-    from aimms_fast.media import workflow_png as W
-    try:
-        write = W.png_writer_for_video(src)
-    except (MediaError, AimmsError) as e:
-        return False, f"no workflow PNG: {e.message}"
-    pf.write(crel, write, staged=True)
-    return True, "regenerated from the new video (no PNG came with it)"
+    """Replace a take's media keeping the pair whole; returns the new file_path (ops/replace.py)."""
+    from aimms_fast.ops.replace import replace_take as replace
+    return replace(project, take_id, new_file, companion=companion)
 
 
 SLOT_NAMES = {1: "first frame", 2: "middle frame", 3: "last frame"}

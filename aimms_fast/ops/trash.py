@@ -10,11 +10,16 @@ Order of work (recoverable at every step, see project/recovery.py):
 """
 from __future__ import annotations
 
+import os
+
 import orjson
 
-from aimms_fast.errors import AimmsError, NotFoundError
+from aimms_fast.errors import AimmsError, NotFoundError, OutsideProject
 from aimms_fast.ops.files import move_file
+from aimms_fast.project.layout import RECORD_TOPS
+from aimms_fast.project.recovery import trash_moves
 from aimms_fast.store.db import transaction, utc_now, utc_stamp
+from aimms_fast.store.takes import owners_of
 
 
 def _rows(conn, sql, args) -> list[dict]:
@@ -39,14 +44,41 @@ def trash_files_and_rows(project, *, kind: str, label: str, rows: dict[str, list
     `rows` maps table name -> row dicts to reinsert on undo. Returns the trash id. With `rec` (an
     ops/history Recorder) the moves are recorded, and with `finish` the history entry is written
     in the transaction that deletes the rows.
+
+    A file whose stored path is outside the project (errors.OutsideProject) is left where it is and
+    logged: its record is deleted, nothing outside is moved in. A symlink is moved itself, never
+    its target (a link to another take's file is logged: that file stays with its take).
     """
     lay = project.layout
     conn = project.conn
-    folder = f"{utc_stamp()}_{kind}"
+    folder = stamp = f"{utc_stamp()}_{kind}"
+    n = 2
+    while (lay.trash / folder).exists():   # two deletes in one second: each its own entry (i9a)
+        folder, n = f"{stamp}_{n}", n + 1
+    leaving = {str(r.get("take_id")) for r in rows.get("takes", [])} | \
+              {str(r.get("id_key")) for r in rows.get("assets", [])}
     moves = []
     for rel in files:
-        if lay.abs(rel).exists():
-            moves.append({"from": rel, "to": f"{folder}/{rel}"})
+        try:
+            path = lay.abs(rel, within=RECORD_TOPS)
+        except OutsideProject as e:
+            project.log.warning("delete %s: file not moved, %s", label, e)
+            continue
+        others = [o for o in owners_of(conn, rel) if o not in leaving]
+        if others:
+            project.log.warning("delete %s: %s stays, record %s still uses it", label, rel, others[0])
+            continue
+        if os.path.islink(path):
+            try:
+                target = lay.link_target(rel)
+            except OutsideProject:
+                target = "a file outside the project"
+            project.log.warning("delete %s: %s is a symlink to %s; only the link goes to the trash",
+                                label, rel, target)
+        if os.path.lexists(path):
+            norm = "/".join(lay.check_rel(rel))
+            lay.trash_path(f"{folder}/{norm}")  # data/trash/ leading out: refused before any change
+            moves.append({"from": rel, "to": f"{folder}/{norm}"})
     with transaction(project.db):
         cur = conn.execute(
             "INSERT INTO fast_trash(kind, label, rows_json, files_json, deleted_at, state) "
@@ -54,8 +86,7 @@ def trash_files_and_rows(project, *, kind: str, label: str, rows: dict[str, list
             (kind, label, orjson.dumps(rows).decode(), orjson.dumps(moves).decode(), utc_now()))
         trash_id = cur.lastrowid
     for m in moves:
-        move_file(lay.abs(m["from"]), lay.trash / m["to"])
-    trash_rel = lay.trash.relative_to(lay.root).as_posix()
+        move_file(lay.abs(m["from"], within=RECORD_TOPS), lay.trash_path(m["to"]))
     with transaction(project.db):
         if delete is not None:
             delete(conn)
@@ -65,7 +96,7 @@ def trash_files_and_rows(project, *, kind: str, label: str, rows: dict[str, list
         project.audit(f"delete_{kind}", label)
         if rec is not None:
             for m in moves:
-                rec.moved(m["from"], f"{trash_rel}/{m['to']}")
+                rec.moved(m["from"], lay.trash_rel(m["to"]))
             if finish:
                 rec.finish()
     return trash_id
@@ -94,11 +125,15 @@ def undo(project, trash_id: int | None = None) -> dict:
     if restored_at:
         raise AimmsError(f"trash entry {trash_id} was already restored", path=project.root)
     lay = project.layout
-    moves = orjson.loads(files_json)
-    for m in moves:
-        if lay.abs(m["from"]).exists():
-            raise AimmsError("cannot restore: a file now stands where it was", path=lay.abs(m["from"]),
+    try:
+        checked = trash_moves(lay, files_json)
+    except OutsideProject as e:
+        raise OutsideProject(e.stored, f"{e.reason}; trash entry {trash_id} ({label}) was not restored") from None
+    for _frm, _to, media_p, _trash_p in checked:
+        if os.path.lexists(media_p):
+            raise AimmsError("cannot restore: a file now stands where it was", path=media_p,
                              hint="move that file away, then undo again")
+    moves = [{"from": f, "to": t} for f, t, _m, _t in checked]
     rows = orjson.loads(rows_json)
     from aimms_fast.ops import history
     shot_ids = sorted({r["shot_id"] for t in ("shots", "takes") for r in rows.get(t, []) if r.get("shot_id")})
@@ -108,9 +143,8 @@ def undo(project, trash_id: int | None = None) -> dict:
                                                   **_asset_scope(rows)})
     with transaction(project.db):
         conn.execute("UPDATE fast_trash SET state='restoring' WHERE id=?", (trash_id,))
-    for m in moves:
-        move_file(lay.trash / m["to"], lay.abs(m["from"]))
-    trash_rel = lay.trash.relative_to(lay.root).as_posix()
+    for _frm, _to, media_p, trash_p in checked:
+        move_file(trash_p, media_p)
     with transaction(project.db):
         for table in _INSERT_ORDER:
             for row in rows.get(table, []):
@@ -123,7 +157,7 @@ def undo(project, trash_id: int | None = None) -> dict:
         conn.execute("UPDATE fast_trash SET restored_at=?, state='done' WHERE id=?", (utc_now(), trash_id))
         project.audit(f"undo_delete_{kind}", label)
         for m in moves:
-            hrec.moved(f"{trash_rel}/{m['to']}", m["from"])
+            hrec.moved(lay.trash_rel(m["to"]), m["from"])
         hrec.finish()
     if kind == "shot":
         project.refresh_mapping()
@@ -140,5 +174,6 @@ def _asset_scope(rows: dict) -> dict:
 
 
 def list_trash(project) -> list[dict]:
+    # kind 'replace' rows are replace journals (store/pending.py), not trash items.
     return _rows(project.conn, "SELECT id, kind, label, deleted_at, restored_at FROM fast_trash "
-                 "ORDER BY id DESC", ())
+                 "WHERE kind != 'replace' ORDER BY id DESC", ())

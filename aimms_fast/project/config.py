@@ -26,7 +26,8 @@ def write_json_atomic(path: Path, data) -> None:
     """Write JSON to a temp file, fsync, then rename: readers never see a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
+    from aimms_fast.store.pending import open_new
+    with open_new(tmp) as f:   # never through a symlink planted at the temp name (issue 14)
         f.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
         f.flush()
         os.fsync(f.fileno())

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import sqlite3
 import threading
 from datetime import datetime, timezone
@@ -33,6 +35,19 @@ def connect(path: str | Path, *, readonly: bool = False, owned: bool = True) -> 
     path = Path(path)
     if readonly:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError as e:
+            # A WAL database in a folder we cannot write: SQLite cannot create shots.db-shm and
+            # refuses even to read. With no -wal file the main file is complete on its own, so it
+            # is read as immutable (no locking; the folder is not writable, so no one of our
+            # kind is writing it).
+            wal = path.with_name(path.name + "-wal")
+            if "readonly" not in str(e) and "unable to open" not in str(e) or wal.exists():
+                raise
+            conn.close()
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True,
+                                   check_same_thread=False)
     else:
         conn = sqlite3.connect(str(path), check_same_thread=False)
     conn.execute("PRAGMA busy_timeout=5000")
@@ -95,7 +110,8 @@ def backup_to(db: sqlite_utils.Database, dest: str | Path, progress=None, cancel
     from aimms_fast.errors import check_cancel
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".partial")
+    # The pid in the name lets an open tell a killed backup's leftover from a running one.
+    tmp = partial_name(dest)
     target = sqlite3.connect(str(tmp))
     stopped: list[BaseException] = []
     try:
@@ -113,6 +129,12 @@ def backup_to(db: sqlite_utils.Database, dest: str | Path, progress=None, cancel
             if stopped:
                 raise stopped[0] from None
             raise
+    except sqlite3.OperationalError as e:
+        target.close()
+        tmp.unlink(missing_ok=True)
+        if write_failed(e):  # SQLite says "database or disk is full"/"disk I/O error": an OSError to callers
+            raise OSError(errno.ENOSPC, "No space left on device (or file too large)", str(dest)) from e
+        raise
     except BaseException:
         target.close()
         tmp.unlink(missing_ok=True)
@@ -120,3 +142,14 @@ def backup_to(db: sqlite_utils.Database, dest: str | Path, progress=None, cancel
     target.close()
     tmp.replace(dest)
     return dest
+
+
+def partial_name(dest: Path) -> Path:
+    """`<dest>.<pid>.partial`: the temp name every whole-file write of ours uses before its rename."""
+    return dest.with_name(f"{dest.name}.{os.getpid()}.partial")
+
+
+def write_failed(e: sqlite3.Error) -> bool:
+    name = getattr(e, "sqlite_errorname", "") or ""
+    return name in ("SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC", "SQLITE_IOERR_TRUNCATE") \
+        or "disk is full" in str(e)

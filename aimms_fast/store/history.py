@@ -190,7 +190,7 @@ def update_entry(conn, entry_id: int, *, changes: Changes | None = None, files: 
 
 def _entry(r) -> EntryRow:
     return EntryRow(id=r[0], label=r[1], what=r[2], shot_ids=orjson.loads(r[3]), changes=decode(r[4]),
-                    files=orjson.loads(r[5]), undone=r[6], state=r[7])
+                    files=_files_or_none(r[5]), undone=r[6], state=r[7])
 
 
 _COLS = "id, label, what, shot_ids, changes, files, undone, state"
@@ -242,7 +242,15 @@ def interrupted(conn) -> list[tuple[int, str, list[dict]]]:
         rows = conn.execute("SELECT id, state, files FROM fast_history WHERE state != 'done'").fetchall()
     except sqlite3.OperationalError:
         return []  # an older database not yet migrated
-    return [(i, s, orjson.loads(f)) for i, s, f in rows]
+    return [(i, s, _files_or_none(f)) for i, s, f in rows]
+
+
+def _files_or_none(blob):
+    """An entry's file list, or None when the stored JSON is damaged (recovery reports it)."""
+    try:
+        return orjson.loads(blob)
+    except (orjson.JSONDecodeError, TypeError):
+        return None
 
 
 def moves_to(files: list[dict], side: int) -> list[tuple[str, str]]:

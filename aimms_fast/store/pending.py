@@ -14,17 +14,30 @@ open: temp copies are deleted, finished copies no take row references go to data
 So after a crash a file is either referenced by a committed row or out of media/, never half-there.
 Used by ops/takes.py (add, placeholders, replace), ops/csv_io.py (placeholder takes of imported
 shots) and media/workflow_png.py (regenerated PNGs). Thread: the connection's owner.
+
+Swaps (replace): files staged beside their final names are renamed into place only after the rows
+that name them committed. `journal_swap(conn, …)`, in that same transaction, writes the renames
+and removals still to do as a fast_trash row (kind 'replace', state 'swapping'); `run_swap`
+performs them and deletes the row. A crash in between: `recover_swaps` (at open) finishes them, so
+a take and its workflow PNG always match the rows. Every path is checked by the Layout
+containment rule (a pending target outside media/ or assets/ is refused before anything is written).
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 from pathlib import Path
 from typing import Callable, Iterable
 
-from aimms_fast.errors import AimmsError
+import orjson
+
+from aimms_fast.errors import AimmsError, OutsideProject
 from aimms_fast.store.db import transaction, utc_now
+
+SWAP_KIND = "replace"   # fast_trash.kind of a swap journal row (never shown as a trash item)
+RECORD_TOPS = ("media", "assets")  # = project.layout.RECORD_TOPS (store/ does not import project/)
 
 PARTIAL_SUFFIX = ".aimms-partial"     # a copy being written (same names as project/recovery.py)
 STAGED_SUFFIX = ".aimms-replacing"    # a replacement copied in, not yet swapped in
@@ -59,13 +72,23 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def open_new(path: Path):
+    """Open a temp file of ours for writing, never through a symlink: whatever stands at `path`
+    (a leftover temp, or a link a shared project planted there) is removed first, then the file is
+    created exclusively (O_EXCL also refuses a link that appears in between)."""
+    if os.path.lexists(path):
+        os.unlink(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    return os.fdopen(fd, "wb")
+
+
 def write_atomic(dest: Path, write: Callable, *, fsync_dir: bool = False) -> None:
     """`write(file object)` into a temp name beside `dest`, fsync, rename: `dest` is absent or
     complete, never half-written. The temp file is removed on any failure."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + PARTIAL_SUFFIX)
     try:
-        with open(tmp, "wb") as f:
+        with open_new(tmp) as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
@@ -85,6 +108,105 @@ def copy_bytes(src: Path, dest: Path) -> None:
     write_atomic(dest, _w)
 
 
+def move_path(src: Path, dest: Path) -> None:
+    """Move one file, or a symlink itself (never its target), to `dest`; refuses to overwrite
+    anything standing there. Both paths must come from Layout.abs (checked)."""
+    if os.path.lexists(dest):
+        raise AimmsError("a file already stands where this one has to go", path=dest,
+                         hint="move that file away, then try again")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.rename(src, dest)  # same file system (inside the project): atomic, moves a link itself
+    except OSError as e:
+        if e.errno != errno.EXDEV:
+            raise
+        shutil.move(str(src), str(dest))  # across devices it recreates a link, never copies its target
+
+
+# -- swap journal (replace) ------------------------------------------------------------------------
+def journal_swap(conn, label: str, renames: list[tuple[str, str]], removes: list[tuple[str, str]]) -> int:
+    """Inside the caller's transaction (the one that commits the new rows): record that `renames`
+    (staged rel, final rel) and `removes` (rel, rel of the copy kept in data/backup) are still to do.
+    Returns the journal id for `run_swap`."""
+    steps = [{"op": "rename", "staged": a, "final": b} for a, b in renames] + \
+            [{"op": "remove", "path": a, "kept": b} for a, b in removes]
+    cur = conn.execute("INSERT INTO fast_trash(kind, label, rows_json, files_json, deleted_at, state) "
+                       "VALUES (?, ?, '{}', ?, ?, 'swapping')",
+                       (SWAP_KIND, label, orjson.dumps(steps).decode(), utc_now()))
+    return cur.lastrowid
+
+
+def checked_swap_steps(layout, files_json) -> list[tuple[str, Path, Path]]:
+    """('rename', staged, final) / ('remove', path, kept) with every path through the containment
+    rule; OutsideProject for a hostile or malformed journal."""
+    try:
+        steps = orjson.loads(files_json)
+    except (orjson.JSONDecodeError, TypeError):
+        raise OutsideProject(files_json, "the replace journal is not valid JSON") from None
+    if not isinstance(steps, list) or not all(isinstance(x, dict) for x in steps):
+        raise OutsideProject(files_json, "the replace journal is malformed")
+    out = []
+    for x in steps:
+        if x.get("op") == "rename":
+            final = layout.abs(x.get("final"), within=RECORD_TOPS)
+            staged = layout.abs(x.get("staged"), within=RECORD_TOPS)
+            if staged.parent != final.parent or staged.name != final.name + STAGED_SUFFIX:
+                raise OutsideProject(x.get("staged"), "a replace journal rename that is not our staged copy")
+            out.append(("rename", staged, final))
+        elif x.get("op") == "remove":
+            out.append(("remove", layout.abs(x.get("path"), within=RECORD_TOPS),
+                        layout.abs(x.get("kept"), within=("data/backup",))))
+        else:
+            raise OutsideProject(files_json, "the replace journal has an unknown step")
+    return out
+
+
+def _do_steps(steps) -> None:
+    # Idempotent: a step already done (staged copy gone / old file gone) is skipped.
+    for op, a, b in steps:
+        if op == "rename":
+            if os.path.lexists(a):
+                os.replace(a, b)  # b is the take's own old file (its copy is kept) or a free name
+        elif os.path.lexists(a) and b.is_file():
+            a.unlink()  # removes a link itself, never its target; only once the kept copy exists
+
+
+def run_swap(db, layout, journal_id: int) -> None:
+    """Perform a journalled swap, then delete its journal row."""
+    row = db.conn.execute("SELECT files_json FROM fast_trash WHERE id=?", (journal_id,)).fetchone()
+    if row is None:
+        return
+    _do_steps(checked_swap_steps(layout, row[0]))
+    with transaction(db):
+        db.conn.execute("DELETE FROM fast_trash WHERE id=? AND kind=?", (journal_id, SWAP_KIND))
+
+
+def recover_swaps(db, layout, log, refused: list | None = None) -> int:
+    """At open: finish swaps a crash interrupted after their rows committed. A journal naming a path
+    outside the project is refused (nothing done), reported in `refused` and marked 'refused'."""
+    conn = db.conn
+    n = 0
+    for jid, files_json in conn.execute("SELECT id, files_json FROM fast_trash WHERE kind=? AND state='swapping'",
+                                        (SWAP_KIND,)).fetchall():
+        try:
+            steps = checked_swap_steps(layout, files_json)
+        except OutsideProject as e:
+            if refused is not None:
+                from aimms_fast.errors import printable_path
+                refused.append({"table": "fast_trash", "id": jid, "path": printable_path(e.stored), "reason": e.reason})
+            log.warning("recovery refused replace journal %s: %s", jid, e)
+            with transaction(db):
+                conn.execute("UPDATE fast_trash SET state='refused' WHERE id=?", (jid,))
+            continue
+        _do_steps(steps)
+        with transaction(db):
+            conn.execute("DELETE FROM fast_trash WHERE id=?", (jid,))
+        n += 1
+    if n:
+        log.warning("finished %d replace(s) a crash interrupted (new files put in place)", n)
+    return n
+
+
 class PendingFiles:
     """Files registered as pending; see the module doc. Made by `pending_files`."""
 
@@ -99,10 +221,10 @@ class PendingFiles:
     def _target(self, rel: str, *, staged: bool = False, exist_ok: bool = False) -> Path:
         if rel not in self.rels:
             raise AimmsError(f"internal: {rel} was not registered as pending", path=rel)
-        dest = self.layout.abs(rel)
+        dest = self.layout.abs(rel, within=RECORD_TOPS)
         if staged:
             return dest.with_name(dest.name + STAGED_SUFFIX)
-        if dest.exists() and not exist_ok:
+        if os.path.lexists(dest) and not exist_ok:
             raise AimmsError("target file already exists and is not a take of this project", path=dest,
                              hint="move it away (see the Unused page), then add again")
         return dest
@@ -136,7 +258,7 @@ class PendingFiles:
     def swap_in(self, rel: str) -> Path:
         """Rename the staged copy of `rel` onto its final name (the old file must be out of the way)."""
         staged = self._target(rel, staged=True)
-        dest = self.layout.abs(rel)
+        dest = self.layout.abs(rel, within=RECORD_TOPS)
         os.replace(staged, dest)
         self.written = [dest if w == staged else w for w in self.written]
         return dest
@@ -162,6 +284,8 @@ def pending_files(db, layout, rels: Iterable[str], *, copier: Callable[[Path, Pa
     with `commit()`. `copier(src, dest)` does the byte copy (ops passes files.copy_into for its
     user-facing errors); default `copy_bytes`."""
     pf = PendingFiles(db, layout, list(rels), copier)
+    for r in pf.rels:  # refuse before registering: recovery would refuse the row anyway
+        layout.abs(r, within=RECORD_TOPS)
     register(db, pf.rels)
     try:
         yield pf

@@ -20,6 +20,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Callable
 
+from aimms_fast.errors import OutsideProject
 from aimms_fast.store.takes import MAIN_TYPE
 
 
@@ -147,8 +148,8 @@ def file_state(layout, rel: str | None) -> str:
     if not rel:
         return "missing"
     try:
-        return "empty" if os.stat(layout.abs(rel)).st_size == 0 else "ok"
-    except OSError:
+        return "empty" if os.stat(layout.read_path(rel)).st_size == 0 else "ok"
+    except (OSError, OutsideProject):  # outside the project (issue 14): shown as missing, never read
         return "missing"
 
 
@@ -158,9 +159,9 @@ def project_exists(project) -> Callable[[str], bool]:
 
     def exists(rel: str) -> bool:
         try:
-            os.stat(layout.abs(rel))
+            os.stat(layout.read_path(rel))
             return True
-        except OSError:
+        except (OSError, OutsideProject):
             return False
     return exists
 

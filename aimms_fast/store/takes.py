@@ -206,6 +206,19 @@ def delete_takes(conn, take_ids: list[str]) -> None:
     conn.executemany("DELETE FROM takes WHERE take_id = ?", [(t,) for t in take_ids])
 
 
+def owners_of(conn, rel: str) -> list[str]:
+    """Take ids and asset id_keys whose file_path is `rel` (issue 14: a file another record still
+    uses is never trashed with a deleted one, and replace never takes a claimed name)."""
+    return [r[0] for r in conn.execute("SELECT take_id FROM takes WHERE file_path = ? UNION ALL "
+                                       "SELECT CAST(id_key AS TEXT) FROM assets WHERE file_path = ?", (rel, rel))]
+
+
+def path_owner(conn, rel: str) -> str | None:
+    """The first take id (or asset id_key) whose file_path is `rel`, or None."""
+    owners = owners_of(conn, rel)
+    return owners[0] if owners else None
+
+
 def companion_id(conn, take_id: str) -> str | None:
     r = conn.execute("SELECT take_id FROM fast_takes WHERE companion_of = ?", (take_id,)).fetchone()
     return r[0] if r else None

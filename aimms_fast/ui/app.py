@@ -1006,6 +1006,9 @@ class App:
                     perf += "  ·  idle"
                 elif self._frame_times:
                     perf += f"  ·  {statistics.median(self._frame_times) * 1000:.0f} ms/frame"
+            extra = getattr(self.pages.get("inbox"), "status_part", None)   # ComfyUI jobs/Inbox (issue 11)
+            if extra is not None and (text := extra()):
+                parts.append(text)
         if note:
             parts.append(note)
         dpg.set_value(self._status, "  ·  ".join(parts))

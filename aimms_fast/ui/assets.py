@@ -329,7 +329,11 @@ class AssetsPage(Page):
         dpg.configure_item(self.d_view_box, show=a is not None)
         if a is None:
             return
-        path = self.project.layout.abs(a.file_path)
+        lay = self.project.layout
+        path = lay.read_path(a.file_path) if lay.is_inside(a.file_path, follow=True) else None
+        if path is None:
+            dpg.configure_item(self.d_view_box, show=False)  # outside the project (issue 14): not read
+            return
         if self.viewport is None:
             from aimms_fast.ui.model_viewer import ModelViewport
             self.viewport = ModelViewport(self.app, self.d_view_box, 340, 220)
@@ -485,7 +489,10 @@ class AssetsPage(Page):
             from aimms_fast.ui.model_viewer import open_model
             open_model(self.app, a.id_key, on_error=self._load_failed)
         else:
-            self.app.open_file(self.project.layout.abs(a.file_path))
+            if self.project.layout.is_inside(a.file_path, follow=True):  # issue 14
+                self.app.open_file(self.project.layout.read_path(a.file_path))
+            else:
+                self.app.toast(f"{a.file_path} is outside the project: not opened")
 
     def _load_failed(self, id_key: str, reason: str | None) -> None:
         """The 3D viewer reports how a load went: the card shows a LOAD ERROR badge until it loads."""

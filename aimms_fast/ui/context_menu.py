@@ -125,12 +125,14 @@ def toggle_star(app, take_id: str, shot_id: int | None = None) -> str | None:
 
 def reveal(app, rel: str) -> None:
     """Open the folder holding a take's file in the desktop's file manager."""
-    path = app.project.layout.abs(rel)
-    app.opener(path.parent if path.parent.exists() else app.project.root)
+    lay = app.project.layout
+    path = lay.abs(rel) if lay.is_inside(rel) else None  # issue 14: never reveal outside the project
+    app.opener(path.parent if path is not None and path.parent.exists() else app.project.root)
 
 
 def copy_path(app, rel: str) -> str:
-    path = str(app.project.layout.abs(rel))
+    lay = app.project.layout
+    path = str(lay.abs(rel)) if lay.is_inside(rel) else str(rel)
     dpg.set_clipboard_text(path)
     app.toast(f"copied {path}")
     return path

@@ -33,7 +33,7 @@ def generation_of(project, rel: str, state: str | None) -> dict | None:
             row["inputs"] = json.loads(row["inputs_json"]) if row.get("inputs_json") else []
         return row
     try:   # not read at import (older project): read it now, it is one file
-        g = genmeta.read_generation(project.layout.abs(rel))
+        g = genmeta.read_generation(project.layout.read_path(rel))  # OutsideProject: said, not read
     except Exception as e:   # noqa: BLE001 - metadata is a convenience: say why, never fail the view
         return {"error": str(e)}
     return g.to_dict(raw=False) if g is not None else row

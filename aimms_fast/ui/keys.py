@@ -14,7 +14,7 @@ from dataclasses import dataclass
 PAGES = ["shots", "images", "videos", "assets", "unused", "settings", "logs", "routing"]
 PAGE_TITLES = {"shots": "Shots", "images": "Images", "videos": "Videos", "assets": "Assets",
                "unused": "Unused", "settings": "Settings", "logs": "Logs", "routing": "Routing",
-               "stats": "Stats"}
+               "inbox": "Inbox / Jobs", "stats": "Stats"}
 
 
 @dataclass(frozen=True)
@@ -154,12 +154,20 @@ SHORTCUTS: list[Shortcut] = [
     Shortcut("cutpoints", "Right", "move:+1", "Next cut"),
     Shortcut("cutpoints", "Enter", "open", "Open the pair in compare (tail of N, head of N+1)"),
     Shortcut("cutpoints", "Escape", "close", "Close the cut points"),
+    Shortcut("inbox", "Up", "move:-1", "Previous item (or job)"),
+    Shortcut("inbox", "Down", "move:+1", "Next item (or job)"),
+    Shortcut("inbox", "J", "switch", "Switch between the Inbox and the Jobs list"),
+    Shortcut("inbox", "A", "accept", "Add the item as a take of its suggested shot"),
+    Shortcut("inbox", "R", "reassign", "Inbox: add it to the shot chosen in 'Reassign to'; Jobs: retry the job"),
+    Shortcut("inbox", "I", "ignore", "Ignore the item (the file stays where it is)"),
+    Shortcut("inbox", "C", "cancel", "Cancel the selected job"),
+    Shortcut("inbox", "Q", "queue", "Queue the shots chosen above to ComfyUI"),
 ]
 
 CONTEXT_TITLES = {"global": "Everywhere", "storyboard": "Images and Videos storyboards",
                   "shots": "Shots page", "shot": "Shot window", "player": "Player",
                   "compare": "Compare view", "tournament": "Tournament", "cutpoints": "Cut points",
-                  "assets": "Assets page", "model": "3D viewer (drag: left orbits, middle or Shift pans; "
+                  "assets": "Assets page", "inbox": "Inbox / Jobs page (ComfyUI)", "model": "3D viewer (drag: left orbits, middle or Shift pans; "
                                                     "wheel zooms)"}
 
 

@@ -76,6 +76,7 @@ def build_menus(app) -> None:
         with dpg.menu(label="View"):
             for i, p in enumerate(K.PAGES):
                 _item(app, K.PAGE_TITLES[p], f"page:{p}")
+            _item(app, K.PAGE_TITLES["inbox"], "page:inbox")   # after the eight (no Ctrl+digit)
             _item(app, K.PAGE_TITLES["stats"], "page:stats")   # after the eight (no Ctrl+digit)
             dpg.add_separator()
             _item(app, "Full Screen", "fullscreen")

@@ -440,7 +440,12 @@ def open_model(app, id_key: str, *, on_error=None) -> ModelViewerWindow | None:
     except Exception as e:   # noqa: BLE001 - shown, never raised into the UI loop
         app.show_error("Could not open the 3D viewer", e)
         return None
-    w = ModelViewerWindow(app, app.project.layout.abs(a.file_path), title=a.name, key=id_key, on_error=on_error)
+    try:
+        path = app.project.layout.read_path(a.file_path)  # issue 14: nothing outside the project is read
+    except Exception as e:   # noqa: BLE001 - shown, never raised into the UI loop
+        app.show_error("Could not open the 3D viewer", e)
+        return None
+    w = ModelViewerWindow(app, path, title=a.name, key=id_key, on_error=on_error)
     app.add_window(w)
     w.focus()
     return w

@@ -5,6 +5,7 @@ from __future__ import annotations
 def make_pages(app) -> list:
     from aimms_fast.ui.assets import AssetsPage
     from aimms_fast.ui.images import ImagesPage
+    from aimms_fast.ui.inbox import InboxPage
     from aimms_fast.ui.logs import LogsPage
     from aimms_fast.ui.routing import RoutingPage
     from aimms_fast.ui.settings import SettingsPage
@@ -14,4 +15,4 @@ def make_pages(app) -> list:
     from aimms_fast.ui.videos import VideosPage
     return [ShotsPage(app), ImagesPage(app), VideosPage(app), AssetsPage(app), UnusedPage(app),
             SettingsPage(app), LogsPage(app), RoutingPage(app),
-            StatsPage(app)]
+            InboxPage(app), StatsPage(app)]

@@ -252,7 +252,8 @@ class Player(FloatingWindow):
         self.scrub_bar.set_take(None)
         self._dragging = None
         dpg.configure_item(self.win, label=self._title())
-        path = self.app.project.layout.abs(take.rel) if take.rel else None
+        lay = self.app.project.layout
+        path = lay.read_path(take.rel) if take.rel and lay.is_inside(take.rel, follow=True) else None
         video = take.storyboard == "video"
         self._video_controls(video)
         if path is None or take.placeholder or not path.is_file() or path.stat().st_size == 0:

@@ -176,7 +176,10 @@ def open_stream(project, take: ReviewTake, size: tuple[int, int], *, budget_byte
     from aimms_fast.ops.files import IMAGE_EXTS
     if take.placeholder:
         return None, "placeholder take: no media yet"
-    path = project.layout.abs(take.rel)
+    try:
+        path = project.layout.read_path(take.rel)  # issue 14: nothing outside the project is read
+    except AimmsError as e:
+        return None, str(e)
     try:
         if not path.is_file():
             return None, f"file missing: {take.rel}"

@@ -243,10 +243,9 @@ class ShotWindow(FloatingWindow):
             f = facts(p.conn, t.file_path)
         except Exception:
             f = None
-        path = p.layout.abs(t.file_path)
         try:
-            size = path.stat().st_size
-        except OSError:
+            size = p.layout.read_path(t.file_path).stat().st_size  # issue 14: never outside
+        except (OSError, AimmsError):
             size = None
         lines = [f"file size: {size:,} bytes" if size is not None else "file: not found"]
         if not f:
@@ -426,7 +425,10 @@ class ShotWindow(FloatingWindow):
 
     def open_folder(self) -> None:
         t = self.selected_take
-        folder = self.app.project.layout.abs(t.file_path).parent if t else self.app.project.layout.shot_dir(self.shot_id)
+        lay = self.app.project.layout
+        folder = lay.shot_dir(self.shot_id)
+        if t and lay.is_inside(t.file_path):
+            folder = lay.abs(t.file_path).parent
         self.app.opener(folder)
 
     def workflow(self, what: str) -> None:

@@ -308,8 +308,7 @@ def _newest(app, cls):
 def _playable(project, rel: str) -> bool:
     """The file is there and its probe (made at import) did not mark it broken."""
     from aimms_fast.media.probe import facts
-    path = project.layout.abs(rel)
-    if not path.is_file() or path.stat().st_size == 0:
+    if not project.layout.size_of(rel):  # missing, empty or outside the project (issue 14)
         return False
     f = facts(project.conn, rel)
     return f is None or f.get("status") in (None, "ok")
@@ -650,8 +649,8 @@ def _image_folder(app) -> Path:
     count: dict[Path, int] = {}
     for sid in review_shots(app.project.conn, "image")[:40]:
         for t in shot_review_takes(app.project.conn, sid, "image"):
-            p = app.project.layout.abs(t.rel)
-            if p.is_file():
+            if app.project.layout.size_of(t.rel) is not None:
+                p = app.project.layout.abs(t.rel)
                 count[p.parent] = count.get(p.parent, 0) + 1
     return max(count, key=count.get) if count else Path(app.project.root)
 

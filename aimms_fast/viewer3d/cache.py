@@ -11,7 +11,8 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from urllib.parse import unquote
+
+from aimms_fast.errors import AimmsError
 
 LOADER_VERSION = "3"      # bump when the normalised GLB changes shape: old entries are ignored
 SUBDIR = "models"
@@ -32,11 +33,11 @@ def content_key(path: Path) -> str:
             uri = item.get("uri") if isinstance(item, dict) else None
             if not uri or uri.startswith("data:"):
                 continue
-            side = path.parent / unquote(uri)
-            h.update(b"\0" + uri.encode())
+            h.update(b"\0" + str(uri).encode())
             try:
-                h.update(side.read_bytes())
-            except OSError:
+                from aimms_fast.viewer3d.gltf import side_file
+                h.update(side_file(path, uri).read_bytes())
+            except (OSError, AimmsError, AttributeError):   # missing, or refused (outside its folder)
                 h.update(b"<missing>")
     return h.hexdigest()
 

@@ -10,6 +10,7 @@ showing nothing, and any mesh whose vertices are all zero after loading is repor
 from __future__ import annotations
 
 import base64
+import os
 import json
 import struct
 from pathlib import Path
@@ -70,6 +71,23 @@ def pack_glb(gltf: dict, binary: bytes | None) -> bytes:
     return struct.pack("<4sII", GLB_MAGIC, 2, 12 + len(body)) + body
 
 
+def side_file(path: Path, uri: str) -> Path:
+    """The file a .gltf names by `uri`, which must stay beside or below the .gltf (issue 14: a model
+    in a shared project must not make the viewer read files elsewhere, e.g. '../../secret' or an
+    absolute path, directly or through a symlink). Raises MediaError."""
+    rel = unquote(uri).replace("\\", "/")
+    parts = [x for x in rel.split("/") if x not in ("", ".")]
+    if rel.startswith("/") or ".." in parts or (parts and ":" in parts[0]) or "\x00" in rel or not parts:
+        raise MediaError(f"the model refers to '{uri}' outside its folder", path=path,
+                         hint="keep the .bin and textures beside the .gltf, or use a .glb")
+    p = path.parent.joinpath(*parts)
+    base = os.path.realpath(path.parent)
+    if not os.path.realpath(p).startswith(base.rstrip(os.sep) + os.sep):
+        raise MediaError(f"the model's file '{uri}' is a link leading outside its folder", path=path,
+                         hint="keep the .bin and textures beside the .gltf, or use a .glb")
+    return p
+
+
 def _buffer_bytes(path: Path, gltf: dict, binc: bytes | None, i: int) -> bytes:
     buf = gltf["buffers"][i]
     uri = buf.get("uri")
@@ -79,7 +97,7 @@ def _buffer_bytes(path: Path, gltf: dict, binc: bytes | None, i: int) -> bytes:
         return binc
     if uri.startswith("data:"):
         return base64.b64decode(uri.split(",", 1)[1])
-    p = path.parent / unquote(uri)
+    p = side_file(path, uri)
     if not p.is_file():
         raise MediaError(f"the buffer file '{uri}' is missing", path=path,
                          hint="keep the .bin next to the .gltf, or use a .glb")
@@ -169,6 +187,11 @@ def load(path: Path) -> tuple[bytes, dict]:
     import trimesh
     from trimesh.resolvers import FilePathResolver
     gltf, binc = read_gltf(path)
+    for key in ("buffers", "images"):  # trimesh resolves these itself: check them first (issue 14)
+        for item in gltf.get(key) or []:
+            uri = item.get("uri") if isinstance(item, dict) else None
+            if isinstance(uri, str) and uri and not uri.startswith("data:"):
+                side_file(path, uri)
     version = str((gltf.get("asset") or {}).get("version", "?"))
     if not version.startswith("2"):
         raise MediaError(f"glTF version {version} is not supported (only 2.0)", path=path,
