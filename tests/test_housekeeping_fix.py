@@ -254,7 +254,7 @@ def test_each_fix_is_one_line_in_the_project_log_and_cli_text(damaged):
     log = p.layout.log_file.read_text()
     assert "delete_orphans Moved 1 unused file to the trash" in log
     assert f"attach_orphan {d['stray']} -> media/5/base_" in log
-    assert f"remove_empty_folders {d['empty_folder']}" in log
+    assert f"mutation remove_empty_folders | {d['empty_folder']}" in log   # no undo entry: Project.audit's line
     root = p.root
     p.close()
     r = _cli("relink", root, outside, "--dry-run")

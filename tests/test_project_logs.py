@@ -142,3 +142,12 @@ def test_meta_refuses_bad_values_and_unknown_keys(project):
     with pytest.raises(AimmsError, match="empty"):
         set_project_meta(project, project_name="  ")
     assert set_project_meta(project, author="tester").changed == []
+
+
+def test_audit_details_of_a_recorded_change_join_its_one_line(project, media_dir):
+    """add_takes audits each batch; the details ride on the Recorder's single line."""
+    sid = add_shot(project, shot_name="C_030", placeholders=False)
+    n = len(mutation_lines(project))
+    add_takes(project, sid, [make_image(media_dir / "x.png")], storyboard="image")
+    (text,) = new_lines(project, n)
+    assert f"| add_takes shot {sid} image: 1 file(s) |" in text and text.index("| Added") < text.index("add_takes")

@@ -54,6 +54,7 @@ class Recorder:
         self.token = f"{utc_stamp()}_{uuid.uuid4().hex[:8]}"
         self.before = H.snapshot(project.conn, self.scope)
         self.entry_id: int | None = None
+        self.notes: list[str] = []           # Project.audit details, for finish()'s log line
         _open_recorders(project).add(self)   # project.audit leaves the log line to finish()
 
     def stash(self, rel: str) -> str:
@@ -94,8 +95,8 @@ class Recorder:
             return None
         self.entry_id = H.add_entry(conn, label=self.label, what=self.what, shot_ids=self.shot_ids,
                                     changes=changes, files=self.files)
-        log_mutation(self.project.log, self.what, label=self.label, entry=self.entry_id, **changed_ids(
-            changes, self.shot_ids))   # project/logs.py: the one log line of this change
+        log_mutation(self.project.log, self.what, label=self.label, entry=self.entry_id, notes=self.notes,
+                     **changed_ids(changes, self.shot_ids))   # project/logs.py: this change's one line
         return self.entry_id
 
 
@@ -113,8 +114,11 @@ def record(project, label: str, *, what: str = "takes", shot_ids=(), scope: H.Sc
     """One-transaction action: BEGIN, read 'before', run the body, write the entry, COMMIT."""
     with transaction(project.db):
         rec = Recorder(project, label, what=what, shot_ids=shot_ids, scope=scope)
-        yield rec
-        rec.finish()
+        try:
+            yield rec
+            rec.finish()
+        finally:   # a failed body must not leave later audits waiting for this line
+            _open_recorders(project).discard(rec)
 
 
 def shot_takes_scope(shot_ids) -> H.Scope:

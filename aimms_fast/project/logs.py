@@ -27,6 +27,7 @@ MAX_BYTES = 10 * 2**20
 BACKUPS = 5
 MUTATION = "mutation"          # the word after the level on every mutation line (Logs page filter)
 MAX_IDS = 20                   # ids listed per kind on one line; more are counted ("… +580")
+MAX_NOTE = 600                 # characters of audit detail on one line
 
 
 class UTCFormatter(logging.Formatter):
@@ -84,16 +85,24 @@ def _ids(name: str, ids) -> str:
     return f"{name}=[{','.join(str(i) for i in ids[:MAX_IDS])}{more}]"
 
 
-def mutation_line(action: str, *, label: str = "", entry: int | None = None, shots=(), takes=(),
+def _fold(text: str, limit: int = MAX_NOTE) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def mutation_line(action: str, *, label: str = "", entry: int | None = None, notes=(), shots=(), takes=(),
                   assets=()) -> str:
-    """`mutation <action> [entry=N] | <label> | shots=[..] takes=[..] assets=[..]` (empty id lists
-    left out; one line: whitespace in labels is folded so a shot name cannot forge a second line)."""
+    """`mutation <action> [entry=N] | <label> [| <notes>] | shots=[..] takes=[..] assets=[..]`
+    (empty parts left out; one line: whitespace is folded so a shot name cannot forge a second
+    line; notes, the audit details of the change, are capped at MAX_NOTE characters)."""
     parts = [MUTATION, action.replace(" ", "_") or "change"]
     if entry is not None:
         parts.append(f"entry={entry}")
     text = " ".join(parts)
     if label:
-        text += " | " + " ".join(str(label).split())
+        text += " | " + _fold(label)
+    if notes:
+        text += " | " + _fold("; ".join(notes))
     ids = [_ids(name, v) for name, v in (("shots", shots), ("takes", takes), ("assets", assets)) if v]
     if ids:
         text += " | " + " ".join(ids)

@@ -282,12 +282,14 @@ class Project:
     def audit(self, action: str, detail: str | None = None, **ids) -> None:
         """Record a mutation (caller's transaction) and log it: its one `mutation` line, unless an
         undo-history Recorder is open on this project (ops/history.py then writes that line with
-        the ids; this detail goes to the log at DEBUG). `ids`: entry=, shots=, takes=, assets= for
+        the ids and this detail). `ids`: entry=, shots=, takes=, assets= for
         that line (project/logs.mutation_line)."""
         self.conn.execute("INSERT INTO fast_audit(at, action, detail) VALUES (?, ?, ?)",
                           (store_db.utc_now(), action, detail))
-        if self.__dict__.get("_open_recorders"):
-            self.log.debug("%s %s", action, detail or "")
+        recorders = self.__dict__.get("_open_recorders")
+        if recorders:
+            for rec in recorders:
+                rec.notes.append(f"{action} {detail or ''}".strip())
         else:
             log_mutation(self.log, action, label=detail or "", **ids)
 
