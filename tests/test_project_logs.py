@@ -151,3 +151,25 @@ def test_audit_details_of_a_recorded_change_join_its_one_line(project, media_dir
     add_takes(project, sid, [make_image(media_dir / "x.png")], storyboard="image")
     (text,) = new_lines(project, n)
     assert f"| add_takes shot {sid} image: 1 file(s) |" in text and text.index("| Added") < text.index("add_takes")
+
+
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_a_planted_log_symlink_is_never_written_through(tmp_path, what):
+    """Issue 14: logs/project_log.log (or logs/) linked outside must not make a change append there."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "victim.log"
+    victim.write_text("keep\n")
+    Project.create(tmp_path / "p").close()
+    logs = tmp_path / "p" / "logs"
+    if what == "file":
+        (logs / "project_log.log").unlink()
+        (logs / "project_log.log").symlink_to(victim)
+    else:
+        for f in logs.iterdir():
+            f.unlink()
+        logs.rmdir()
+        logs.symlink_to(outside)
+    with Project.open(tmp_path / "p") as p:
+        add_shot(p, shot_name="A")
+    assert victim.read_text() == "keep\n" and sorted(x.name for x in outside.iterdir()) == ["victim.log"]

@@ -66,11 +66,23 @@ def project_logger(log_file: Path, *, readonly: bool = False, max_bytes: int = M
         try:
             if readonly:
                 raise PermissionError
+            _refuse_links(log_file)
             handler = rotating_handler(log_file, max_bytes=max_bytes, backups=backups)
         except OSError:
             handler = logging.NullHandler()
         log.addHandler(handler)
     return log
+
+
+def _refuse_links(log_file: Path) -> None:
+    """A project must not make us append to a file outside it (issue 14): logs/ or one of the log
+    files planted as a symlink means no project log for this session (PermissionError)."""
+    root = log_file.parent.parent
+    if log_file.parent.is_symlink() or any(
+            log_file.with_name(log_file.name + sfx).is_symlink() for sfx in ("", *(f".{i}" for i in range(1, BACKUPS + 1)))):
+        raise PermissionError(f"{log_file}: a symlink; the project log is not written through it")
+    if log_file.parent.exists() and not log_file.parent.resolve().is_relative_to(root.resolve()):
+        raise PermissionError(f"{log_file.parent}: outside the project")
 
 
 def close_logger(log: logging.Logger) -> None:
