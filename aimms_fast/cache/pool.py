@@ -38,7 +38,8 @@ from aimms_fast.project.layout import Layout
 
 log = logging.getLogger("aimms_fast.cache")
 
-DEFAULT_EXTRACT = "aimms_fast.media.posters:extract_tiles"
+DEFAULT_EXTRACT = "aimms_fast.cache.encode:extract_encoded"   # tiles JPEG-encoded in the worker
+QUICK_EXTRACT = "aimms_fast.cache.encode:quick_poster"        # posters from workflow PNGs first
 MAX_TASKS_PER_WORKER = 400   # recycle workers now and then: decoder leaks and heap growth stay bounded
 CRASH_RETRIES = 1
 INLINE_BATCH = 2000          # cached/placeholder checks per loop turn, so new requests are seen soon
@@ -134,13 +135,20 @@ class ThumbnailPool:
 
     def __init__(self, project_root: Path, cache_dir: Path, workers: int | None = None,
                  time_limit: float = 30.0, *, strip_frames: int | None = None,
-                 extract: str = DEFAULT_EXTRACT):
+                 strip_size: tuple[int, int] | None = None, quick: bool = False,
+                 extract: str | None = None):
+        """`strip_size`: filmstrip frame (w, h), one of atlas.SCRUB_SIZES (None: 128x72).
+        `quick`: a poster pass (job QUICK_EXTRACT): videos get their workflow PNG's picture,
+        and entries that have a poster count as done (`aimms thumbs` runs it first)."""
         self.layout = Layout(Path(project_root))
         self.cache_dir = Path(cache_dir)
         self.n_workers = max(1, workers or default_workers())
         self.time_limit = float(time_limit)
-        self.strip_frames = strip_frames  # None: the cache's own K (16 for a new cache)
-        self.extract = extract            # "module:function" so a spawned worker can import it
+        self.strip_frames = strip_frames  # None: STRIP_FRAMES
+        self.strip_size = strip_size      # None: STRIP_SIZE
+        self.quick = quick
+        # "module:function" so a spawned worker can import it
+        self.extract = extract or (QUICK_EXTRACT if quick else DEFAULT_EXTRACT)
         self.stats = {"decoded": 0, "cached": 0, "placeholders": 0, "failed": 0, "crashes": 0,
                       "timeouts": 0, "workers_started": 0}
         self._ctx = mp.get_context("spawn")
@@ -305,9 +313,11 @@ class ThumbnailPool:
 
     def _run(self) -> None:
         try:
-            self._writer = AtlasWriter(self.cache_dir, strip_frames=self.strip_frames)
+            self._writer = AtlasWriter(self.cache_dir, strip_frames=self.strip_frames,
+                                       strip_size=self.strip_size)
             self.strip_frames = self._writer.strip_frames
-            self._known = self._writer.known()
+            self.strip_size = self._writer.strip_size
+            self._known = self._writer.known(partial_ok=self.quick)
             self._loop()
         except BaseException as e:   # never silently: wait_idle re-raises, the log has the trace
             log.exception("thumbnail dispatcher failed")
@@ -433,7 +443,7 @@ class ThumbnailPool:
                 return True
 
     def _start_worker(self) -> _Worker:
-        params = {"strip_frames": self.strip_frames}
+        params = {"strip_frames": self.strip_frames, "strip_size": self.strip_size}
         w = _Worker(self._ctx, self.extract, params)
         self._workers.append(w)
         self.stats["workers_started"] += 1
