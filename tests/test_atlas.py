@@ -335,3 +335,27 @@ def test_real_media_reads_back_within_tolerance_and_never_decodes(root, monkeypa
         assert tc.state(rel) == "ready"
     total = A.disk_usage(cache)
     assert total < len(raw) * 80 * 1024 + 64 * 1024          # the 80 KiB-per-take budget, index included
+
+
+def test_prefetched_posters_come_from_the_loader_and_never_stale(root):
+    import time
+    cache = root / ".aimms_fast_cache"
+    rels = [src(root, f"p{i:02d}.mp4") for i in range(20)]
+    w = AtlasWriter(cache)
+    for i, rel in enumerate(rels):
+        put(w, root, rel, fake_thumbs(i, strip=False))
+    tc = TileCache(cache, root)
+    tc.prefetch(rels)
+    end = time.monotonic() + 20
+    while tc._loader.decoded < len(rels) and time.monotonic() < end:
+        time.sleep(0.02)
+    assert tc._loader.decoded == len(rels)
+    got = tc.posters(rels)
+    assert all(close(got[r], fake_thumbs(i, strip=False).poster) for i, r in enumerate(rels))
+    assert not got[rels[0]].flags.writeable                  # shared with the LRU: read-only
+    assert tc._loader.decoded == len(rels)                   # nothing decoded twice
+    put(w, root, rels[0], fake_thumbs(99, strip=False))      # rebuilt: the decoded copy is stale
+    tc.refresh()
+    assert close(tc.poster(rels[0]), fake_thumbs(99, strip=False).poster)
+    w.close()
+    tc.close()

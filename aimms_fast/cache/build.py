@@ -118,13 +118,14 @@ def build_all(project_root: Path, cache_dir: Path, paths: list[str], *, force: b
               workers: int | None = None, time_limit: float = 30.0, strip_frames: int | None = None,
               strip_size: tuple[int, int] | None = None, quick: set[str] | None = None,
               prune: bool = True, progress: Callable[[int, int], None] | None = None,
-              on_pool: Callable[[ThumbnailPool], None] | None = None) -> BuildSummary:
+              on_pool: Callable[[ThumbnailPool], None] | None = None, extract: str | None = None) -> BuildSummary:
     """Build tiles for `paths` (project-relative) and wait for all of them. `force` starts from an
     empty cache; `workers` None = every core; `strip_frames` / `strip_size` None = 16 frames of
     128x72; `quick`: video paths whose workflow PNG lies beside them (`with_workflow_png`): a
     first pass gives them (and every still image) a poster before any filmstrip is built.
     `prune` drops entries of files no longer listed. `on_pool(pool)` is called once each pool
-    is running (benchmarks watch its workers' memory)."""
+    is running (benchmarks watch its workers' memory). `extract` replaces the full pass's worker
+    job (benchmarks compare with the raw-tile job, media.posters:extract_tiles)."""
     t0 = time.perf_counter()
     if force:
         wipe(thumbs_dir(cache_dir))
@@ -152,7 +153,7 @@ def build_all(project_root: Path, cache_dir: Path, paths: list[str], *, force: b
             _run_pool(pool, first, time_limit, cache_dir, lambda ev: count(ev, False))
         s.posters_seconds = time.perf_counter() - t0
     with ThumbnailPool(project_root, cache_dir, workers=n_workers, time_limit=time_limit,
-                       strip_frames=strip_frames, strip_size=strip_size) as pool:
+                       strip_frames=strip_frames, strip_size=strip_size, extract=extract) as pool:
         s.workers = pool.n_workers
         if on_pool is not None:
             on_pool(pool)

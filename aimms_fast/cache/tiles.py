@@ -22,6 +22,7 @@ import numpy as np
 
 from aimms_fast.cache import atlas as A
 from aimms_fast.cache import codec
+from aimms_fast.cache.loader import PosterLoader
 from aimms_fast.media.posters import POSTER_SIZE, STRIP_FRAMES, STRIP_SIZE
 from aimms_fast.project.layout import Layout
 
@@ -49,6 +50,7 @@ class TileCache:
         self.folder = A.thumbs_dir(self.cache_dir)
         self._conn: sqlite3.Connection | None = None
         self._ino = None
+        self._loader: PosterLoader | None = None
         self.refresh()
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -78,7 +80,9 @@ class TileCache:
     def _close(self) -> None:
         if self._conn is not None:
             self._conn.close()
-        self._conn, self._ino = None, None
+        if self._loader is not None:
+            self._loader.close()
+        self._conn, self._ino, self._loader = None, None, None
 
     def close(self) -> None:
         self._close()
@@ -164,38 +168,58 @@ class TileCache:
             self._close()             # deleted under us; refresh() will reopen
             return []
 
-    def poster_blobs(self, rel_paths) -> dict[str, tuple[bytes, tuple[int, int, int, int]]]:
-        """rel -> (JPEG bytes, picture rect) of every path that has a poster: the compressed
-        read, for callers that decode elsewhere (a loader thread)."""
+    def prefetch(self, rel_paths) -> None:
+        """Decode these posters on the loader thread (what is about to scroll in), so a later
+        posters() finds them decoded. Replaces the previous prefetch list; cheap to call every
+        frame."""
+        if self._conn is None:
+            return
+        if self._loader is None:
+            self._loader = PosterLoader(self.folder / A.INDEX, self.POSTER_SIZE)
+        self._loader.want(rel_paths)
+
+    def poster_blobs(self, rel_paths) -> dict[str, tuple[bytes, tuple[int, int, int, int], float]]:
+        """rel -> (JPEG bytes, picture rect, built_at) of every path that has a poster: the
+        compressed read."""
         if self._conn is None:
             return {}
         rels = list(dict.fromkeys(rel_paths))
         out = {}
         for i in range(0, len(rels), _SQL_CHUNK):
             part = rels[i:i + _SQL_CHUNK]
-            q = (f"SELECT t.path, p.data, t.px, t.py, t.pw, t.ph FROM tiles t JOIN posters p USING (path) "
-                 f"WHERE t.path IN ({','.join('?' * len(part))})")
+            q = (f"SELECT t.path, p.data, t.px, t.py, t.pw, t.ph, t.built_at FROM tiles t "
+                 f"JOIN posters p USING (path) WHERE t.path IN ({','.join('?' * len(part))})")
             for r in self._query(q, part):
-                out[r[0]] = (r[1], tuple(r[2:]))
+                out[r[0]] = (r[1], tuple(r[2:6]), r[6])
             if self._conn is None:
                 return {}
         return out
 
     def posters(self, rel_paths) -> dict[str, np.ndarray]:
-        """Posters (h, w, 4) RGBA uint8 of every path that has one (ready or stale). The arrays
-        share one buffer per call; copy one if you keep it past the next frame. A picture that
-        does not decode is left out (the pool rebuilds it when the UI asks again)."""
+        """Posters (h, w, 4) RGBA uint8 of every path that has one (ready or stale), read-only:
+        copy one if you keep it past the next frame. Those the loader thread decoded already
+        (prefetch) come from its LRU; the rest are decoded here. A picture that does not decode
+        is left out (the pool rebuilds it when the UI asks again)."""
         blobs = self.poster_blobs(rel_paths)
         if not blobs:
             return {}
         w, h = self.POSTER_SIZE
-        have = list(blobs.items())
+        done: dict[str, np.ndarray] = {}
+        loader = self._loader
+        if loader is not None:
+            for rel, (_, _, built_at) in blobs.items():
+                got = loader.get(rel, built_at)
+                if got is not None:
+                    done[rel] = got
+        have = [(rel, b) for rel, b in blobs.items() if rel not in done]
+        if not have:
+            return done
         out = np.empty((len(have), h, w, 4), np.uint8)
 
         def work(lo: int, hi: int) -> list[bool]:
             ok = []
             for i in range(lo, hi):
-                blob, rect = have[i][1]
+                blob, rect, _ = have[i][1]
                 try:
                     codec.decode_poster_into(blob, rect, out[i])
                     ok.append(True)
@@ -210,7 +234,12 @@ class TileCache:
             ok = work(0, half) + fut.result()
         else:
             ok = work(0, n)
-        return {rel: out[i] for i, (rel, _) in enumerate(have) if ok[i]}
+        for i, (rel, b) in enumerate(have):
+            if ok[i]:
+                done[rel] = out[i]
+                if loader is not None:
+                    loader.put(rel, b[2], out[i])
+        return done
 
     def poster(self, rel_path: str) -> np.ndarray | None:
         return self.posters([rel_path]).get(rel_path)
