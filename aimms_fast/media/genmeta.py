@@ -436,9 +436,10 @@ def stored(conn, rel: str) -> dict | None:
 
 
 def ensure_gen(project, rel_paths: Iterable[str], *, force: bool = False,
-               tags: dict[str, dict] | None = None) -> list[dict]:
+               tags: dict[str, dict] | None = None, read: dict | None = None) -> list[dict]:
     """Read and store the generation metadata of new or changed files (fast_gen rows, and their
-    search entries); returns one row per path. `tags` maps paths to container tags already read."""
+    search entries); returns one row per path. `tags` maps paths to container tags already read;
+    `read` maps paths to GenSummary results already made (media/probe_pool.py)."""
     from aimms_fast.store import search
     conn = project.conn
     out, pending = [], []
@@ -455,7 +456,7 @@ def ensure_gen(project, rel_paths: Iterable[str], *, force: bool = False,
                 and (old["read_version"] or 0) >= READ_VERSION):
             out.append(old)
             continue
-        g = read_generation(path, tags=(tags or {}).get(rel))
+        g = read[rel] if read is not None and rel in read else read_generation(path, tags=(tags or {}).get(rel))
         row = gen_row(rel, g, st.st_size, st.st_mtime_ns)
         out.append(row)
         pending.append(row)

@@ -94,7 +94,7 @@ def ingest_present() -> bool:
 def ingest_hook_off():
     """Bench-only: skip the media engine's hook to measure its share of an import."""
     orig = ops_takes._after_import
-    ops_takes._after_import = lambda project, rel_paths: None
+    ops_takes._after_import = lambda project, rel_paths, **kw: None
     try:
         yield
     finally:
