@@ -344,6 +344,7 @@ def test_prefetched_posters_come_from_the_loader_and_never_stale(root):
     w = AtlasWriter(cache)
     for i, rel in enumerate(rels):
         put(w, root, rel, fake_thumbs(i, strip=False))
+    w.close()                                                # no writer running (app after `aimms thumbs`)
     tc = TileCache(cache, root)
     tc.prefetch(rels)
     end = time.monotonic() + 20
@@ -354,6 +355,7 @@ def test_prefetched_posters_come_from_the_loader_and_never_stale(root):
     assert all(close(got[r], fake_thumbs(i, strip=False).poster) for i, r in enumerate(rels))
     assert not got[rels[0]].flags.writeable                  # shared with the LRU: read-only
     assert tc._loader.decoded == len(rels)                   # nothing decoded twice
+    w = AtlasWriter(cache)
     put(w, root, rels[0], fake_thumbs(99, strip=False))      # rebuilt: the decoded copy is stale
     tc.refresh()
     assert close(tc.poster(rels[0]), fake_thumbs(99, strip=False).poster)

@@ -93,8 +93,9 @@ class PosterLoader:
                 if not batch:
                     continue
                 if conn is None:
-                    conn = sqlite3.connect(f"file:{self.index}?mode=ro", uri=True, timeout=5,
-                                           isolation_level=None, check_same_thread=False)
+                    # Not mode=ro: a read-only open of a WAL database fails when no writer left
+                    # its -shm file behind (the app opened after `aimms thumbs` finished).
+                    conn = sqlite3.connect(str(self.index), timeout=5, isolation_level=None)
                 try:
                     rows = conn.execute(
                         f"SELECT t.path, t.built_at, p.data, t.px, t.py, t.pw, t.ph FROM tiles t "
