@@ -111,3 +111,32 @@ def test_cli_scrub_size_rebuilds_only_filmstrips(proj):
     tc.close()
     bad = CliRunner().invoke(cli, ["thumbs", str(root), "--scrub-size", "100x50"])
     assert bad.exit_code == 2 and "100x50" in bad.output
+
+
+def test_parse_scrub_size():
+    from aimms_fast.cache.atlas import parse_scrub_size
+    assert parse_scrub_size("192x108") == (192, 108) and parse_scrub_size((256, 144)) == (256, 144)
+    assert parse_scrub_size(None) is None and parse_scrub_size("100x50") is None
+    assert parse_scrub_size("junk") is None
+
+
+def test_media_services_build_filmstrips_at_the_settings_size(proj):
+    from aimms_fast.project import Project
+    from aimms_fast.ui.services import MediaServices
+    root, paths, _ = proj
+    video = "media/1/video_02.mp4"
+    with Project.open(root) as p:
+        ms = MediaServices(p, workers=1, strip_size=(256, 144))
+        try:
+            ms.request([video], [])
+            assert ms._pool.wait_idle(120)
+            ms.drain()
+            assert ms.tiles.filmstrip(video)[0].shape == (16, 144, 256, 4)
+            ms.set_scrub_size((128, 72))                      # Settings changed: the sweep rebuilds
+            while ms.sweep_tick():
+                pass
+            assert ms._pool.wait_idle(120)
+            ms.drain()
+            assert ms.tiles.filmstrip(video)[0].shape == (16, 72, 128, 4)
+        finally:
+            ms.close()

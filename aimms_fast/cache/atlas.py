@@ -100,6 +100,19 @@ def check_strip_size(size) -> tuple[int, int]:
     return w, h
 
 
+def parse_scrub_size(value) -> tuple[int, int] | None:
+    """A Settings scrub size ("192x108", (192, 108) or None) as (w, h); None (the default size)
+    for anything that is not one of SCRUB_SIZES, so a bad settings file never stops the app."""
+    if value is None:
+        return None
+    try:
+        if isinstance(value, str):
+            value = value.lower().replace("×", "x").split("x")
+        return check_strip_size(value)
+    except ValueError:
+        return None
+
+
 def connect_index(folder: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(folder / INDEX), timeout=10, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")

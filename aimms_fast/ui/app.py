@@ -273,7 +273,8 @@ class App:
             return False
         self.close_project()
         self.project = project
-        self.services = MediaServices(project)
+        from aimms_fast.cache.atlas import parse_scrub_size   # Settings value of helper i9b
+        self.services = MediaServices(project, strip_size=parse_scrub_size(getattr(self.prefs, "scrub_size", None)))
         # The whole-project sweep starts once the first screen has had its thumbnails asked for.
         self._sweep_at = time.monotonic() + SWEEP_DELAY_S
         self.textures.attach(self.services.tiles, self.services.states)
