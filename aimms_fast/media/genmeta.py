@@ -412,7 +412,7 @@ def gen_row(rel: str, g: GenSummary | None, size: int | None, mtime_ns: int | No
                guidance=g.guidance, denoise=g.denoise, sampler=g.sampler, scheduler=g.scheduler,
                model=g.model, loras_json=json.dumps(g.loras) if g.loras else None,
                width=g.width, height=g.height, inputs_json=json.dumps(g.inputs) if g.inputs else None,
-               raw_z=pack_raw(g.raw),
+               raw_z=getattr(g, "raw_z", None) or pack_raw(g.raw),   # probe workers pack it (probe_pool)
                error=g.error or ("; ".join(g.warnings) if g.warnings else None))
     return row
 
