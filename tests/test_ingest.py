@@ -174,3 +174,18 @@ def test_read_only_project_is_left_alone(project, tmp_path):
     finally:
         ro.close()
     assert facts(project.conn, rel) is None
+
+
+def test_workers_that_cannot_start_fall_back_to_probing_here(project):
+    from PIL import Image
+    rel = "media/9/still.png"
+    project.layout.abs(rel).parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (30, 20), (9, 9, 9)).save(project.layout.abs(rel))
+    pool = ProbePool(workers=1, job="no_such_module_anywhere:probe")   # dies before its hello
+    try:
+        report = ingest.after_import(project, [rel], pool=pool)
+    finally:
+        pool.close()
+    assert report["probed"] == 1 and facts(project.conn, rel)["width"] == 30
+    assert pool.stats["workers_started"] == 1                # no respawn storm
+    assert "probe workers failed" in project.layout.log_file.read_text()

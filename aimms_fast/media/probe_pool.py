@@ -216,9 +216,10 @@ class ProbePool:
     def _lost(self, w: _Worker, out: dict, todo: list, reason: str) -> None:
         """The worker's current file gets an error row; the files queued behind it go back to
         `todo` for another worker."""
-        if not w.ready and w.tasks and not w.proc.is_alive():
-            # It died before it could say hello: workers cannot start here (no usable
-            # interpreter, a __main__ that cannot be re-imported...). Not this file's fault.
+        if not w.ready:
+            # It never said hello: workers cannot start here (no usable interpreter, a job or
+            # __main__ that cannot be imported...). Not this file's fault.
+            w.proc.join(1)
             w.kill()
             self._workers.remove(w)
             raise RuntimeError(f"probe workers cannot start (exit code {w.proc.exitcode})")
