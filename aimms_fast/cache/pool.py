@@ -106,17 +106,23 @@ class _Worker:
         self.conn = parent
         self.ready = False
         self.task: tuple[str, int, int] | None = None   # (rel, size, mtime_ns)
+        # A second task already in the pipe: the worker starts it without waiting for the
+        # dispatcher to store the first (short files were bound by that round trip).
+        self.next: tuple[str, int, int] | None = None
         self.created = time.monotonic()
         self.since: float | None = None                  # when the current task started to count
         self.tasks_done = 0
 
     def send(self, rel: str, abs_path: str, size: int, mtime_ns: int) -> None:
-        self.task = (rel, size, mtime_ns)
-        self.since = time.monotonic() if self.ready else None
+        if self.task is None:
+            self.task = (rel, size, mtime_ns)
+            self.since = time.monotonic() if self.ready else None
+        else:
+            self.next = (rel, size, mtime_ns)
         self.conn.send((rel, abs_path))
 
     def stop(self, kill: bool = False) -> None:
-        if kill or self.task is not None:
+        if kill or self.task is not None or self.next is not None:
             self.proc.kill()
         else:
             try:
@@ -427,6 +433,9 @@ class ThumbnailPool:
             else:
                 if idle is None and len(self._workers) < self.n_workers:
                     idle = self._start_worker()
+                if idle is None:   # every worker busy: queue one more behind its current file
+                    idle = next((w for w in self._workers if w.next is None and w.ready
+                                 and w.tasks_done < MAX_TASKS_PER_WORKER - 2), None)
                 if idle is None:
                     return False
                 with self._lock:
@@ -470,13 +479,14 @@ class ThumbnailPool:
                 elif msg[0] == "done":
                     _, rel, th = msg
                     rel0, size, mtime = w.task
-                    w.task, w.since = None, None
+                    w.task, w.next = w.next, None
+                    w.since = time.monotonic() if w.task is not None else None
                     w.tasks_done += 1
                     with self._lock:
                         self._running.discard(rel0)
                     self._attempts.pop(rel0, None)
                     self._store(rel0, size, mtime, th)
-                    if w.tasks_done >= MAX_TASKS_PER_WORKER:
+                    if w.tasks_done >= MAX_TASKS_PER_WORKER and w.task is None:
                         self._workers.remove(w)
                         w.stop()
                         return
@@ -492,7 +502,8 @@ class ThumbnailPool:
         w.proc.join(1)
         code = w.proc.exitcode
         task = w.task
-        w.task = None
+        self._requeue(w.next)             # queued behind the file that killed it: not its fault
+        w.task = w.next = None
         w.stop(kill=True)
         if task is None:
             return
@@ -514,6 +525,18 @@ class ThumbnailPool:
         sig = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
         self._store(rel, size, mtime, Thumbs("failed", f"the decoder crashed on this file ({sig})"))
 
+    def _requeue(self, task) -> None:
+        """Put a task that never ran (a pipelined one of a dead worker) first in line again."""
+        if task is None:
+            return
+        rel = task[0]
+        with self._lock:
+            self._running.discard(rel)
+            self._seq += 1
+            key = (-(1 << 30), -self._seq, 0)
+            self._queued[rel] = key
+            heapq.heappush(self._heap, (key, rel))
+
     def _check_time_limits(self) -> None:
         now = time.monotonic()
         for w in list(self._workers):
@@ -524,7 +547,8 @@ class ThumbnailPool:
                 rel, size, mtime = w.task
                 log.warning("thumbnail of %s took over %.0f s: killing its worker", rel, self.time_limit)
                 self._workers.remove(w)
-                w.task = None
+                self._requeue(w.next)
+                w.task = w.next = None
                 w.stop(kill=True)
                 with self._lock:
                     self._running.discard(rel)

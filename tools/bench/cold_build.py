@@ -8,9 +8,10 @@ PATH is an AIMMS project (the 600-shot / 21K-take demo made by tools/bench/store
 and extrapolates to the whole project (the full 21K takes take minutes on 2 cores).
 
   old   what `aimms thumbs` did before format 2: cores - 1 workers (1 on 2 cores), raw uint8
-        tiles sent back to the writer, no poster pass. (Emulated with today's writer, which JPEG-
-        encodes in the dispatcher instead of writing raw pages: the old path measured here is a
-        little slower than the real one was; the recorded run was 417 s / 50.9 takes/s.)
+        tiles sent back to the writer, no poster pass. (Emulated with today's pool and writer: the
+        writer JPEG-encodes in the dispatcher instead of writing 7.8 GiB of raw pages, and the
+        pool keeps a second file in each worker's pipe; the recorded run of the real old path
+        was 417 s / 50.9 takes/s.)
   new   every core, tiles JPEG-encoded in the workers, a first pass that gives every still its
         poster and every video the picture of its workflow PNG, then the filmstrip pass.
 
