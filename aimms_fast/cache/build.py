@@ -77,6 +77,8 @@ class BuildSummary:
     workers: int = 0
     quick_posters: int = 0        # videos whose first poster came from their workflow PNG
     posters_seconds: float = 0.0  # until every card had a poster (the quick pass)
+    posters_pass_built: int = 0   # stills + PNG posters made by the poster pass (built/cached
+                                  # above are the full pass's: a still built first counts as cached)
 
     @property
     def takes_per_s(self) -> float:
@@ -89,7 +91,8 @@ class BuildSummary:
                 "crashes": self.crashes, "timeouts": self.timeouts, "pruned": self.pruned,
                 "seconds": round(self.seconds, 3), "takes_per_s": round(self.takes_per_s, 2),
                 "workers": self.workers, "quick_posters": self.quick_posters,
-                "posters_seconds": round(self.posters_seconds, 3)}
+                "posters_seconds": round(self.posters_seconds, 3),
+                "posters_pass_built": self.posters_pass_built}
 
 
 def _run_pool(pool: ThumbnailPool, paths: list[str], time_limit: float, cache_dir: Path,
@@ -151,6 +154,7 @@ def build_all(project_root: Path, cache_dir: Path, paths: list[str], *, force: b
             if on_pool is not None:
                 on_pool(pool)
             _run_pool(pool, first, time_limit, cache_dir, lambda ev: count(ev, False))
+            s.posters_pass_built = pool.stats["decoded"]
         s.posters_seconds = time.perf_counter() - t0
     with ThumbnailPool(project_root, cache_dir, workers=n_workers, time_limit=time_limit,
                        strip_frames=strip_frames, strip_size=strip_size, extract=extract) as pool:

@@ -44,6 +44,10 @@ def thumbs(path, force, workers, time_limit, strip_frames, scrub_size, as_json):
     lines = [f"{s.total} takes in {s.seconds:.1f} s ({s.takes_per_s:.1f}/s, {s.workers} workers): "
              f"{s.built} built, {s.cached} already cached, {s.placeholders} placeholders, "
              f"{len(s.failed)} failed; cache {data['cache_bytes'] / 2**20:.1f} MiB"]
+    if s.quick_posters:
+        lines.append(f"every card had a poster after {s.posters_seconds:.1f} s ({s.posters_pass_built} "
+                     f"made first, {s.quick_posters} of them from workflow PNGs; a video's own poster "
+                     f"replaces its PNG's where they differ)")
     if s.failed:
         lines.append("failed:")
         lines += [f"  {p}: {r}" for p, r in s.failed]
