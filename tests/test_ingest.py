@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import av
 
-from aimms_fast.media import genmeta, ingest
+from aimms_fast.media import genmeta, ingest, probe_pool
+from aimms_fast.media.probe_pool import ProbePool, probe_one
 from aimms_fast.media.probe import facts
 from aimms_fast.ops.shots import add_shot
 from aimms_fast.ops.takes import add_takes, replace_take
@@ -43,22 +44,96 @@ def test_import_probes_and_reads_every_real_file(project, realdata):
     assert "media problem: " in log and "no video stream" in log
 
 
+def counting_probe(abs_path):
+    """Probe job for the open-count test (runs in a probe worker): logs every av.open."""
+    import os
+    real_open = av.open
+
+    def counting_open(file, *a, **k):
+        with open(os.environ["AIMMS_TEST_OPEN_LOG"], "a") as f:
+            f.write(f"{file}\n")
+        return real_open(file, *a, **k)
+    av.open = counting_open
+    try:
+        return probe_one(abs_path)
+    finally:
+        av.open = real_open
+
+
+def faulty_probe(abs_path):
+    """Probe job for the fault test: hang_* never returns, crash_* dies like a segfault."""
+    import os
+    import signal
+    import time
+    name = os.path.basename(abs_path)
+    if name.startswith("hang_"):
+        time.sleep(3600)
+    if name.startswith("crash_"):
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return probe_one(abs_path)
+
+
 def test_a_video_is_opened_once_per_import(project, realdata, tmp_path, monkeypatch):
     prompt, workflow = _wan_prompt(realdata)
     clips = [_vhs_mp4(tmp_path / f"v{i}.mp4", prompt, workflow) for i in range(3)]
     shot = add_shot(project, shot_name="Opens", placeholders=False)
-    opened = []
+    opened_here = []
     real_open = av.open
-
-    def counting_open(file, *a, **k):
-        opened.append(str(file))
-        return real_open(file, *a, **k)
-    monkeypatch.setattr(av, "open", counting_open)
-    ids = add_takes(project, shot, clips, storyboard="video")
-    assert len(opened) == 3  # the probe's open serves the metadata reader too
+    monkeypatch.setattr(av, "open", lambda f, *a, **k: opened_here.append(f) or real_open(f, *a, **k))
+    log = tmp_path / "opens.log"
+    monkeypatch.setenv("AIMMS_TEST_OPEN_LOG", str(log))
+    pool = ProbePool(workers=1, job="test_ingest:counting_probe")
+    monkeypatch.setattr(probe_pool, "shared_pool", lambda: pool)
+    try:
+        ids = add_takes(project, shot, clips, storyboard="video")
+    finally:
+        pool.close()
+    assert opened_here == []                     # probing ran in the worker, not on this thread
+    assert len(log.read_text().splitlines()) == 3  # the probe's open serves the metadata reader too
     for tid in ids:
         row = genmeta.stored(project.conn, get_take(project.conn, tid).file_path)
         assert (row["source"], row["seed"]) == ("comfyui", "82628696717253")
+
+
+def test_probe_workers_time_limit_and_crash_mark_one_file(project, tmp_path):
+    from PIL import Image
+    rels = []
+    for name in ("good_1.png", "hang_me.png", "crash_me.png", "good_2.png"):
+        rel = f"media/9/{name}"
+        project.layout.abs(rel).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (32, 18), (1, 2, 3)).save(project.layout.abs(rel))
+        rels.append(rel)
+    pool = ProbePool(workers=1, time_limit=3, job="test_ingest:faulty_probe")
+    try:
+        report = ingest.after_import(project, rels, pool=pool)
+    finally:
+        pool.close()
+    assert report["probed"] == 4
+    rows = {r: facts(project.conn, r) for r in rels}
+    assert rows["media/9/good_1.png"]["status"] == rows["media/9/good_2.png"]["status"] == "ok"
+    assert rows["media/9/good_2.png"]["width"] == 32
+    assert rows["media/9/hang_me.png"]["status"] == "error"
+    assert "longer than 3 s" in rows["media/9/hang_me.png"]["reason"]
+    assert rows["media/9/crash_me.png"]["status"] == "error"
+    assert "crashed" in rows["media/9/crash_me.png"]["reason"]
+    assert pool.stats["timeouts"] == 1 and pool.stats["crashes"] == 1
+
+
+def test_bulk_add_probes_batches_while_copying_and_stores_all(project, tmp_path):
+    from PIL import Image
+    from aimms_fast.ops.takes import BATCH
+    src = tmp_path / "in"
+    src.mkdir()
+    files = []
+    for i in range(BATCH + 3):                   # two batches: the first is deferred
+        files.append(src / f"img_{i:03d}.png")
+        Image.new("RGB", (40, 20), (i, 0, 0)).save(files[-1])
+    shot = add_shot(project, shot_name="Bulk", placeholders=False)
+    ids = add_takes(project, shot, files, storyboard="image")
+    assert not ingest._deferred.get(project)     # nothing left waiting
+    for tid in ids:
+        row = facts(project.conn, get_take(project.conn, tid).file_path)
+        assert row["status"] == "ok" and row["width"] == 40
 
 
 def test_hook_never_raises(project, tmp_path, monkeypatch):
@@ -99,3 +174,18 @@ def test_read_only_project_is_left_alone(project, tmp_path):
     finally:
         ro.close()
     assert facts(project.conn, rel) is None
+
+
+def test_workers_that_cannot_start_fall_back_to_probing_here(project):
+    from PIL import Image
+    rel = "media/9/still.png"
+    project.layout.abs(rel).parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (30, 20), (9, 9, 9)).save(project.layout.abs(rel))
+    pool = ProbePool(workers=1, job="no_such_module_anywhere:probe")   # dies before its hello
+    try:
+        report = ingest.after_import(project, [rel], pool=pool)
+    finally:
+        pool.close()
+    assert report["probed"] == 1 and facts(project.conn, rel)["width"] == 30
+    assert pool.stats["workers_started"] == 1                # no respawn storm
+    assert "probe workers failed" in project.layout.log_file.read_text()

@@ -17,6 +17,7 @@ from aimms_fast.cache.pool import BACKGROUND, ThumbEvent, ThumbnailPool, default
 from aimms_fast.cache.tiles import TileCache
 from aimms_fast.cli import cli
 from aimms_fast.media.posters import extract_tiles
+from test_atlas import close
 from test_frames import encode_clip, frame_of
 
 WAIT = 120   # generous: workers are spawned processes on a shared 2-core machine
@@ -85,7 +86,8 @@ def test_builds_real_media_and_odd_files(root, realdata):
     ready = [r for r, e in events.items() if e.state == "ready"]
     posters = tc.posters(ready)
     assert set(posters) == set(ready)
-    assert np.array_equal(posters["media/chaplin.mp4"], extract_tiles(root / "media/chaplin.mp4").poster)
+    # Stored as JPEG: within the atlas tests' stated tolerance of the uncompressed poster.
+    assert close(posters["media/chaplin.mp4"], extract_tiles(root / "media/chaplin.mp4").poster)
     assert tc.filmstrip("media/wan__text_to_video_wan.webp")[0].shape[0] == tc.STRIP_FRAMES
 
 

@@ -1,20 +1,29 @@
-"""Atlas pages on disk: every take's poster and filmstrip as raw uint8 tiles, plus their index.
+"""The thumbnail atlas on disk: every take's poster and filmstrip, JPEG-compressed, plus the index.
 
 Layout (inside the project's regenerable cache folder, `.aimms_fast_cache/thumbs/`):
-  FORMAT.json          format version + tile sizes + frames per strip; any difference = rebuild
-  index.sqlite         one row per media file (key: project-relative path; size + mtime_ns
-                       decide staleness): state, reason, tile numbers, picture rects, frame times
-  posters_00000.npy    page of POSTERS_PER_PAGE poster tiles, array (slot, h, w, 4) RGBA
-  strips_00000.npy     page of STRIPS_PER_PAGE filmstrips, array (slot, K, h, w, 3) RGB
+  FORMAT.json          format version, codec, poster size; a different one = wipe and rebuild
+  index.sqlite         table tiles: one row per media file (key: project-relative path; size +
+                       mtime_ns decide staleness): state, reason, picture rects, frame times...
+                       tables posters / strips: the JPEG bytes (cache/codec.py), keyed by path
 
-Pages are plain .npy files (np.load(..., mmap_mode='r') opens them); each tile is one contiguous
-block, so reading a tile is one positioned read with no decoding. Files are created sparse: an
-unused slot costs no disk. Strips are stored RGB: their alpha is always "opaque inside the picture
-rect, clear outside" and is rebuilt on read (25% less disk on the biggest part of the cache).
+Format 2 (this one) stores compressed pictures in SQLite; format 1 stored raw uint8 tiles in .npy
+pages (379 KiB per take; 7.8 GiB for the 21K demo). SQLite and not page files, because the
+pictures now vary in size: SQLite reuses the space of a rewritten picture (format 1 rewrote
+fixed-size slots in place; variable-size blobs in page files would need a compactor), and one
+indexed query returns a whole screen of posters with their rects (a read of 60 is ~0.3 ms).
+
+Filmstrip geometry (frame size = the Settings scrub size, and K) is recorded per row, not in
+FORMAT.json: changing the scrub size does not throw the posters away. A row whose filmstrip is
+another size than the writer's is reported as not built by `known()`, so a sweep rebuilds it in
+the background while the old (correct, smaller) filmstrip keeps showing.
+
+A row can be `complete = 0`: a video's poster taken from its companion workflow PNG (as AIMMS
+does; cheap), with the filmstrip still to come. A full build redoes those rows; the video's own
+poster replaces the PNG's when they differ.
 
 One writer at a time (the worker pool's dispatcher thread, in whichever process runs it): workers
-send tiles back, the writer packs them. Pixels are written before the index row is committed, so
-a reader never sees a row whose pixels are not there yet.
+send tiles (already JPEG-encoded, cache/encode.py) back, the writer stores them. A row and its
+pictures are written in one transaction, so a reader never sees a row whose pixels are missing.
 """
 from __future__ import annotations
 
@@ -27,14 +36,14 @@ from pathlib import Path
 
 import numpy as np
 
+from aimms_fast.cache import codec
 from aimms_fast.media.posters import POSTER_SIZE, STRIP_FRAMES, STRIP_SIZE
 
-FORMAT_VERSION = 1
-POSTERS_PER_PAGE = 64    # 64 x 144 KiB = 9 MiB per page
-STRIPS_PER_PAGE = 32     # 32 x 432 KiB = 13.5 MiB per page (K=16)
+FORMAT_VERSION = 2
 SUBDIR = "thumbs"
 INDEX = "index.sqlite"
 FORMAT_FILE = "FORMAT.json"
+SCRUB_SIZES = ((128, 72), (192, 108), (256, 144))   # the Settings choices for hover-scrub frames
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS tiles (
@@ -45,27 +54,32 @@ SCHEMA = [
         reason TEXT,
         kind TEXT, strategy TEXT,
         src_w INTEGER, src_h INTEGER,
-        poster_tile INTEGER,        -- global tile number: page = n // per_page, slot = n % per_page
         px INTEGER, py INTEGER, pw INTEGER, ph INTEGER,   -- picture rect inside the poster tile
-        strip_tile INTEGER,
+        strip_w INTEGER, strip_h INTEGER, strip_k INTEGER, -- filmstrip frame size and count
         sx INTEGER, sy INTEGER, sw INTEGER, sh INTEGER,   -- picture rect inside each strip frame
         times TEXT,                 -- JSON list of strip frame times (s)
         frame_count INTEGER, keyframe_count INTEGER,
+        poster_from TEXT,           -- 'media' | 'workflow_png'
+        complete INTEGER NOT NULL DEFAULT 1,  -- 0: poster only (from the workflow PNG) so far
+        poster_bytes INTEGER, strip_bytes INTEGER,
         build_ms REAL, built_at REAL
     )""",
-    "CREATE TABLE IF NOT EXISTS free_tiles (kind TEXT NOT NULL, tile INTEGER NOT NULL, PRIMARY KEY (kind, tile))",
-    "CREATE TABLE IF NOT EXISTS counters (kind TEXT PRIMARY KEY, next INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS posters (path TEXT PRIMARY KEY, data BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS strips (path TEXT PRIMARY KEY, data BLOB NOT NULL)",
 ]
+TILE_COLS = ("path", "size", "mtime_ns", "state", "reason", "kind", "strategy", "src_w", "src_h",
+             "px", "py", "pw", "ph", "strip_w", "strip_h", "strip_k", "sx", "sy", "sw", "sh", "times",
+             "frame_count", "keyframe_count", "poster_from", "complete", "poster_bytes", "strip_bytes",
+             "build_ms", "built_at")
 
 
 def thumbs_dir(cache_dir: Path) -> Path:
     return Path(cache_dir) / SUBDIR
 
 
-def format_record(strip_frames: int = STRIP_FRAMES) -> dict:
-    return {"version": FORMAT_VERSION, "poster_size": list(POSTER_SIZE), "strip_size": list(STRIP_SIZE),
-            "strip_frames": int(strip_frames), "posters_per_page": POSTERS_PER_PAGE,
-            "strips_per_page": STRIPS_PER_PAGE}
+def format_record() -> dict:
+    return {"version": FORMAT_VERSION, "codec": codec.CODEC, "poster_size": list(POSTER_SIZE),
+            "poster_quality": codec.POSTER_QUALITY, "strip_quality": codec.STRIP_QUALITY}
 
 
 def read_format(folder: Path) -> dict | None:
@@ -75,39 +89,32 @@ def read_format(folder: Path) -> dict | None:
         return None
 
 
-class Geometry:
-    """Shapes and byte offsets of tiles, from a format record."""
-
-    def __init__(self, fmt: dict):
-        self.fmt = fmt
-        self.poster_size = tuple(fmt["poster_size"])
-        self.strip_size = tuple(fmt["strip_size"])
-        self.strip_frames = int(fmt["strip_frames"])
-        pw, ph = self.poster_size
-        sw, sh = self.strip_size
-        self.shape = {"poster": (ph, pw, 4), "strip": (self.strip_frames, sh, sw, 3)}
-        self.per_page = {"poster": int(fmt["posters_per_page"]), "strip": int(fmt["strips_per_page"])}
-        self.tile_bytes = {k: int(np.prod(s)) for k, s in self.shape.items()}
-
-    def page_name(self, kind: str, page: int) -> str:
-        return f"{kind}s_{page:05d}.npy"
-
-    def locate(self, kind: str, tile: int) -> tuple[int, int]:
-        return divmod(int(tile), self.per_page[kind])
+def check_strip_size(size) -> tuple[int, int]:
+    """A scrub-frame size as (w, h); ValueError naming the allowed ones otherwise."""
+    try:
+        w, h = (int(v) for v in size)
+    except (TypeError, ValueError):
+        raise ValueError(f"scrub size {size!r} is not (width, height)") from None
+    if (w, h) not in SCRUB_SIZES:
+        raise ValueError(f"scrub size {w}x{h} is not one of " + ", ".join(f"{a}x{b}" for a, b in SCRUB_SIZES))
+    return w, h
 
 
-def npy_data_offset(path: Path) -> int:
-    with open(path, "rb") as f:
-        major, _ = np.lib.format.read_magic(f)
-        if major == 1:
-            np.lib.format.read_array_header_1_0(f)
-        else:
-            np.lib.format.read_array_header_2_0(f)
-        return f.tell()
+def parse_scrub_size(value) -> tuple[int, int] | None:
+    """A Settings scrub size ("192x108", (192, 108) or None) as (w, h); None (the default size)
+    for anything that is not one of SCRUB_SIZES, so a bad settings file never stops the app."""
+    if value is None:
+        return None
+    try:
+        if isinstance(value, str):
+            value = value.lower().replace("×", "x").split("x")
+        return check_strip_size(value)
+    except ValueError:
+        return None
 
 
 def connect_index(folder: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(folder / INDEX), timeout=10, isolation_level=None)
+    conn = sqlite3.connect(str(folder / INDEX), timeout=10, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")   # a regenerable cache: losing the last commits is fine
     return conn
@@ -120,28 +127,26 @@ def wipe(folder: Path) -> None:
 
 
 class AtlasWriter:
-    """Packs tiles into pages and records them in the index. Use from one thread."""
+    """Stores tiles and their index rows. Use from one thread."""
 
-    def __init__(self, cache_dir: Path, *, strip_frames: int | None = None):
-        """`strip_frames` None keeps the K of an existing atlas (else STRIP_FRAMES); a number
-        different from the atlas's rebuilds it."""
+    def __init__(self, cache_dir: Path, *, strip_frames: int | None = None,
+                 strip_size: tuple[int, int] | None = None):
+        """`strip_frames` / `strip_size` are what this writer builds (None: K = STRIP_FRAMES,
+        frames STRIP_SIZE). Rows built with another K or size stay readable and count as not
+        built (`known()`), so a sweep replaces them."""
         self.cache_dir = Path(cache_dir)
         self.folder = thumbs_dir(self.cache_dir)
-        if strip_frames is None:
-            have = read_format(self.folder) or {}
-            same = have.get("version") == FORMAT_VERSION and isinstance(have.get("strip_frames"), int)
-            strip_frames = have["strip_frames"] if same and have["strip_frames"] > 0 else STRIP_FRAMES
-        self.strip_frames = int(strip_frames)
-        self._fds: dict[tuple[str, int], tuple[int, int]] = {}
+        self.strip_frames = int(strip_frames) if strip_frames else STRIP_FRAMES
+        self.strip_size = check_strip_size(strip_size) if strip_size else STRIP_SIZE
         self.conn: sqlite3.Connection | None = None
         self._index_ino = None
         self.open()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def open(self) -> bool:
-        """Create or check the atlas; a different format (or a damaged index) is wiped and
-        rebuilt. Returns True when it started empty."""
-        want = format_record(self.strip_frames)
+        """Create or check the atlas; a different format (an older release's raw .npy pages, or a
+        damaged index) is wiped and rebuilt. Returns True when it started empty."""
+        want = format_record()
         fresh = read_format(self.folder) != want
         if not fresh:
             try:
@@ -150,14 +155,15 @@ class AtlasWriter:
             except sqlite3.DatabaseError:
                 fresh = True
         if fresh:
-            self._close_files()
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None
             wipe(self.folder)
             self.folder.mkdir(parents=True, exist_ok=True)
             self._connect()
             tmp = self.folder / (FORMAT_FILE + ".tmp")
             tmp.write_text(json.dumps(want, indent=1))
             os.replace(tmp, self.folder / FORMAT_FILE)
-        self.geo = Geometry(want)
         return fresh
 
     def _connect(self) -> None:
@@ -176,71 +182,18 @@ class AtlasWriter:
                 return False
         except FileNotFoundError:
             pass
-        self._close_files()
         if self.conn is not None:
             self.conn.close()
             self.conn = None
         self.open()
         return True
 
-    def _close_files(self) -> None:
-        for fd, _ in self._fds.values():
-            os.close(fd)
-        self._fds.clear()
-
     def close(self) -> None:
-        self._close_files()
         if self.conn is not None:
             if self.conn.in_transaction:
                 self.conn.execute("COMMIT")
             self.conn.close()
             self.conn = None
-
-    # -- pages ----------------------------------------------------------------------------------
-    def _page(self, kind: str, page: int) -> tuple[int, int]:
-        key = (kind, page)
-        got = self._fds.get(key)
-        if got is None:
-            path = self.folder / self.geo.page_name(kind, page)
-            if not path.exists():
-                # Made under a temp name and renamed: a reader never opens a half-written header.
-                tmp = path.with_suffix(f".tmp{os.getpid()}")
-                mm = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8,
-                                               shape=(self.geo.per_page[kind], *self.geo.shape[kind]))
-                mm.flush()                  # header written; the sparse rest takes no disk
-                del mm
-                os.replace(tmp, path)
-            got = (os.open(path, os.O_RDWR), npy_data_offset(path))
-            self._fds[key] = got
-        return got
-
-    def _write_tile(self, kind: str, tile: int, pixels: np.ndarray) -> None:
-        page, slot = self.geo.locate(kind, tile)
-        fd, base = self._page(kind, page)
-        data = np.ascontiguousarray(pixels, dtype=np.uint8)
-        if data.shape != self.geo.shape[kind]:
-            raise ValueError(f"{kind} tile shape {data.shape} != {self.geo.shape[kind]}")
-        buf = memoryview(data).cast("B")
-        off = base + slot * self.geo.tile_bytes[kind]
-        while buf:
-            n = os.pwrite(fd, buf, off)
-            buf, off = buf[n:], off + n
-
-    # -- slots ----------------------------------------------------------------------------------
-    def _alloc(self, kind: str) -> int:
-        c = self.conn
-        r = c.execute("SELECT tile FROM free_tiles WHERE kind = ? ORDER BY tile LIMIT 1", (kind,)).fetchone()
-        if r:
-            c.execute("DELETE FROM free_tiles WHERE kind = ? AND tile = ?", (kind, r[0]))
-            return r[0]
-        r = c.execute("SELECT next FROM counters WHERE kind = ?", (kind,)).fetchone()
-        n = r[0] if r else 0
-        c.execute("INSERT OR REPLACE INTO counters(kind, next) VALUES (?, ?)", (kind, n + 1))
-        return n
-
-    def _free(self, kind: str, tile: int | None) -> None:
-        if tile is not None:
-            self.conn.execute("INSERT OR IGNORE INTO free_tiles(kind, tile) VALUES (?, ?)", (kind, tile))
 
     def begin(self) -> None:
         if not self.conn.in_transaction:
@@ -251,49 +204,95 @@ class AtlasWriter:
             self.conn.execute("COMMIT")
 
     # -- entries --------------------------------------------------------------------------------
-    def put(self, rel: str, size: int, mtime_ns: int, th) -> None:
-        """Record what a worker made for `rel` (a posters.Thumbs). Call commit() to publish."""
+    def put(self, rel: str, size: int, mtime_ns: int, th, *, partial: bool = False) -> None:
+        """Record what a worker made for `rel` (a posters.Thumbs; its pictures as JPEG bytes in
+        `poster_jpeg` / `strip_jpeg`, else encoded here from the arrays). `partial`: a quick
+        poster only (from the workflow PNG), the full build still to come. Call commit() to
+        publish."""
+        partial = partial or bool(getattr(th, "partial", False))
+        ready = th.state == "ready"
+        if partial and not ready:
+            return                    # no quick poster: the full build makes one
         self.begin()
         c = self.conn
-        old = c.execute("SELECT poster_tile, strip_tile FROM tiles WHERE path = ?", (rel,)).fetchone()
-        old_poster, old_strip = old if old else (None, None)
-        poster_tile = strip_tile = None
-        if th.state == "ready" and th.poster is not None:
-            poster_tile = old_poster if old_poster is not None else self._alloc("poster")
-            self._write_tile("poster", poster_tile, th.poster)
-        elif old_poster is not None:
-            self._free("poster", old_poster)
-        if th.state == "ready" and th.strip is not None and len(th.strip) == self.geo.strip_frames:
-            strip_tile = old_strip if old_strip is not None else self._alloc("strip")
-            self._write_tile("strip", strip_tile, th.strip[..., :3])
-        elif old_strip is not None:
-            self._free("strip", old_strip)
-        pr = th.poster_rect or (None,) * 4
-        sr = th.strip_rect or (None,) * 4
+        poster = getattr(th, "poster_jpeg", None)
+        if ready and poster is None and th.poster is not None:
+            poster = codec.encode_poster(th.poster, th.poster_rect or (0, 0, th.poster.shape[1], th.poster.shape[0]))
+        strip = getattr(th, "strip_jpeg", None)
+        k = len(th.times) if th.times else (len(th.strip) if th.strip is not None else 0)
+        if ready and strip is None and th.strip is not None and th.strip_rect is not None:
+            strip = codec.encode_strip(th.strip, th.strip_rect)
+        strip_wh = getattr(th, "strip_frame_size", None)
+        if strip_wh is None and th.strip is not None:
+            strip_wh = (th.strip.shape[2], th.strip.shape[1])
+        if not ready:
+            poster = strip = None
+        poster_from = getattr(th, "poster_from", None) or "media"
+        if poster is not None and not partial and poster_from == "media":
+            poster, poster_from = self._keep_quick_poster(rel, poster, th.poster_rect)
+        if poster is not None:
+            c.execute("INSERT OR REPLACE INTO posters(path, data) VALUES (?, ?)", (rel, poster))
+        else:
+            c.execute("DELETE FROM posters WHERE path = ?", (rel,))
+        if strip is not None:
+            c.execute("INSERT OR REPLACE INTO strips(path, data) VALUES (?, ?)", (rel, strip))
+        else:
+            c.execute("DELETE FROM strips WHERE path = ?", (rel,))
+        pr = th.poster_rect if poster is not None and th.poster_rect else (None,) * 4
+        sr = th.strip_rect if strip is not None else (None,) * 4
+        sdim = (*strip_wh, k) if strip is not None and strip_wh else (None,) * 3
         src = th.source_size or (None, None)
-        c.execute("INSERT OR REPLACE INTO tiles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                  (rel, int(size), int(mtime_ns), th.state, th.reason, th.kind, th.strategy,
-                   src[0], src[1], poster_tile, *pr, strip_tile, *sr,
-                   json.dumps(th.times) if th.times else None, th.frame_count, th.keyframe_count,
-                   round(th.build_ms, 2), time.time()))
+        values = (rel, int(size), int(mtime_ns), th.state, th.reason, th.kind, th.strategy, src[0], src[1],
+                  *pr, *sdim, *sr, json.dumps(th.times) if th.times and strip is not None else None,
+                  th.frame_count, th.keyframe_count, poster_from if poster is not None else None,
+                  0 if partial else 1,
+                  len(poster) if poster is not None else None, len(strip) if strip is not None else None,
+                  round(th.build_ms, 2), time.time())
+        c.execute(f"INSERT OR REPLACE INTO tiles({','.join(TILE_COLS)}) VALUES ({','.join('?' * len(TILE_COLS))})",
+                  values)
+
+    def _keep_quick_poster(self, rel: str, poster: bytes, rect) -> tuple[bytes, str]:
+        """The video's own poster replaces the one taken from its workflow PNG only when they
+        differ (mean abs difference over 6/255: more than the two JPEG encodings' noise), so the
+        UI does not re-upload a poster that looks the same."""
+        r = self.conn.execute("SELECT p.data, t.px, t.py, t.pw, t.ph FROM tiles t JOIN posters p USING (path) "
+                              "WHERE t.path = ? AND t.poster_from = 'workflow_png'", (rel,)).fetchone()
+        if r is None or tuple(r[1:]) != tuple(rect or ()):
+            return poster, "media"
+        w, h = POSTER_SIZE
+        a = np.empty((h, w, 4), np.uint8)
+        b = np.empty((h, w, 4), np.uint8)
+        try:
+            codec.decode_poster_into(r[0], rect, a)
+            codec.decode_poster_into(poster, rect, b)
+        except ValueError:
+            return poster, "media"
+        if float(np.abs(a[..., :3].astype(np.int16) - b[..., :3]).mean()) <= 6.0:
+            return r[0], "workflow_png"
+        return poster, "media"
 
     def lookup(self, rel: str) -> tuple | None:
         """(state, size, mtime_ns) recorded for rel, or None."""
         return self.conn.execute("SELECT state, size, mtime_ns FROM tiles WHERE path = ?", (rel,)).fetchone()
 
-    def known(self) -> dict[str, tuple[str, int, int, str | None]]:
-        """path -> (state, size, mtime_ns, reason) of every entry (one query: resumable builds)."""
-        return {r[0]: r[1:] for r in self.conn.execute("SELECT path, state, size, mtime_ns, reason FROM tiles")}
+    def known(self, *, partial_ok: bool = False) -> dict[str, tuple[str, int, int, str | None]]:
+        """path -> (state, size, mtime_ns, reason) of every entry that needs no more work (one
+        query: resumable builds). Left out: poster-only rows (unless `partial_ok`), and
+        filmstrips of another frame size or K than this writer makes (they get rebuilt)."""
+        fw, fh = self.strip_size
+        q = ("SELECT path, state, size, mtime_ns, reason FROM tiles WHERE "
+             "(strip_k IS NULL OR (strip_w = ? AND strip_h = ? AND strip_k = ?))")
+        if not partial_ok:
+            q += " AND complete = 1"
+        return {r[0]: r[1:] for r in self.conn.execute(q, (fw, fh, self.strip_frames))}
 
     def prune(self, keep: set[str]) -> int:
         """Drop entries whose path is not in `keep` (takes deleted from the project)."""
         self.begin()
-        gone = [r for r in self.conn.execute("SELECT path, poster_tile, strip_tile FROM tiles")
-                if r[0] not in keep]
-        for path, p, s in gone:
-            self._free("poster", p)
-            self._free("strip", s)
-            self.conn.execute("DELETE FROM tiles WHERE path = ?", (path,))
+        gone = [r[0] for r in self.conn.execute("SELECT path FROM tiles") if r[0] not in keep]
+        for path in gone:
+            for table in ("tiles", "posters", "strips"):
+                self.conn.execute(f"DELETE FROM {table} WHERE path = ?", (path,))
         self.commit()
         return len(gone)
 
@@ -302,7 +301,7 @@ class AtlasWriter:
 
 
 def disk_usage(cache_dir: Path) -> int:
-    """Bytes the atlas really takes on disk (pages are sparse)."""
+    """Bytes the atlas really takes on disk (index + pictures + write-ahead log)."""
     total = 0
     for p in thumbs_dir(cache_dir).glob("*"):
         try:

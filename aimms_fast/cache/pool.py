@@ -43,7 +43,8 @@ from aimms_fast.store.db import write_failed
 
 log = logging.getLogger("aimms_fast.cache")
 
-DEFAULT_EXTRACT = "aimms_fast.media.posters:extract_tiles"
+DEFAULT_EXTRACT = "aimms_fast.cache.encode:extract_encoded"   # tiles JPEG-encoded in the worker
+QUICK_EXTRACT = "aimms_fast.cache.encode:quick_poster"        # posters from workflow PNGs first
 MAX_TASKS_PER_WORKER = 400   # recycle workers now and then: decoder leaks and heap growth stay bounded
 CRASH_RETRIES = 1
 INLINE_BATCH = 2000          # cached/placeholder checks per loop turn, so new requests are seen soon
@@ -116,17 +117,23 @@ class _Worker:
         self.conn = parent
         self.ready = False
         self.task: tuple[str, int, int] | None = None   # (rel, size, mtime_ns)
+        # A second task already in the pipe: the worker starts it without waiting for the
+        # dispatcher to store the first (short files were bound by that round trip).
+        self.next: tuple[str, int, int] | None = None
         self.created = time.monotonic()
         self.since: float | None = None                  # when the current task started to count
         self.tasks_done = 0
 
     def send(self, rel: str, abs_path: str, size: int, mtime_ns: int) -> None:
-        self.task = (rel, size, mtime_ns)
-        self.since = time.monotonic() if self.ready else None
+        if self.task is None:
+            self.task = (rel, size, mtime_ns)
+            self.since = time.monotonic() if self.ready else None
+        else:
+            self.next = (rel, size, mtime_ns)
         self.conn.send((rel, abs_path))
 
     def stop(self, kill: bool = False) -> None:
-        if kill or self.task is not None:
+        if kill or self.task is not None or self.next is not None:
             self.proc.kill()
         else:
             try:
@@ -145,8 +152,14 @@ class ThumbnailPool:
 
     def __init__(self, project_root: Path, cache_dir: Path, workers: int | None = None,
                  time_limit: float = 30.0, *, strip_frames: int | None = None,
-                 extract: str = DEFAULT_EXTRACT, budget_bytes: int = DEFAULT_BUDGET_BYTES,
+                 strip_size: tuple[int, int] | None = None, quick: bool = False,
+                 extract: str | None = None, budget_bytes: int = DEFAULT_BUDGET_BYTES,
                  min_free_bytes: int = DEFAULT_MIN_FREE_BYTES):
+        """`strip_size`: filmstrip frame (w, h), one of atlas.SCRUB_SIZES (None: 128x72).
+        `quick`: a poster pass (job QUICK_EXTRACT): videos get their workflow PNG's picture,
+        and entries that have a poster count as done (`aimms thumbs` runs it first).
+        `budget_bytes` / `min_free_bytes`: building stops (space_problem) past the cache budget or
+        when the disk runs low (issue 14)."""
         self.layout = Layout(Path(project_root))
         self.budget_bytes, self.min_free_bytes = budget_bytes, min_free_bytes
         self.space_problem: str | None = None   # set once building stopped for space (a message)
@@ -154,8 +167,11 @@ class ThumbnailPool:
         self.cache_dir = Path(cache_dir)
         self.n_workers = max(1, workers or default_workers())
         self.time_limit = float(time_limit)
-        self.strip_frames = strip_frames  # None: the cache's own K (16 for a new cache)
-        self.extract = extract            # "module:function" so a spawned worker can import it
+        self.strip_frames = strip_frames  # None: STRIP_FRAMES
+        self.strip_size = strip_size      # None: STRIP_SIZE
+        self.quick = quick
+        # "module:function" so a spawned worker can import it
+        self.extract = extract or (QUICK_EXTRACT if quick else DEFAULT_EXTRACT)
         self.stats = {"decoded": 0, "cached": 0, "placeholders": 0, "failed": 0, "crashes": 0,
                       "timeouts": 0, "workers_started": 0}
         self._ctx = mp.get_context("spawn")
@@ -320,9 +336,11 @@ class ThumbnailPool:
 
     def _run(self) -> None:
         try:
-            self._writer = AtlasWriter(self.cache_dir, strip_frames=self.strip_frames)
+            self._writer = AtlasWriter(self.cache_dir, strip_frames=self.strip_frames,
+                                       strip_size=self.strip_size)
             self.strip_frames = self._writer.strip_frames
-            self._known = self._writer.known()
+            self.strip_size = self._writer.strip_size
+            self._known = self._writer.known(partial_ok=self.quick)
             self._loop()
         except BaseException as e:   # never silently: wait_idle re-raises, the log has the trace
             log.exception("thumbnail dispatcher failed")
@@ -442,6 +460,9 @@ class ThumbnailPool:
             else:
                 if idle is None and len(self._workers) < self.n_workers:
                     idle = self._start_worker()
+                if idle is None:   # every worker busy: queue one more behind its current file
+                    idle = next((w for w in self._workers if w.next is None and w.ready
+                                 and w.tasks_done < MAX_TASKS_PER_WORKER - 2), None)
                 if idle is None:
                     return False
                 with self._lock:
@@ -458,7 +479,7 @@ class ThumbnailPool:
                 return True
 
     def _start_worker(self) -> _Worker:
-        params = {"strip_frames": self.strip_frames}
+        params = {"strip_frames": self.strip_frames, "strip_size": self.strip_size}
         w = _Worker(self._ctx, self.extract, params)
         self._workers.append(w)
         self.stats["workers_started"] += 1
@@ -525,13 +546,14 @@ class ThumbnailPool:
                 elif msg[0] == "done":
                     _, rel, th = msg
                     rel0, size, mtime = w.task
-                    w.task, w.since = None, None
+                    w.task, w.next = w.next, None
+                    w.since = time.monotonic() if w.task is not None else None
                     w.tasks_done += 1
                     with self._lock:
                         self._running.discard(rel0)
                     self._attempts.pop(rel0, None)
                     self._store(rel0, size, mtime, th)
-                    if w.tasks_done >= MAX_TASKS_PER_WORKER:
+                    if w.tasks_done >= MAX_TASKS_PER_WORKER and w.task is None:
                         self._workers.remove(w)
                         w.stop()
                         return
@@ -547,7 +569,8 @@ class ThumbnailPool:
         w.proc.join(1)
         code = w.proc.exitcode
         task = w.task
-        w.task = None
+        self._requeue(w.next)             # queued behind the file that killed it: not its fault
+        w.task = w.next = None
         w.stop(kill=True)
         if task is None:
             return
@@ -569,6 +592,18 @@ class ThumbnailPool:
         sig = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
         self._store(rel, size, mtime, Thumbs("failed", f"the decoder crashed on this file ({sig})"))
 
+    def _requeue(self, task) -> None:
+        """Put a task that never ran (a pipelined one of a dead worker) first in line again."""
+        if task is None:
+            return
+        rel = task[0]
+        with self._lock:
+            self._running.discard(rel)
+            self._seq += 1
+            key = (-(1 << 30), -self._seq, 0)
+            self._queued[rel] = key
+            heapq.heappush(self._heap, (key, rel))
+
     def _check_time_limits(self) -> None:
         now = time.monotonic()
         for w in list(self._workers):
@@ -579,7 +614,8 @@ class ThumbnailPool:
                 rel, size, mtime = w.task
                 log.warning("thumbnail of %s took over %.0f s: killing its worker", rel, self.time_limit)
                 self._workers.remove(w)
-                w.task = None
+                self._requeue(w.next)
+                w.task = w.next = None
                 w.stop(kill=True)
                 with self._lock:
                     self._running.discard(rel)

@@ -1,36 +1,48 @@
-"""Read side of the atlas, for the UI: posters and filmstrips straight from the page files.
+"""Read side of the atlas, for the UI: posters and filmstrips from the cache's index database.
 
-Reading never decodes anything: a tile is one contiguous block of a page file, read with one
-positioned read (`os.preadv`) straight into the result array; adjacent tiles of a batch are read
-together. Reads go through the OS page cache, not a memory map, so scrolling through 21K posters
-does not grow the process RSS by the gigabytes of pages it touched.
+Reading never opens media: a screen of posters is one indexed query that returns their JPEG bytes
+and picture rects (cache/atlas.py, format 2), decoded by libjpeg-turbo straight into the result
+array (~0.1 ms per 256x144 poster; cache/codec.py). Large batches are decoded on two threads
+(the decoder releases the GIL). Reads go through SQLite's small page cache and the OS page
+cache, not a memory map, so scrolling through 21K posters does not grow the process RSS.
 
 The UI holds one TileCache per open project, calls `refresh()` after draining pool events, and
-asks `state()` to know what to request. Not thread-safe: use it from the UI thread.
+asks `state()` to know what to request. Not thread-safe: use it from one thread (the UI thread,
+or a loader thread that owns it).
 """
 from __future__ import annotations
 
 import json
 import os
 import sqlite3
-from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from aimms_fast.errors import OutsideProject
 from aimms_fast.cache import atlas as A
+from aimms_fast.cache import codec
+from aimms_fast.cache.loader import PosterLoader
 from aimms_fast.media.posters import POSTER_SIZE, STRIP_FRAMES, STRIP_SIZE
 from aimms_fast.project.layout import Layout
 
-MAX_OPEN_PAGES = 64
 _SQL_CHUNK = 500
+PARALLEL_FROM = 12      # posters per call from which decoding is split over two threads
+_decoders: ThreadPoolExecutor | None = None
+
+
+def _decoder_pool() -> ThreadPoolExecutor:
+    global _decoders
+    if _decoders is None:
+        _decoders = ThreadPoolExecutor(2, thread_name_prefix="aimms-tile-decode")
+    return _decoders
 
 
 class TileCache:
     POSTER_SIZE = POSTER_SIZE      # (w, h)
-    STRIP_SIZE = STRIP_SIZE        # (w, h)
-    STRIP_FRAMES = STRIP_FRAMES    # K; the cache's own FORMAT.json wins when it says otherwise
+    STRIP_SIZE = STRIP_SIZE        # (w, h) of a new cache's filmstrip frames; each row says its own
+    STRIP_FRAMES = STRIP_FRAMES    # K of a new cache; each row says its own
 
     def __init__(self, cache_dir: Path, project_root: Path):
         self.cache_dir = Path(cache_dir)
@@ -38,14 +50,14 @@ class TileCache:
         self._layout = Layout(self.project_root)   # stored paths may carry Windows backslashes
         self.folder = A.thumbs_dir(self.cache_dir)
         self._conn: sqlite3.Connection | None = None
-        self._geo: A.Geometry | None = None
         self._ino = None
-        self._fds: OrderedDict[tuple[str, int], tuple[int, int]] = OrderedDict()
+        self._loader: PosterLoader | None = None
         self.refresh()
 
     # -- lifecycle ----------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Pick up what writers committed; reopen when the cache was rebuilt or deleted."""
+        """Pick up what writers committed; reopen when the cache was rebuilt or deleted. A cache
+        of another format (an older release's) reads as empty until the pool rebuilds it."""
         try:
             ino = os.stat(self.folder / A.INDEX).st_ino
         except FileNotFoundError:
@@ -54,26 +66,24 @@ class TileCache:
             return                    # same index: sqlite already sees new commits
         self._close()
         fmt = A.read_format(self.folder)
-        if ino is None or not fmt or fmt.get("version") != A.FORMAT_VERSION:
+        if ino is None or fmt != A.format_record():
             return
         try:
-            conn = sqlite3.connect(str(self.folder / A.INDEX), timeout=5, isolation_level=None)
+            conn = sqlite3.connect(str(self.folder / A.INDEX), timeout=5, isolation_level=None,
+                                   check_same_thread=False)
             conn.execute("SELECT 1 FROM tiles LIMIT 1").fetchall()
+            conn.execute("SELECT 1 FROM posters LIMIT 1").fetchall()
         except sqlite3.DatabaseError:
             return                    # being created or damaged: the pool rebuilds it
         self._conn, self._ino = conn, ino
-        self._geo = A.Geometry(fmt)
-        self.STRIP_FRAMES = self._geo.strip_frames
-        self.POSTER_SIZE = self._geo.poster_size
-        self.STRIP_SIZE = self._geo.strip_size
+        self.POSTER_SIZE = tuple(fmt["poster_size"])
 
     def _close(self) -> None:
-        for fd, _ in self._fds.values():
-            os.close(fd)
-        self._fds.clear()
         if self._conn is not None:
             self._conn.close()
-        self._conn, self._geo, self._ino = None, None, None
+        if self._loader is not None:
+            self._loader.close()
+        self._conn, self._ino, self._loader = None, None, None
 
     def close(self) -> None:
         self._close()
@@ -152,88 +162,101 @@ class TileCache:
         return d
 
     # -- pixels -------------------------------------------------------------------------------
-    def _page(self, kind: str, page: int) -> tuple[int, int] | None:
-        key = (kind, page)
-        got = self._fds.get(key)
-        if got is not None:
-            self._fds.move_to_end(key)
-            return got
-        path = self.folder / self._geo.page_name(kind, page)
+    def _query(self, q: str, args) -> list[tuple]:
         try:
-            fd = os.open(path, os.O_RDONLY)
-            got = (fd, A.npy_data_offset(path))
-        except (OSError, ValueError):
-            return None
-        self._fds[key] = got
-        while len(self._fds) > MAX_OPEN_PAGES:
-            _, (old, _) = self._fds.popitem(last=False)
-            os.close(old)
-        return got
+            return self._conn.execute(q, args).fetchall()
+        except sqlite3.DatabaseError:
+            self._close()             # deleted under us; refresh() will reopen
+            return []
 
-    def _read(self, kind: str, tiles: list[int], out: np.ndarray) -> list[bool]:
-        """Read tiles[i] into out[i]; consecutive tiles of one page go in one preadv."""
-        geo = self._geo
-        nbytes = geo.tile_bytes[kind]
-        ok = [False] * len(tiles)
-        order = sorted(range(len(tiles)), key=lambda i: tiles[i])
-        run: list[int] = []
+    def prefetch(self, rel_paths) -> None:
+        """Decode these posters on the loader thread (what is about to scroll in), so a later
+        posters() finds them decoded. Replaces the previous prefetch list; cheap to call every
+        frame."""
+        if self._conn is None:
+            return
+        if self._loader is None:
+            self._loader = PosterLoader(self.folder / A.INDEX, self.POSTER_SIZE)
+        self._loader.want(rel_paths)
 
-        def flush():
-            if not run:
-                return
-            page, slot = geo.locate(kind, tiles[run[0]])
-            got = self._page(kind, page)
-            if got is not None:
-                fd, base = got
-                bufs = [memoryview(out[i]).cast("B") for i in run]
-                try:
-                    n = os.preadv(fd, bufs, base + slot * nbytes)
-                except OSError:
-                    n = 0
-                for k, i in enumerate(run):
-                    ok[i] = n >= (k + 1) * nbytes
-            run.clear()
-
-        for i in order:
-            if run:
-                prev = tiles[run[-1]]
-                same_page = geo.locate(kind, prev)[0] == geo.locate(kind, tiles[i])[0]
-                if not (same_page and tiles[i] == prev + 1):
-                    flush()
-            run.append(i)
-        flush()
-        return ok
-
-    def posters(self, rel_paths) -> dict[str, np.ndarray]:
-        """Posters (h, w, 4) RGBA uint8 of every path that has one (ready or stale). The arrays
-        share one buffer per call; copy one if you keep it past the next frame."""
+    def poster_blobs(self, rel_paths) -> dict[str, tuple[bytes, tuple[int, int, int, int], float]]:
+        """rel -> (JPEG bytes, picture rect, built_at) of every path that has a poster: the
+        compressed read."""
         if self._conn is None:
             return {}
-        rows = self._rows(rel_paths, "poster_tile")
-        have = [(rel, r[0]) for rel, r in rows.items() if r[0] is not None]
-        if not have:
+        rels = list(dict.fromkeys(rel_paths))
+        out = {}
+        for i in range(0, len(rels), _SQL_CHUNK):
+            part = rels[i:i + _SQL_CHUNK]
+            q = (f"SELECT t.path, p.data, t.px, t.py, t.pw, t.ph, t.built_at FROM tiles t "
+                 f"JOIN posters p USING (path) WHERE t.path IN ({','.join('?' * len(part))})")
+            for r in self._query(q, part):
+                out[r[0]] = (r[1], tuple(r[2:6]), r[6])
+            if self._conn is None:
+                return {}
+        return out
+
+    def posters(self, rel_paths) -> dict[str, np.ndarray]:
+        """Posters (h, w, 4) RGBA uint8 of every path that has one (ready or stale), read-only:
+        copy one if you keep it past the next frame. Those the loader thread decoded already
+        (prefetch) come from its LRU; the rest are decoded here. A picture that does not decode
+        is left out (the pool rebuilds it when the UI asks again)."""
+        blobs = self.poster_blobs(rel_paths)
+        if not blobs:
             return {}
-        out = np.empty((len(have), *self._geo.shape["poster"]), np.uint8)
-        ok = self._read("poster", [t for _, t in have], out)
-        return {rel: out[i] for i, (rel, _) in enumerate(have) if ok[i]}
+        w, h = self.POSTER_SIZE
+        done: dict[str, np.ndarray] = {}
+        loader = self._loader
+        if loader is not None:
+            for rel, (_, _, built_at) in blobs.items():
+                got = loader.get(rel, built_at)
+                if got is not None:
+                    done[rel] = got
+        have = [(rel, b) for rel, b in blobs.items() if rel not in done]
+        if not have:
+            return done
+        out = np.empty((len(have), h, w, 4), np.uint8)
+
+        def work(lo: int, hi: int) -> list[bool]:
+            ok = []
+            for i in range(lo, hi):
+                blob, rect, _ = have[i][1]
+                try:
+                    codec.decode_poster_into(blob, rect, out[i])
+                    ok.append(True)
+                except ValueError:
+                    ok.append(False)
+            return ok
+
+        n = len(have)
+        if n >= PARALLEL_FROM:
+            half = n // 2
+            fut = _decoder_pool().submit(work, half, n)
+            ok = work(0, half) + fut.result()
+        else:
+            ok = work(0, n)
+        for i, (rel, b) in enumerate(have):
+            if ok[i]:
+                done[rel] = out[i]
+                if loader is not None:
+                    loader.put(rel, b[2], out[i])
+        return done
 
     def poster(self, rel_path: str) -> np.ndarray | None:
         return self.posters([rel_path]).get(rel_path)
 
     def filmstrip(self, rel_path: str) -> tuple[np.ndarray, list[float]] | None:
-        """(K, h, w, 4) RGBA frames and their times in seconds, or None (stills have none)."""
-        r = self._row(rel_path, "strip_tile, sx, sy, sw, sh, times")
-        if r is None or r[0] is None:
+        """(K, h, w, 4) RGBA frames and their times in seconds, or None (stills have none). The
+        frame size is the one the row was built with (the Settings scrub size then)."""
+        if self._conn is None:
             return None
-        tile, x, y, w, h, times = r
-        rgb = np.empty((1, *self._geo.shape["strip"]), np.uint8)
-        if not self._read("strip", [tile], rgb)[0]:
+        r = self._query("SELECT s.data, t.sx, t.sy, t.sw, t.sh, t.strip_w, t.strip_h, t.strip_k, t.times "
+                        "FROM tiles t JOIN strips s USING (path) WHERE t.path = ?", (rel_path,))
+        if not r:
             return None
-        k, sh, sw, _ = self._geo.shape["strip"]
-        frames = np.zeros((k, sh, sw, 4), np.uint8)
-        frames[..., :3] = rgb[0]
-        if x is None:
-            frames[..., 3] = 255
-        else:
-            frames[:, y:y + h, x:x + w, 3] = 255
+        blob, x, y, w, h, fw, fh, k, times = r[0]
+        try:
+            frames = codec.decode_strip(blob, (x, y, w, h), k, (fw, fh))
+        except ValueError:
+            return None
         return frames, (json.loads(times) if times else [])

@@ -13,15 +13,16 @@ from aimms_fast.errors import AimmsError, NotFoundError
 @cli.command()
 @project_arg
 @click.option("--force", is_flag=True, help="Throw the cache away and rebuild every thumbnail.")
-@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: cores - 1).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: every core).")
 @click.option("--time-limit", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
               help="Seconds one file may take before its worker is stopped and the file marked failed.")
 @click.option("--frames", "strip_frames", type=click.IntRange(1, 64),
-              help="Frames per filmstrip (default: the cache's, 16 for a new one; another value "
-                   "rebuilds the whole cache).")
+              help="Frames per filmstrip (default 16; filmstrips made with another K are rebuilt).")
+@click.option("--scrub-size", type=click.Choice(["128x72", "192x108", "256x144"]), default="128x72",
+              show_default=True, help="Size of a hover-scrub frame (filmstrips of another size are rebuilt).")
 @json_option
 @handle_errors
-def thumbs(path, force, workers, time_limit, strip_frames, as_json):
+def thumbs(path, force, workers, time_limit, strip_frames, scrub_size, as_json):
     """Build posters and filmstrips for every take of the project at PATH.
 
     Work already in the cache (same file size and modification time) is skipped, so an
@@ -29,18 +30,24 @@ def thumbs(path, force, workers, time_limit, strip_frames, as_json):
     and why; failed files do not make the command fail (exit 0).
     """
     from aimms_fast.cache.atlas import disk_usage
-    from aimms_fast.cache.build import build_all, media_paths
+    from aimms_fast.cache.build import build_all, media_paths, with_workflow_png
     with open_project(path, write=False) as p:
         paths = media_paths(p.conn)
+        quick = with_workflow_png(p.conn)
         root, cache = p.root, p.layout.cache
+    strip_size = tuple(int(v) for v in scrub_size.split("x"))
     with progress_bar("thumbnails", len(paths), enabled=not as_json) as bar:
         s = build_all(root, cache, paths, force=force, workers=workers, time_limit=time_limit,
-                      strip_frames=strip_frames, progress=bar)
+                      strip_frames=strip_frames, strip_size=strip_size, quick=quick, progress=bar)
     data = s.to_dict()
     data["cache_bytes"] = disk_usage(cache)
     lines = [f"{s.total} takes in {s.seconds:.1f} s ({s.takes_per_s:.1f}/s, {s.workers} workers): "
              f"{s.built} built, {s.cached} already cached, {s.placeholders} placeholders, "
              f"{len(s.failed)} failed; cache {data['cache_bytes'] / 2**20:.1f} MiB"]
+    if s.quick_posters:
+        lines.append(f"every card had a poster after {s.posters_seconds:.1f} s ({s.posters_pass_built} "
+                     f"made first, {s.quick_posters} of them from workflow PNGs; a video's own poster "
+                     f"replaces its PNG's where they differ)")
     if s.failed:
         lines.append("failed:")
         lines += [f"  {p}: {r}" for p, r in s.failed]

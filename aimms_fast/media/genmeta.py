@@ -413,7 +413,7 @@ def gen_row(rel: str, g: GenSummary | None, size: int | None, mtime_ns: int | No
                guidance=g.guidance, denoise=g.denoise, sampler=g.sampler, scheduler=g.scheduler,
                model=g.model, loras_json=json.dumps(g.loras) if g.loras else None,
                width=g.width, height=g.height, inputs_json=json.dumps(g.inputs) if g.inputs else None,
-               raw_z=pack_raw(g.raw),
+               raw_z=getattr(g, "raw_z", None) or pack_raw(g.raw),   # probe workers pack it (probe_pool)
                error=g.error or ("; ".join(g.warnings) if g.warnings else None))
     return row
 
@@ -437,9 +437,10 @@ def stored(conn, rel: str) -> dict | None:
 
 
 def ensure_gen(project, rel_paths: Iterable[str], *, force: bool = False,
-               tags: dict[str, dict] | None = None) -> list[dict]:
+               tags: dict[str, dict] | None = None, read: dict | None = None) -> list[dict]:
     """Read and store the generation metadata of new or changed files (fast_gen rows, and their
-    search entries); returns one row per path. `tags` maps paths to container tags already read."""
+    search entries); returns one row per path. `tags` maps paths to container tags already read;
+    `read` maps paths to GenSummary results already made (media/probe_pool.py)."""
     from aimms_fast.store import search
     conn = project.conn
     out, pending = [], []
@@ -456,7 +457,7 @@ def ensure_gen(project, rel_paths: Iterable[str], *, force: bool = False,
                 and (old["read_version"] or 0) >= READ_VERSION):
             out.append(old)
             continue
-        g = read_generation(path, tags=(tags or {}).get(rel))
+        g = read[rel] if read is not None and rel in read else read_generation(path, tags=(tags or {}).get(rel))
         row = gen_row(rel, g, st.st_size, st.st_mtime_ns)
         out.append(row)
         pending.append(row)

@@ -512,11 +512,12 @@ def store_row(conn, row: dict) -> None:
 
 
 def ensure_probed(project, rel_paths: Iterable[str], force: bool = False, *,
-                  tags_out: dict | None = None) -> list[dict]:
+                  tags_out: dict | None = None, probed: dict | None = None) -> list[dict]:
     """Probe the files that are new or changed (size/mtime) and store their rows; returns one row
     per path, in order. A file that vanished keeps its old facts (and fingerprint, for relinking)
     with status 'missing'. `tags_out`, when given, receives {rel: container tags} of the files
-    probed now (see media/ingest.py)."""
+    probed now (see media/ingest.py). `probed` {rel: (row, tags)}: results already made (by the
+    probe workers of media/probe_pool.py) for files that need probing."""
     conn = project.conn
     out: list[dict] = []
     pending: list[dict] = []
@@ -538,7 +539,7 @@ def ensure_probed(project, rel_paths: Iterable[str], force: bool = False, *,
         if st is None and old:
             row = dict(old, status="missing", reason="file not found", probed_at=utc_now())
         else:
-            row, tags = _probe(path)
+            row, tags = probed[rel] if probed and rel in probed else _probe(path)
             row["path"] = rel
             if tags_out is not None:
                 tags_out[rel] = tags

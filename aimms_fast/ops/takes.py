@@ -129,17 +129,18 @@ def add_takes(project, shot_id: int, files: Iterable[str | Path], *, storyboard:
                     rec.finish(f"Added {_plural(len(done), kind)} to {name} (of {len(plan)}; stopped)")
             raise
         done += ids
-        _after_import(project, [it[3] for it in items] + [it[4] for it in items if it[4]])
+        # Batches but the last are probed while the next one copies; the last stores them all.
+        _after_import(project, [it[3] for it in items] + [it[4] for it in items if it[4]], defer=not last)
     return done
 
 
-def _after_import(project, rel_paths: list[str]) -> None:
+def _after_import(project, rel_paths: list[str], defer: bool = False) -> None:
     """Media engine hook: probe + metadata once at import, thumbnails queued (issue 3)."""
     try:
         from aimms_fast.media import ingest
     except ImportError:
         return
-    ingest.after_import(project, rel_paths)
+    ingest.after_import(project, rel_paths, defer=defer)
 
 
 def placeholder_rows(shot_id: int, order: int | None, storyboard: str, first: int, count: int

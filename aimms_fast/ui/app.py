@@ -276,7 +276,9 @@ class App:
             return False
         self.close_project()
         self.project = project
-        self.services = MediaServices(project, workers=self.prefs.workers or None)   # Settings: 0 = auto
+        from aimms_fast.cache.atlas import parse_scrub_size
+        self.services = MediaServices(project, workers=self.prefs.workers or None,   # Settings: 0 = auto
+                                      strip_size=parse_scrub_size(self.prefs.scrub_size))
         # The whole-project sweep starts once the first screen has had its thumbnails asked for.
         self._sweep_at = time.monotonic() + SWEEP_DELAY_S
         self.textures.attach(self.services.tiles, self.services.states)

@@ -24,8 +24,11 @@ class TileEvent:
 class MediaServices:
     """Per open project. `tiles` may be None (no cache module, or it failed to open)."""
 
-    def __init__(self, project, *, workers: int | None = None, start_pool: bool = True):
+    def __init__(self, project, *, workers: int | None = None, start_pool: bool = True,
+                 strip_size: tuple[int, int] | None = None):
+        """`strip_size`: hover-scrub frame (w, h), one of cache.atlas.SCRUB_SIZES (None: 128x72)."""
         self.project = project
+        self._strip_size = strip_size
         self.tiles = None
         self.problem: str | None = None
         self._pool = None
@@ -101,7 +104,8 @@ class MediaServices:
             return self._pool
         try:
             from aimms_fast.cache.pool import ThumbnailPool
-            self._pool = ThumbnailPool(self.project.root, self.project.layout.cache, workers=self._workers)
+            self._pool = ThumbnailPool(self.project.root, self.project.layout.cache, workers=self._workers,
+                                       strip_size=self._strip_size)
         except Exception as e:
             log.exception("thumbnail workers could not start; the viewer runs without building "
                           "new thumbnails")
@@ -133,6 +137,20 @@ class MediaServices:
         except Exception as e:
             log.exception("asking the workers for thumbnails failed; the next scroll asks again")
             self.problem = f"thumbnail request failed ({e})"
+
+    def set_scrub_size(self, strip_size: tuple[int, int] | None) -> None:
+        """The Settings scrub size changed: the next pool builds filmstrips that size, and a new
+        sweep rebuilds the filmstrips of the other size (they keep showing until then)."""
+        if strip_size == self._strip_size:
+            return
+        self._strip_size = strip_size
+        if self._pool is not None:
+            try:
+                self._pool.close()
+            except Exception:
+                log.exception("stopping the thumbnail workers for a new scrub size failed")
+            self._pool = None
+        self.begin_sweep()
 
     def begin_sweep(self) -> None:
         """Build every take's tiles in the background, behind whatever is on screen (every poster

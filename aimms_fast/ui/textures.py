@@ -254,6 +254,9 @@ class TextureBank:
             self._build_page(batch)
         self._queue = [r for r in queue[i:] if r not in self._entries]
         self.stats.queue = len(self._queue)
+        prefetch = getattr(src, "prefetch", None)
+        if prefetch is not None and self._queue:
+            prefetch(self._queue)   # the cache's loader thread decodes them before we ask again
         self._evict()
         return len(self._queue)  # non-empty only when the deadline stopped the loop
 
