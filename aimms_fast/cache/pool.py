@@ -516,7 +516,10 @@ class ThumbnailPool:
         except (OSError, sqlite3.Error) as e:  # disk full: stop building, keep the viewer running
             if isinstance(e, sqlite3.Error) and not write_failed(e):
                 raise
-            self._stop_for_space(f"thumbnails stopped: cannot write the cache ({getattr(e, 'strerror', None) or e})")
+            why = getattr(e, "strerror", None) or e
+            if isinstance(e, sqlite3.Error):  # SQLite says "disk I/O error" for EFBIG and ENOSPC alike
+                why = f"disk full or file size limit reached: {e}"
+            self._stop_for_space(f"thumbnails stopped: cannot write the cache ({why})")
 
     def _store(self, rel: str, size: int, mtime: int, th: Thumbs) -> None:
         if self.space_problem and th.state == "ready":
@@ -527,7 +530,10 @@ class ThumbnailPool:
         except (OSError, ValueError, sqlite3.Error) as e:
             if isinstance(e, OSError) and e.errno in (28, 27, 122) or \
                     isinstance(e, sqlite3.Error) and write_failed(e):  # ENOSPC, EFBIG, EDQUOT
-                self._stop_for_space(f"thumbnails stopped: cannot write the cache ({getattr(e, 'strerror', None) or e})")
+                why = getattr(e, "strerror", None) or e
+                if isinstance(e, sqlite3.Error):  # SQLite says "disk I/O error" for EFBIG and ENOSPC alike
+                    why = f"disk full or file size limit reached: {e}"
+                self._stop_for_space(f"thumbnails stopped: cannot write the cache ({why})")
             else:
                 log.error("cache write failed for %s: %s", rel, e)
             th = Thumbs("failed", self.space_problem or f"could not write the cache: {e}")

@@ -48,9 +48,14 @@ def thumbs(path, force, workers, time_limit, strip_frames, scrub_size, as_json):
         lines.append(f"every card had a poster after {s.posters_seconds:.1f} s ({s.posters_pass_built} "
                      f"made first, {s.quick_posters} of them from workflow PNGs; a video's own poster "
                      f"replaces its PNG's where they differ)")
-    if s.failed:
+    # Files left unbuilt because building stopped for space share one reason: say it once.
+    stopped = [p for p, r in s.failed if r.startswith("thumbnails stopped")]
+    failed = [(p, r) for p, r in s.failed if not r.startswith("thumbnails stopped")]
+    if stopped:
+        lines.append(f"{len(stopped)} not built: building stopped for space (see the warning above)")
+    if failed:
         lines.append("failed:")
-        lines += [f"  {p}: {r}" for p, r in s.failed]
+        lines += [f"  {p}: {r}" for p, r in failed]
     emit(data, as_json, "\n".join(lines))
 
 

@@ -151,5 +151,6 @@ def partial_name(dest: Path) -> Path:
 
 def write_failed(e: sqlite3.Error) -> bool:
     name = getattr(e, "sqlite_errorname", "") or ""
-    return name in ("SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC", "SQLITE_IOERR_TRUNCATE") \
-        or "disk is full" in str(e)
+    return name in ("SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC", "SQLITE_IOERR_TRUNCATE",
+                    "SQLITE_IOERR") \
+        or "disk is full" in str(e) or "disk I/O error" in str(e)
