@@ -111,7 +111,10 @@ class SettingsPage(Page):
         self.app.prefs.scrub_size = size
         self.app.save_prefs()
         dpg.set_value(self.scrub, SCRUB_LABELS[size])
-        self.app.toast(f"Hover-scrub frames: {size.replace('x', ' × ')} (filmstrips are rebuilt as needed)")
+        if self.app.services is not None:   # rebuild now, in the background (old strips show meanwhile)
+            from aimms_fast.cache.atlas import parse_scrub_size
+            self.app.services.set_scrub_size(parse_scrub_size(size))
+        self.app.toast(f"Hover-scrub frames: {size.replace('x', ' × ')} (filmstrips are rebuilt in the background)")
 
     def set_workers(self, n: int) -> None:
         n = int(min(MAX_WORKERS, max(0, n)))
