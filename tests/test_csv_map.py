@@ -321,3 +321,28 @@ def test_cli_import_csv_with_map(tmp_path, monkeypatch):
     assert r.exit_code == 1 and "no mapping preset named 'nope'" in r.output
     r = CliRunner().invoke(cli, ["import-csv", str(proj), str(f), "--map", "Bogus=shot_name"])
     assert r.exit_code == 1 and "the file has no column 'Bogus'" in r.output
+
+
+# -- hostile text ----------------------------------------------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_pieces = st.sampled_from(["Shot", "Description", ",", ";", "|", "\n", "\"", "```csv", "```", "|---|---|",
+                           "Sure!", " ", "Scene", "1", "x", "\t", "**", "<br>", "\\|", "sep=;", "\r\n"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_pieces, st.text(max_size=6)), max_size=40))
+def test_any_text_gives_a_table_or_a_table_error(parts):
+    from aimms_fast.ops.csv_table import TableError
+    text = "".join(parts)
+    try:
+        t = extract_table(text)
+    except TableError as e:
+        assert str(e)
+        return
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    assert t.rows and 1 <= t.header_line <= len(lines)
+    for line, _ in t.rows:
+        assert t.header_line < line <= len(lines)
+    for i in t.dropped:
+        assert 1 <= i.line <= len(lines) and i.line not in {ln for ln, _ in t.rows}

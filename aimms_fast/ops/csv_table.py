@@ -117,9 +117,10 @@ def _split(line: str, d: str) -> list[str]:
 
 
 def _find_header(lines: list[str], forced: str | None) -> tuple[str, int]:
-    """(delimiter, index of the header line): the line among the first 200 with the most cells that
+    """(delimiter, index of the header line): the line among the first 40 with the most cells that
     name a known column; ties go to the line whose cell count the next lines repeat, then the earlier."""
-    cand = [i for i, x in enumerate(lines[:200]) if x.strip()]
+    # a header comes after at most a few lines of chatter: 40 non-blank lines is plenty
+    cand = [i for i, x in enumerate(lines) if x.strip()][:40]
     best = None
     for d in ([forced] if forced else DELIMITERS):
         for k, i in enumerate(cand):

@@ -15,6 +15,7 @@ Pure functions, no I/O; any thread.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -108,7 +109,7 @@ _PHRASES: list[tuple[str, str]] = [(phrase(p) or p, f) for f, ps in FIELD_PHRASE
 _DROP = {phrase(p) for p in DROP_PHRASES}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Guess:
     """The best field for one header: `target` (AIMMS field, NOTES, or None), how sure (0..1), why."""
     target: str | None
@@ -119,17 +120,25 @@ class Guess:
 def _similar(a: str, b: str) -> float:
     if a == b:
         return 1.0
-    if min(len(a), len(b)) < 5:
+    la, lb = len(a), len(b)
+    # ratio() <= 2*min/(la+lb): skip the pairs that cannot reach FUZZY_MIN (most of them; this is what
+    # keeps a header search over a long file's first lines in milliseconds)
+    if min(la, lb) < 5 or 2 * min(la, lb) < FUZZY_MIN * (la + lb):
         return 0.0
     r = difflib.SequenceMatcher(None, a, b).ratio()
     return r if r >= FUZZY_MIN else 0.0
 
 
-def guesses(header: str) -> list[Guess]:
-    """Every field the header could mean, best first (one Guess per field)."""
+MAX_HEADER = 48   # longer cells are data (a description), never a column name
+
+
+@functools.lru_cache(maxsize=4096)
+def guesses(header: str) -> tuple[Guess, ...]:
+    """Every field the header could mean, best first (one Guess per field). Cached: callers must not
+    change the returned list."""
     h = phrase(header)
-    if not h:
-        return []
+    if not h or len(h) > MAX_HEADER:
+        return ()
     best: dict[str, Guess] = {}
     hw = h.split()
     for p, field in _PHRASES:
@@ -147,7 +156,7 @@ def guesses(header: str) -> list[Guess]:
                 why = f"contains '{p}'"
         if s > 0 and (field not in best or s > best[field].score):
             best[field] = Guess(field, round(s, 3), why)
-    return sorted(best.values(), key=lambda g: -g.score)
+    return tuple(sorted(best.values(), key=lambda g: -g.score))
 
 
 def is_drop_header(header: str) -> bool:
