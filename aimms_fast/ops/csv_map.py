@@ -166,7 +166,7 @@ def _mapping_problems(columns: list[ColumnChoice], line: int | None) -> list[Iss
         seen.setdefault(c.target, c.label)
     if "shot_name" not in seen:
         out.append(Issue(line, None, "no column is mapped to shot_name (every shot needs a name); map the "
-                                          "column that names or numbers the shots, e.g. --map \"Shot=shot_name\""))
+                                          "column that names or numbers the shots to it (e.g. Shot=shot_name)"))
     return out
 
 
@@ -206,7 +206,7 @@ def propose(t: Table) -> list[ColumnChoice]:
         if not c.filled:
             c.why = "empty in every row"
         elif is_drop_header(c.header):
-            c.why = "a picture, link or checkbox column (nothing a shot can keep)"
+            c.why = "a checkbox, picture or link column"
         else:
             c.target, c.why = NOTES, "not recognised; kept in notes so nothing is lost"
     return cols
