@@ -278,6 +278,29 @@ def test_unrecognised_column_with_values_goes_to_notes_and_says_so(tmp_path):
     assert "Wetter -> notes" in "\n".join(plan.report_lines()).replace("  ", " ")
 
 
+def test_unfenced_chatter_with_commas_before_and_after(project, tmp_path):
+    f = tmp_path / "chat.txt"
+    f.write_text("Sure, here's the shot list, as requested:\n\nShot,Description,Location\nA,one,Here\n"
+                 "B,two,There\n\nLet me know, if anything.\nCheers\n")
+    plan = M.plan_mapping(f)
+    assert plan.header_line == 3 and plan.rows == 2 and [i.line for i in plan.dropped_lines] == [1, 7, 8]
+    assert "text after the table" in plan.dropped_lines[1].message
+    assert M.import_mapped(project, f, plan).report.imported == 2
+    assert [r["shot_name"] for r in shots(project)] == ["A", "B"]
+
+
+def test_tab_separated_paste_and_a_second_description_column(project, tmp_path):
+    f = tmp_path / "sheet.tsv"
+    f.write_text("Shot\tDescription\tShot Description\tLens\nA\tone, two\tmore\t35mm\n")
+    plan = M.plan_mapping(f)
+    c = {c.label: c for c in plan.columns}
+    assert plan.delimiter == "\t" and c["Description"].target == "description"
+    assert c["Shot Description"].target == NOTES
+    assert c["Shot Description"].why == "description is taken by 'Description'; kept in notes"
+    M.import_mapped(project, f, plan).report.raise_for_errors()
+    assert shots(project)[0]["description"] == "one, two\n\nShot Description: more\nLens: 35mm"
+
+
 def test_extract_keeps_line_numbers_with_multiline_cells():
     t = extract_table('Intro line\n\nShot,Description\nA,"one\ntwo"\nB,three\n')
     assert t.header_line == 3 and [ln for ln, _ in t.rows] == [4, 6]

@@ -203,10 +203,14 @@ def propose(t: Table) -> list[ColumnChoice]:
     for c in cols:
         if c.target is not None:
             continue
+        wanted = [g.target for g in guesses(c.header) if g.score >= RECOGNISED and g.target != NOTES]
         if not c.filled:
             c.why = "empty in every row"
         elif is_drop_header(c.header):
             c.why = "a checkbox, picture or link column"
+        elif wanted:
+            other = next(x.label for x in cols if x.target == wanted[0])
+            c.target, c.why = NOTES, f"{wanted[0]} is taken by '{other}'; kept in notes"
         else:
             c.target, c.why = NOTES, "not recognised; kept in notes so nothing is lost"
     return cols

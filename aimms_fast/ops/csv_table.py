@@ -180,7 +180,7 @@ def _csv(lines: list[str], dropped: list[Issue], fenced: bool) -> Table:
                          "wrapped in quotes, inner quotes doubled)", h + 1 + prev + 1) from None
     n = len(header)
     half = max(2, (n + 1) // 2)
-    last_full = max((k for k, (_, c) in enumerate(records) if len(c) >= half), default=-1)
+    last_full = max((k for k, (_, c) in enumerate(records) if len(c) >= n), default=-1)
     blank_before = False
     for k, (line, cells) in enumerate(records):
         if not any(c.strip() for c in cells):
@@ -194,8 +194,13 @@ def _csv(lines: list[str], dropped: list[Issue], fenced: bool) -> Table:
                                              f"note, not a shot row): '{_short(text)}'"))
         elif len(cells) < half and k > last_full:
             dropped.append(Issue(line, None, f"text after the table: '{_short(text)}'"))
-        elif len(cells) < half and blank_before:
-            dropped.append(Issue(line, None, f"a note between table rows: '{_short(text)}'"))
+        elif len(cells) < n and blank_before:
+            # a short line after a blank one is prose ("Let me know, if…"); table rows follow each other
+            where = "after the table" if k > last_full else "between table rows"
+            dropped.append(Issue(line, None, f"text {where} (fewer values than the header, after a blank "
+                                             f"line): '{_short(text)}'"))
+            blank_before = True
+            continue
         else:
             t.rows.append((line, cells))
         blank_before = False

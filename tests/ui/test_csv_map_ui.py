@@ -12,7 +12,6 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "shotlists"
 
 def test_mapping_dialog(tmp_path):
     from aimms_fast.project import Project
-    from aimms_fast.ui.prefs import config_dir  # noqa: F401  (the scenario's config dir is tmp_path/config)
     Project.create(tmp_path / "proj", name="Map", author="me").close()
     aimms = tmp_path / "aimms.csv"
     aimms.write_text("shot_name,section\nPLAIN_A,Act 1\n", encoding="utf-8")
@@ -23,7 +22,7 @@ def test_mapping_dialog(tmp_path):
     assert r["opened"] and r["title"] == "Map the columns of studiobinder_shot_list.csv"
     assert r["summary"].startswith("studiobinder_shot_list.csv: 5 shot rows, 17 columns, csv, delimiter ','")
     rows = {row[0]: row for row in r["rows"]}
-    assert rows["Scene"][1:4] == ["1", "5/5", "section"] and rows["Set" if "Set" in rows else "Location"][3] == "location"
+    assert rows["Scene"][1:4] == ["1", "5/5", "section"] and rows["Location"][3] == "location"
     assert rows["Lens"][3] == "notes (in description)" and rows["Lens"][4] == "a production column AIMMS has no field for"
     assert rows["Status"][3] == "(drop)" and rows["Image"][2] == "0/5" and rows["Image"][4] == "empty in every row"
     assert r["lines"] == ["none: every line of the file is a header or a shot row"]
@@ -37,6 +36,7 @@ def test_mapping_dialog(tmp_path):
     desc = r["shots"][2][3]
     assert "Lens: 50mm" in desc and "Notes:" not in desc          # Notes was dropped in the dialog
     assert r["undo"] and "5" in r["undo"]
+    # run_scenario gives the app AIMMS_CONFIG_DIR=tmp_path/config: the per-user preset file is there
     presets = json.loads((tmp_path / "config" / "csv_map_presets.json").read_text())["presets"]
     assert presets["StudioBinder"]["Notes"] is None and presets["StudioBinder"]["Shot"] == "shot_name"
     assert r["second_preset"] == "StudioBinder" and r["second_notes_target"] is None
