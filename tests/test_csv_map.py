@@ -102,10 +102,15 @@ def test_celtx_shot_designer_export(project, tmp_path):
     t = targets(plan)
     assert (t["Scene #"], t["Shot #"], t["Set"], t["Dialogue"]) == ("section", "shot_name", "location", "dialogue")
     assert t["Script Reference"] == NOTES and t["Media"] == NOTES and t["Setup"] == NOTES
+    # shot numbers start again in scene 2: names become "<scene>-<shot>", and the plan says so
+    assert plan.columns[plan.name_prefix].label == "Scene #"
+    assert "shot names: '<Scene #>-<Shot #>'" in "\n".join(plan.report_lines())
+    assert "Scene #+Shot #=shot_name" in plan.spec()
     res = M.import_mapped(project, f, plan)
     assert res.report.imported == 3, res.report.errors
+    assert [r["shot_name"] for r in shots(project)] == ["1-1", "1-2", "2-1"]
     r = shots(project)[2]
-    assert (r["section"], r["shot_name"], r["location"], r["dialogue"]) == ("2", "1", "Warehouse", "JONAS: You're late.")
+    assert (r["section"], r["shot_name"], r["location"], r["dialogue"]) == ("2", "2-1", "Warehouse", "JONAS: You're late.")
     assert r["description"].splitlines()[0] == "Jonas counts money, looks up."
     assert "Script Reference: p.2 sc.2" in r["description"] and "Media:" not in r["description"]  # empty cell
 
@@ -235,6 +240,17 @@ def test_map_spec_overrides_and_unknown_names(tmp_path):
     assert any("no column is mapped to shot_name" in p.message for p in none.problems)
 
 
+def test_shot_name_prefix_on_and_off_by_spec(project, tmp_path):
+    f = copy("celtx_shot_designer.csv", tmp_path)
+    assert M.plan_mapping(f, "Shot #=shot_name").name_prefix is None       # plain: as the file says
+    plan = M.plan_mapping(f, "Setup+Shot #=shot_name")
+    assert plan.columns[plan.name_prefix].label == "Setup" and plan.ok
+    M.import_mapped(project, f, plan).report.raise_for_errors()
+    assert [r["shot_name"] for r in shots(project)] == ["A-1", "B-2", "A-1"]
+    # StudioBinder's names are unique already ("1A", "1B"): no prefix proposed
+    assert M.plan_mapping(copy("studiobinder_shot_list.csv", tmp_path)).name_prefix is None
+
+
 def test_user_edit_is_checked_at_once(tmp_path):
     plan = M.plan_mapping(copy("llm_markdown.md", tmp_path))
     shot = next(c.index for c in plan.columns if c.label == "Shot")
@@ -314,8 +330,9 @@ def test_presets_round_trip_and_match_the_same_tools_files(tmp_path):
     path = M.save_preset(cfg, "Celtx", plan)
     assert path == cfg / M.PRESETS_FILE
     assert M.load_presets(cfg)["Celtx"]["Media"] is None
+    assert M.load_presets(cfg)["Celtx"][M.PREFIX_KEY] == "Scene #"
     again = M.plan_mapping(f, preset=M.load_presets(cfg)["Celtx"], preset_name="Celtx")
-    assert targets(again) == targets(plan) and again.preset == "Celtx"
+    assert targets(again) == targets(plan) and again.preset == "Celtx" and again.name_prefix == plan.name_prefix
     assert M.matching_preset(cfg, again) == "Celtx"
     assert M.matching_preset(cfg, M.plan_mapping(copy("llm_markdown.md", tmp_path))) is None
     (cfg / M.PRESETS_FILE).write_text("{not json")

@@ -36,6 +36,7 @@ from aimms_fast.ops.csv_vocab import NOTES, guesses, is_drop_header, phrase
 TARGETS = [*IMPORT_COLUMNS, NOTES]   # what a column may map to; None = dropped
 DROP_WORDS = {"-", "drop", "none", "skip", "ignore", ""}
 PRESETS_FILE = "csv_map_presets.json"
+PREFIX_KEY = "+shot_name prefix"      # a preset's entry for MapPlan.name_prefix (no header looks like it)
 
 
 @dataclass
@@ -74,6 +75,9 @@ class MapPlan:
     file_problems: list[Issue] = field(default_factory=list)   # unreadable file, no table
     spec_problems: list[Issue] = field(default_factory=list)   # --map names an unknown column/field
     preset: str | None = None
+    # Shot numbers that restart in every scene ("1", "2" under scene 1 and again under scene 2) make
+    # names that repeat: the shot name is then "<this column's value>-<shot>" ("2-1"). Column index.
+    name_prefix: int | None = None
 
     @property
     def problems(self) -> list[Issue]:
@@ -86,11 +90,25 @@ class MapPlan:
         return not self.problems
 
     def targets(self) -> dict[str, str | None]:
-        return {c.label: c.target for c in self.columns}
+        """header -> target, plus PREFIX_KEY -> the name-prefix column's header (presets store this)."""
+        out = {c.label: c.target for c in self.columns}
+        if self.name_prefix is not None:
+            out[PREFIX_KEY] = self.columns[self.name_prefix].label
+        return out
 
     def spec(self) -> str:
-        """The mapping as `--map` text: every column, `-` for dropped."""
-        return io_row([f"{c.label}={c.target or '-'}" for c in self.columns])
+        """The mapping as `--map` text: every column, `-` for dropped, `Scene+Shot=shot_name` for a prefix."""
+        def one(c):
+            if c.target == "shot_name" and self.name_prefix is not None:
+                return f"{self.columns[self.name_prefix].label}+{c.label}=shot_name"
+            return f"{c.label}={c.target or '-'}"
+        return io_row([one(c) for c in self.columns])
+
+    def set_name_prefix(self, index: int | None) -> None:
+        """Shot names as "<column index's value>-<shot>", or plain (None). The dialog's combo."""
+        if index is not None and not 0 <= index < len(self.columns):
+            raise AimmsError(f"no column {index + 1}", field="name_prefix")
+        self.name_prefix = index
 
     def set_target(self, index: int, target: str | None) -> None:
         """The user's choice for one column (the dialog); `problems` follows at once."""
@@ -108,6 +126,10 @@ class MapPlan:
         width = max((len(c.label) for c in self.columns), default=0)
         for c in self.columns:
             out.append(f"  {c.label:<{width}} -> {c.target or 'dropped'}  [{c.why}]")
+        if self.name_prefix is not None:
+            shot = next((c.label for c in self.columns if c.target == "shot_name"), "?")
+            out.append(f"  shot names: '<{self.columns[self.name_prefix].label}>-<{shot}>' "
+                       "(the shot numbers start again in every scene)")
         if any(c.target == NOTES for c in self.columns):
             out.append("  (notes: each value is added to the shot's description as a 'Column: value' line)")
         if self.dropped_lines:
@@ -121,6 +143,7 @@ class MapPlan:
         return {"path": self.path, "ok": self.ok, "encoding": self.encoding, "format": self.format,
                 "delimiter": self.delimiter, "fenced": self.fenced, "header_line": self.header_line,
                 "rows": self.rows, "preset": self.preset, "spec": self.spec(),
+                "name_prefix": None if self.name_prefix is None else self.columns[self.name_prefix].label,
                 "columns": [c.to_dict() for c in self.columns],
                 "dropped_lines": [i.to_dict() for i in self.dropped_lines],
                 "problems": [i.to_dict() for i in self.problems]}
@@ -143,7 +166,7 @@ class MapPlan:
             report.error(p.line, p.column, p.message)
         if report.errors:
             return None
-        return apply_mapping(t, self.columns, report)
+        return apply_mapping(t, self.columns, report, self.name_prefix)
 
 
 def io_row(cells: list[str]) -> str:
@@ -216,9 +239,10 @@ def propose(t: Table) -> list[ColumnChoice]:
     return cols
 
 
-def parse_spec(spec: str, columns: list[ColumnChoice]) -> list[Issue]:
+def parse_spec(spec: str, columns: list[ColumnChoice], plan: MapPlan | None = None) -> list[Issue]:
     """Apply "Col=field,Col2=notes,Col3=-" to `columns` (how='map'); columns it does not name keep
-    their proposal. Returns problems (unknown column or field) instead of raising."""
+    their proposal. "Scene+Shot=shot_name" names shots "<Scene>-<Shot>" (plan.name_prefix); a plain
+    "Shot=shot_name" turns that off. Returns problems (unknown column or field) instead of raising."""
     problems = []
     try:
         parts = next(csv.reader([spec], skipinitialspace=True))
@@ -234,6 +258,16 @@ def parse_spec(spec: str, columns: list[ColumnChoice]) -> list[Issue]:
             continue
         name, _, target = part.rpartition("=")
         c = by_name.get(name.strip().casefold()) or by_phrase.get(phrase(name))
+        if c is None and "+" in name and plan is not None:
+            a, _, b = name.partition("+")
+            ca = by_name.get(a.strip().casefold()) or by_phrase.get(phrase(a))
+            c = by_name.get(b.strip().casefold()) or by_phrase.get(phrase(b))
+            if ca is not None and c is not None and normalize_header(target) == "shot_name":
+                plan.name_prefix = ca.index
+            else:
+                c = None
+        elif c is not None and plan is not None and normalize_header(target) == "shot_name":
+            plan.name_prefix = None
         if c is None:
             problems.append(Issue(None, None, f"--map: the file has no column '{name.strip()}'; its columns are: "
                                   + ", ".join(x.label for x in columns)))
@@ -270,21 +304,40 @@ def plan_mapping(path: str | Path, mapping: str = "auto", *, preset: dict | None
     plan.format, plan.delimiter, plan.fenced = t.format, t.delimiter, t.fenced
     plan.header_line, plan.rows, plan.dropped_lines = t.header_line, len(t.rows), t.dropped
     plan.columns = propose(t)
+    plan.name_prefix = propose_name_prefix(t, plan.columns)
     if preset:
         plan.preset = preset_name
-        by = {phrase(k): v for k, v in preset.items()}
+        by = {phrase(k): v for k, v in preset.items() if k != PREFIX_KEY}
         for c in plan.columns:
             if phrase(c.label) in by:
                 target = by[phrase(c.label)]
                 c.target, c.how, c.why = target if target in TARGETS else None, "preset", f"preset '{preset_name}'"
-    plan.spec_problems = parse_spec(mapping or "auto", plan.columns)
+        want = phrase(preset.get(PREFIX_KEY) or "")
+        plan.name_prefix = next((c.index for c in plan.columns if want and phrase(c.label) == want), None)
+    plan.spec_problems = parse_spec(mapping or "auto", plan.columns, plan)
     return plan
 
 
+def propose_name_prefix(t: Table, columns: list[ColumnChoice]) -> int | None:
+    """The section column, when shot names repeat and "<section>-<shot>" would make them unique."""
+    shot = next((c for c in columns if c.target == "shot_name"), None)
+    sect = next((c for c in columns if c.target == "section"), None)
+    if shot is None or sect is None:
+        return None
+    pairs = [(r[sect.index].strip() if sect.index < len(r) else "", r[shot.index].strip() if shot.index < len(r) else "")
+             for _, r in t.rows]
+    names = [n for _, n in pairs if n]
+    if len(set(names)) == len(names) or len(set(pairs)) < len(pairs) or not all(s for s, _ in pairs):
+        return None
+    return sect.index
+
+
 # -- applying -------------------------------------------------------------------------------------
-def apply_mapping(t: Table, columns: list[ColumnChoice], report: CsvReport) -> list[tuple[int, list[str]]]:
+def apply_mapping(t: Table, columns: list[ColumnChoice], report: CsvReport,
+                  name_prefix: int | None = None) -> list[tuple[int, list[str]]]:
     """Rows in AIMMS columns. NOTES columns become "Col: value" lines after the description
-    (the description column is added when the file has none)."""
+    (the description column is added when the file has none); `name_prefix` (a column index) makes
+    shot names "<its value>-<shot>"."""
     fields = [c.target for c in columns if c.target not in (None, NOTES)]
     notes = [c for c in columns if c.target == NOTES]
     if notes and "description" not in fields:
@@ -301,6 +354,10 @@ def apply_mapping(t: Table, columns: list[ColumnChoice], report: CsvReport) -> l
         for c in columns:
             if c.target not in (None, NOTES) and c.index < len(cells):
                 row[pos[c.target]] = cells[c.index]
+        if name_prefix is not None and "shot_name" in pos and name_prefix < len(cells):
+            pre, name = cells[name_prefix].strip(), row[pos["shot_name"]].strip()
+            if pre and name:
+                row[pos["shot_name"]] = f"{pre}-{name}"
         extra = [f"{c.label}: {unescape_cell(cells[c.index].strip())}" for c in notes
                  if c.index < len(cells) and cells[c.index].strip()]
         if extra:
@@ -344,7 +401,8 @@ def load_presets(folder: Path) -> dict[str, dict[str, str | None]]:
     presets = data.get("presets") if isinstance(data, dict) else None
     if not isinstance(presets, dict):
         return {}
-    return {str(k): {str(h): (t if t in TARGETS else None) for h, t in v.items()}
+    return {str(k): {str(h): (t if t in TARGETS or (h == PREFIX_KEY and isinstance(t, str)) else None)
+                     for h, t in v.items()}
             for k, v in presets.items() if isinstance(v, dict)}
 
 
@@ -371,6 +429,6 @@ def matching_preset(folder: Path, plan: MapPlan) -> str | None:
     """The saved preset that names every column of this file (the same tool's export), if any."""
     heads = {phrase(c.label) for c in plan.columns}
     for name, targets in load_presets(folder).items():
-        if heads and heads <= {phrase(h) for h in targets}:
+        if heads and heads <= {phrase(h) for h in targets if h != PREFIX_KEY}:
             return name
     return None

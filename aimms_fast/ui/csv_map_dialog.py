@@ -8,7 +8,8 @@ code fences, repeated headers) with reasons; the problems that block the import,
 change. A saved preset (per user, ops/csv_map.PRESETS_FILE in the config folder) is applied on
 its own when it names every column of the file. Import runs csv_io's checks first, like any CSV.
 
-UI thread only. Tests drive it through `last_opened`: `choose`, `apply_preset`, `save_preset`, `start_import`.
+UI thread only. Tests drive it through `last_opened`: `choose`, `choose_prefix`, `apply_preset`,
+`save_preset`, `start_import`.
 """
 from __future__ import annotations
 
@@ -81,12 +82,15 @@ class CsvMapDialog:
             dpg.add_text("Preset")
             self.preset_combo = dpg.add_combo([NO_PRESET, *sorted(self.presets)], width=220,
                                               default_value=self.plan.preset or NO_PRESET,
-                                              callback=lambda s, a: self.apply_preset(None if a == NO_PRESET else a))
+                                              callback=lambda s, a, u=None: self.apply_preset(None if a == NO_PRESET else a))
             dpg.add_spacer(width=20)
             self.preset_name = dpg.add_input_text(width=200, hint="preset name",
                                                   default_value=self.plan.preset or self.path.stem[:40])
             app.register_text_input(self.preset_name)
             dpg.add_button(label="Save as preset", callback=lambda: self.save_preset(dpg.get_value(self.preset_name)))
+            dpg.add_spacer(width=20)
+            dpg.add_text("Shot names")
+            self.prefix_combo = dpg.add_combo([], width=260, callback=lambda s, a, u=None: self.choose_prefix(self._prefix_of(a)))
         self.table = dpg.add_table(parent=win, header_row=True, scrollY=True, height=-230, row_background=True,
                                    resizable=True, borders_innerV=True, freeze_rows=1,
                                    policy=dpg.mvTable_SizingStretchProp)
@@ -116,6 +120,23 @@ class CsvMapDialog:
                                                  callback=lambda s, a, u: self.choose(u, _target(a)), user_data=c.index))
                 self.whys.append(T.text(self.app, 0, c.why, "dim"))
 
+    def _prefix_labels(self) -> dict[int | None, str]:
+        sc = next((c for c in self.plan.columns if c.target == "shot_name"), None)
+        shot, eg = (sc.label, sc.sample[:12]) if sc else ("shot", "")
+        out: dict[int | None, str] = {None: f"as in {shot}" + (f" (e.g. {eg})" if eg else "")}
+        for c in self.plan.columns:
+            if c is not sc:
+                out[c.index] = f"{c.label}-{shot}" + (f" (e.g. {c.sample[:12]}-{eg})" if eg and c.sample else "")
+        return out
+
+    def _prefix_of(self, label: str) -> int | None:
+        return next((k for k, v in self._prefix_labels().items() if v == label), None)
+
+    def _show_prefix(self) -> None:
+        labels = self._prefix_labels()
+        dpg.configure_item(self.prefix_combo, items=list(labels.values()))
+        dpg.set_value(self.prefix_combo, labels.get(self.plan.name_prefix, labels[None]))
+
     def refresh(self) -> None:
         p = self.plan
         bits = [f"{p.rows} shot rows", f"{len(p.columns)} columns", p.format or "?"]
@@ -128,6 +149,7 @@ class CsvMapDialog:
         dpg.set_value(self.summary, f"{self.path.name}: " + ", ".join(bits)
                       + (f"   ·   preset '{p.preset}'" if p.preset else ""))
         self._fill_table()
+        self._show_prefix()
         dpg.delete_item(self.lines_box, children_only=True)
         if not p.dropped_lines:
             T.text(self.app, self.lines_box, "none: every line of the file is a header or a shot row", "dim")
@@ -147,7 +169,13 @@ class CsvMapDialog:
         c = self.plan.columns[index]
         dpg.set_value(self.combos[index], _label(c.target))
         dpg.set_value(self.whys[index], c.why)     # not a table rebuild: the combo calling us lives in it
+        self._show_prefix()
         self._check()
+
+    def choose_prefix(self, index: int | None) -> None:
+        """Shot names "<column's value>-<shot>" (the shot numbers start again per scene), or as in the file."""
+        self.plan.set_name_prefix(index)
+        self._show_prefix()
 
     def apply_preset(self, name: str | None) -> None:
         self.plan = M.plan_mapping(self.path, preset=self.presets.get(name) if name else None, preset_name=name)

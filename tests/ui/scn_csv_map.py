@@ -93,6 +93,19 @@ def csv_map_dialog(project, out, args):
     res["second_notes_target"] = next(c.target for c in d2.plan.columns if c.label == "Notes")
     d2.close()
     app.settle(2)
+    # Celtx: shot numbers restart per scene, so names are proposed as "<Scene #>-<Shot #>"
+    import_csv_flow(app, Path(args["celtx"]))
+    app.settle(3)
+    d4 = D.last_opened
+    res["celtx_prefix"] = dpg.get_value(d4.prefix_combo)
+    res["celtx_prefix_items"] = dpg.get_item_configuration(d4.prefix_combo)["items"][:3]
+    res["shot_celtx"] = shot(app, out, "map_celtx")
+    value = res["celtx_prefix_items"][0]
+    dpg.set_value(d4.prefix_combo, value)
+    dpg.get_item_callback(d4.prefix_combo)(d4.prefix_combo, value, None)
+    res["celtx_prefix_off"] = d4.plan.name_prefix
+    d4.close()
+    app.settle(2)
     # an LLM answer: the left-out lines, with reasons
     import_csv_flow(app, Path(args["llm"]))
     app.settle(4)

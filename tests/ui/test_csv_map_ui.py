@@ -17,7 +17,8 @@ def test_mapping_dialog(tmp_path):
     aimms.write_text("shot_name,section\nPLAIN_A,Act 1\n", encoding="utf-8")
     r = run_scenario("csv_map_dialog", tmp_path, project=tmp_path / "proj",
                      args={"studiobinder": str(DATA / "studiobinder_shot_list.csv"),
-                           "llm": str(DATA / "llm_answer.txt"), "aimms": str(aimms)})
+                           "llm": str(DATA / "llm_answer.txt"), "aimms": str(aimms),
+                           "celtx": str(DATA / "celtx_shot_designer.csv")})
     assert r["errors"] == []
     assert r["opened"] and r["title"] == "Map the columns of studiobinder_shot_list.csv"
     assert r["summary"].startswith("studiobinder_shot_list.csv: 5 shot rows, 17 columns, csv, delimiter ','")
@@ -40,8 +41,11 @@ def test_mapping_dialog(tmp_path):
     presets = json.loads((tmp_path / "config" / "csv_map_presets.json").read_text())["presets"]
     assert presets["StudioBinder"]["Notes"] is None and presets["StudioBinder"]["Shot"] == "shot_name"
     assert r["second_preset"] == "StudioBinder" and r["second_notes_target"] is None
+    assert r["celtx_prefix"] == "Scene #-Shot # (e.g. 1-1)"
+    assert r["celtx_prefix_items"] == ["as in Shot # (e.g. 1)", "Scene #-Shot # (e.g. 1-1)", "Setup-Shot # (e.g. A-1)"]
+    assert r["celtx_prefix_off"] is None
     assert "inside a ``` code block" in r["llm_summary"]
     assert [x.split(":")[0] for x in r["llm_lines"]] == ["line 1", "line 8", "line 9", "line 14", "line 15"]
     assert r["aimms_same_dialog"] and r["aimms_title"] == "Import CSV"
-    for k in ("shot_studiobinder", "shot_problem", "shot_llm"):
+    for k in ("shot_studiobinder", "shot_problem", "shot_llm", "shot_celtx"):
         assert pixels(r[k]).std() > 10, k
