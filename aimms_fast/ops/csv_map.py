@@ -21,6 +21,7 @@ Any thread (no UI); import_mapped mutates the project like import_csv (same thre
 from __future__ import annotations
 
 import csv
+import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,7 +172,6 @@ class MapPlan:
 
 def io_row(cells: list[str]) -> str:
     """Cells joined as one CSV line (quoted where a cell holds a comma or quote)."""
-    import io
     buf = io.StringIO()
     csv.writer(buf, lineterminator="").writerow(cells)
     return buf.getvalue()
@@ -185,11 +185,11 @@ def _mapping_problems(columns: list[ColumnChoice], line: int | None) -> list[Iss
             continue
         if c.target in seen:
             out.append(Issue(line, None, f"columns '{seen[c.target]}' and '{c.label}' both map to "
-                                              f"{c.target}; map one of them elsewhere (or to notes)"))
+                                         f"{c.target}; map one of them elsewhere (or to notes)"))
         seen.setdefault(c.target, c.label)
     if "shot_name" not in seen:
         out.append(Issue(line, None, "no column is mapped to shot_name (every shot needs a name); map the "
-                                          "column that names or numbers the shots to it (e.g. Shot=shot_name)"))
+                                     "column that names or numbers the shots to it (e.g. Shot=shot_name)"))
     return out
 
 
