@@ -13,8 +13,8 @@ and writes them exactly as it does any CSV (validation first, all rows or none, 
 one undo step, spreadsheet-safe cells). The plan re-reads the file at import time and refuses it
 if its header changed since the user saw the mapping.
 
-Presets: per user, a JSON file `csv_map_presets.json` in the app's config folder (the caller
-passes the folder: ui.prefs.config_dir()); one preset maps header names to targets.
+Presets (ops/csv_presets.py, re-exported here): per user, `csv_map_presets.json` in the app's
+config folder (the caller passes the folder: ui.prefs.config_dir()).
 
 Any thread (no UI); import_mapped mutates the project like import_csv (same thread rules).
 """
@@ -22,22 +22,18 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
-
 from aimms_fast.errors import AimmsError
-from aimms_fast.ops.csv_io import IMPORT_COLUMNS, CsvReport, Issue, import_csv, normalize_header, read_text
+from aimms_fast.ops.csv_io import CsvReport, Issue, import_csv, normalize_header, read_text
 from aimms_fast.ops.csv_safe import escape_cell, unescape_cell
 from aimms_fast.ops.csv_table import RECOGNISED, Table, TableError, extract_table
 from aimms_fast.ops.csv_vocab import NOTES, guesses, is_drop_header, phrase
+from aimms_fast.ops.csv_presets import (PREFIX_KEY, PRESETS_FILE, TARGETS, load_presets,  # noqa: F401 (API)
+                                        matching_preset, save_preset)
 
-TARGETS = [*IMPORT_COLUMNS, NOTES]   # what a column may map to; None = dropped
 DROP_WORDS = {"-", "drop", "none", "skip", "ignore", ""}
-PRESETS_FILE = "csv_map_presets.json"
-PREFIX_KEY = "+shot_name prefix"      # a preset's entry for MapPlan.name_prefix (no header looks like it)
 
 
 @dataclass
@@ -389,46 +385,3 @@ def import_mapped(project, path: str | Path, plan: MapPlan | str = "auto", **kw)
         report.errors = list(plan.problems)
         return MappedImport(plan, report)
     return MappedImport(plan, import_csv(project, path, mapping=plan, **kw))
-
-
-# -- presets (per user) ---------------------------------------------------------------------------
-def load_presets(folder: Path) -> dict[str, dict[str, str | None]]:
-    """name -> {header: target}; a missing or broken file is no presets (never an error)."""
-    try:
-        data = orjson.loads((Path(folder) / PRESETS_FILE).read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return {}
-    presets = data.get("presets") if isinstance(data, dict) else None
-    if not isinstance(presets, dict):
-        return {}
-    return {str(k): {str(h): (t if t in TARGETS or (h == PREFIX_KEY and isinstance(t, str)) else None)
-                     for h, t in v.items()}
-            for k, v in presets.items() if isinstance(v, dict)}
-
-
-def save_preset(folder: Path, name: str, plan: MapPlan) -> Path:
-    """Store the plan's column targets as preset `name` (replacing one of that name)."""
-    name = name.strip()
-    if not name:
-        raise AimmsError("a preset needs a name", field="preset")
-    presets = load_presets(folder)
-    presets[name] = plan.targets()
-    p = Path(folder) / PRESETS_FILE
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(orjson.dumps({"version": 1, "presets": presets}, option=orjson.OPT_INDENT_2))
-        os.replace(tmp, p)
-    except OSError as e:
-        raise AimmsError(f"cannot save the preset ({e.strerror or e})", path=p,
-                         hint="check the permissions of the config folder") from e
-    return p
-
-
-def matching_preset(folder: Path, plan: MapPlan) -> str | None:
-    """The saved preset that names every column of this file (the same tool's export), if any."""
-    heads = {phrase(c.label) for c in plan.columns}
-    for name, targets in load_presets(folder).items():
-        if heads and heads <= {phrase(h) for h in targets if h != PREFIX_KEY}:
-            return name
-    return None

@@ -108,7 +108,7 @@ class CsvMapDialog:
 
     def _fill_table(self) -> None:
         dpg.delete_item(self.table, children_only=True, slot=1)
-        options = [*M.IMPORT_COLUMNS, NOTES_LABEL, DROP]
+        options = [*[t for t in M.TARGETS if t != NOTES], NOTES_LABEL, DROP]
         self.combos: list[int] = []
         self.whys: list[int] = []
         for c in self.plan.columns:
