@@ -47,6 +47,13 @@ def maybe_map(app, path: Path) -> bool:
     """Open the dialog when `path` needs a mapping; False leaves the file to the usual import (an
     AIMMS CSV, or one so broken that csv_io's own report explains it best)."""
     plan = M.plan_mapping(path)
+    if plan.encoding and any(p.message.startswith("no table found") for p in plan.file_problems):
+        # text without a table (a chat answer that is all prose): say that, not "unknown column 'Sure!…'"
+        app.dialogs.report(f"No shot list found in {Path(path).name}",
+                           "\n".join(str(p) for p in plan.file_problems)
+                           + "\n\nA shot list needs a header row (Shot, Description, …) and one line per shot, "
+                             "as CSV (values separated by , ; tab or |) or as a Markdown table.")
+        return True
     if plan.file_problems or is_aimms_file(plan):
         return False
     global last_opened

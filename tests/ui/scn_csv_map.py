@@ -115,6 +115,12 @@ def csv_map_dialog(project, out, args):
     res["shot_llm"] = shot(app, out, "map_llm")
     d3.close()
     app.settle(2)
+    # a chat answer with no table at all: said plainly
+    import_csv_flow(app, Path(args["prose"]))
+    app.settle(3)
+    res["prose_title"] = dpg.get_item_label(app.dialogs.open[-1]) if app.dialogs.open else None
+    app.dialogs.close_top()
+    app.settle(2)
     # an AIMMS CSV: the usual confirmation, no mapping dialog
     import_csv_flow(app, Path(args["aimms"]))
     app.settle(3)

@@ -15,10 +15,12 @@ def test_mapping_dialog(tmp_path):
     Project.create(tmp_path / "proj", name="Map", author="me").close()
     aimms = tmp_path / "aimms.csv"
     aimms.write_text("shot_name,section\nPLAIN_A,Act 1\n", encoding="utf-8")
+    prose = tmp_path / "chat.txt"
+    prose.write_text("Sure! I can help with that.\nWhat kind of film is it, and how long?\n", encoding="utf-8")
     r = run_scenario("csv_map_dialog", tmp_path, project=tmp_path / "proj",
                      args={"studiobinder": str(DATA / "studiobinder_shot_list.csv"),
                            "llm": str(DATA / "llm_answer.txt"), "aimms": str(aimms),
-                           "celtx": str(DATA / "celtx_shot_designer.csv")})
+                           "celtx": str(DATA / "celtx_shot_designer.csv"), "prose": str(prose)})
     assert r["errors"] == []
     assert r["opened"] and r["title"] == "Map the columns of studiobinder_shot_list.csv"
     assert r["summary"].startswith("studiobinder_shot_list.csv: 5 shot rows, 17 columns, csv, delimiter ','")
@@ -46,6 +48,7 @@ def test_mapping_dialog(tmp_path):
     assert r["celtx_prefix_off"] is None
     assert "inside a ``` code block" in r["llm_summary"]
     assert [x.split(":")[0] for x in r["llm_lines"]] == ["line 1", "line 8", "line 9", "line 14", "line 15"]
+    assert r["prose_title"] == "No shot list found in chat.txt"
     assert r["aimms_same_dialog"] and r["aimms_title"] == "Import CSV"
     for k in ("shot_studiobinder", "shot_problem", "shot_llm", "shot_celtx"):
         assert pixels(r[k]).std() > 10, k
