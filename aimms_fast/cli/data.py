@@ -49,9 +49,16 @@ def _report_text(rep) -> str:
 @click.option("--valid-only", is_flag=True,
               help="Import just the rows without problems (still one transaction); rows with problems "
                    "are listed and left out. Problems of the whole file still stop the import.")
+@click.option("--map", "map_spec", metavar='auto|"Col=field,…"',
+              help="Another tool's shot list: map its columns by header (auto), or name them "
+                   "(\"Scene=section,Camera=notes,Status=-\"; unnamed columns keep the auto guess). "
+                   "Tolerates chatter, ``` fences, Markdown tables and repeated headers; notes go to the description.")
+@click.option("--preset", help="With --map: start from this saved mapping preset.")
+@click.option("--save-preset", help="With --map: save the mapping used as this preset.")
 @json_option
 @handle_errors
-def import_csv(path, file, dry_run, update, ignore_unknown, no_placeholders, valid_only, as_json):
+def import_csv(path, file, dry_run, update, ignore_unknown, no_placeholders, valid_only, as_json,
+               map_spec=None, preset=None, save_preset=None):
     """Import a shot list CSV (AIMMS columns) into the project at PATH.
 
     The whole file is checked first; problems are listed by line and column and then nothing is
@@ -60,6 +67,11 @@ def import_csv(path, file, dry_run, update, ignore_unknown, no_placeholders, val
     Windows-1252, delimiters , ; tab |, and headers like "Shot Name".
     """
     from aimms_fast.ops.csv_io import import_csv as do_import
+    if map_spec is not None or preset or save_preset:
+        from aimms_fast.cli.csv_map import import_with_map
+        return import_with_map(path, file, map_spec or "auto", preset, save_preset, as_json, dry_run=dry_run,
+                               update=update, placeholders=not no_placeholders, valid_only=valid_only,
+                               report_text=_report_text)
     with open_project(path, write=not dry_run) as p:
         with progress_bar("importing", 1, enabled=not as_json and not dry_run) as bar:
             rep = do_import(p, file, dry_run=dry_run, update=update, ignore_unknown=ignore_unknown,

@@ -257,27 +257,36 @@ def _iso_but_out_of_range(s: str) -> bool:
         return False
 
 
-def read_csv(path: str | Path, *, ignore_unknown: bool = False) -> tuple[CsvReport, list[_Row]]:
-    """Parse and check a shot-list CSV without touching any project."""
-    path = Path(path)
-    report = CsvReport(path=str(path))
+def read_text(path: Path, report: CsvReport) -> str | None:
+    """The file's text (decode_bytes), or None with the reason in `report`."""
     if path.exists() and not path.is_file() and not path.is_dir():
         report.error(None, None, "not a regular file (a FIFO or device); reading it could block forever")
-        return report, []
+        return None
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         report.error(None, None, "file not found")
-        return report, []
+        return None
     except IsADirectoryError:
         report.error(None, None, "this is a folder, not a CSV file")
-        return report, []
+        return None
     except PermissionError:
         report.error(None, None, "the file is not readable (permission denied)")
-        return report, []
-    text = decode_bytes(data, report)
+        return None
+    return decode_bytes(data, report)
+
+
+def read_csv(path: str | Path, *, ignore_unknown: bool = False, mapping=None) -> tuple[CsvReport, list[_Row]]:
+    """Parse and check a shot-list CSV without touching any project. `mapping` (ops/csv_map.MapPlan)
+    reads another tool's table instead: its columns mapped to AIMMS's, wrappers set aside."""
+    path = Path(path)
+    report = CsvReport(path=str(path))
+    text = read_text(path, report)
     if text is None:
         return report, []
+    if mapping is not None:
+        raw_rows = mapping.rows_for_import(text, report)
+        return (report, []) if raw_rows is None else _check_table(raw_rows, report, ignore_unknown)
     delim = choose_delimiter(text)
     report.delimiter = delim
     _, _, skip = _header_line(text)
@@ -297,6 +306,10 @@ def read_csv(path: str | Path, *, ignore_unknown: bool = False) -> tuple[CsvRepo
         report.error(prev + 1, None, f"cannot parse this record ({e}); check its quotes "
                                      "(a field with quotes must be wrapped in quotes, inner quotes doubled)")
         return report, []
+    return _check_table(raw_rows, report, ignore_unknown)
+
+
+def _check_table(raw_rows, report: CsvReport, ignore_unknown: bool) -> tuple[CsvReport, list[_Row]]:
     raw_rows = [(ln, c) for ln, c in raw_rows if any(x.strip() for x in c)]
     if not raw_rows:
         report.error(None, None, "the file has no header row")
@@ -445,7 +458,7 @@ def _set_aside_bad_rows(report: CsvReport, rows: list[_Row]) -> list[_Row]:
 
 def import_csv(project, path: str | Path, *, dry_run: bool = False, update: bool = False,
                ignore_unknown: bool = False, placeholders: bool = True, progress: Progress = None,
-               cancel=None, valid_only: bool = False) -> CsvReport:
+               cancel=None, valid_only: bool = False, mapping=None) -> CsvReport:
     """Validate `path`, then (unless dry_run or any error) add every row as a shot in one transaction.
 
     New shots get AIMMS's placeholder takes (base_01.png, video_01.mp4 + video_01.png, zero bytes).
@@ -453,11 +466,12 @@ def import_csv(project, path: str | Path, *, dry_run: bool = False, update: bool
     have a problem of their own are left out (listed in `report.skipped`) and the rest is imported,
     still in one transaction; problems of the whole file still block. `cancel` (threading.Event)
     stops it between batches with errors.Cancelled, leaving the project as it was. One undo step.
-    Returns the report; callers wanting an exception use `report.raise_for_errors()`.
+    `mapping`: see read_csv (ops/csv_map.import_mapped passes it). Returns the report; callers
+    wanting an exception use `report.raise_for_errors()`.
     """
     if not dry_run:
         project.require_writable()
-    report, rows = read_csv(path, ignore_unknown=ignore_unknown)
+    report, rows = read_csv(path, ignore_unknown=ignore_unknown, mapping=mapping)
     report._row_lines = {r.line for r in rows}
     report.dry_run = dry_run
     if valid_only and rows:

@@ -303,8 +303,12 @@ def _project_action(app, action: str) -> None:
 
 
 def import_csv_flow(app, path: Path) -> None:
-    """Check the whole file first and show the report; import only on confirmation."""
+    """Check the whole file first and show the report; import only on confirmation. Another
+    tool's shot list (not AIMMS's columns, or text around the table) opens the mapping dialog."""
     from aimms_fast.ops.csv_io import import_csv
+    from aimms_fast.ui.csv_map_dialog import maybe_map
+    if maybe_map(app, path):
+        return
     p = app.project
     report = app.run_op(lambda: import_csv(p, path, dry_run=True), title="Import failed", mutating=False)
     if report is None:
