@@ -135,6 +135,7 @@ class App:
         self.windows: list = []              # floating windows (ui/floating.py), oldest first
         self.first_frame_s: float | None = None
         self.last_python_s = 0.0
+        self.last_python_cpu_s = 0.0
         self.last_frame_s = 0.0
         self.frames = 0
         self._text_inputs: set = set()
@@ -192,6 +193,7 @@ class App:
         dpg.setup_dearpygui()
         dpg.show_viewport()
         dpg.set_primary_window("main", True)
+        T.paint_background(self)     # theme colour as the viewport clear: no full-window quad over it
         self.wait_events = _event_waiter()
         # Paint first: the window with its "opening…" line is on screen before any project work.
         if project_path is not None:
@@ -299,6 +301,12 @@ class App:
         if self.services.problem:
             self.toast(self.services.problem)
         return True
+
+    def hold_sweep(self, seconds: float = 0.5) -> None:
+        """A page's first screen is still loading: start the background sweep no sooner than
+        `seconds` from now (storyboard.py calls it each frame until its pictures show)."""
+        if self._sweep_at is not None:
+            self._sweep_at = max(self._sweep_at, time.monotonic() + seconds)
 
     def close_project(self) -> None:
         for w in list(self.windows):
@@ -860,7 +868,7 @@ class App:
     def iterate(self, *, pace: bool = True) -> bool:
         """One frame: callbacks, drained worker events, page work, texture builds, render.
         Returns True while there is work pending (the caller may keep frames coming)."""
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         jobs = dpg.get_callback_queue()
         if jobs:
             self._run_callbacks(jobs)
@@ -870,6 +878,7 @@ class App:
             self.guard("a deferred call", fn)
         busy = self.guard("the frame's work", self._tick)   # one bad frame must not end the session
         self.last_python_s = time.perf_counter() - t0
+        self.last_python_cpu_s = time.process_time() - c0   # what load on a shared machine moves less
         dpg.render_dearpygui_frame()
         self.frames += 1
         dt = time.perf_counter() - t0
