@@ -146,6 +146,7 @@ class App:
         self._deferred: list[Callable[[], None]] = []
         self._jobs: list = []                # ui/background.py Job, oldest first
         self._sweep_at: float | None = None
+        self._sweep_hold = 0.0               # monotonic time before which the sweep neither starts nor queues
         self._status_at = 0.0
         self._toast_until = 0.0
         self._note = ""                      # quiet status line ("Nothing to undo"), until _note_until
@@ -303,10 +304,10 @@ class App:
         return True
 
     def hold_sweep(self, seconds: float = 0.5) -> None:
-        """A page's first screen is still loading: start the background sweep no sooner than
-        `seconds` from now (storyboard.py calls it each frame until its pictures show)."""
-        if self._sweep_at is not None:
-            self._sweep_at = max(self._sweep_at, time.monotonic() + seconds)
+        """Neither start the background sweep nor queue more of it for `seconds` from now: a
+        page's first screen is still loading, or the user is scrolling (a 500-take slice is
+        ~1-1.5 ms of UI-thread time at 21K-100K takes). storyboard.py calls it each such frame."""
+        self._sweep_hold = max(self._sweep_hold, time.monotonic() + seconds)
 
     def close_project(self) -> None:
         for w in list(self.windows):
@@ -947,12 +948,14 @@ class App:
                 self.textures.forget_failures()
                 for page in self.pages.values():
                     page.on_tiles([])
-            if self._sweep_at is not None and time.monotonic() >= self._sweep_at:
+            held = time.monotonic() < self._sweep_hold
+            if self._sweep_at is not None and not held and time.monotonic() >= self._sweep_at:
                 self._sweep_at = None
                 self.services.begin_sweep()
             # The background sweep's own queue does not keep the loop at full frame rate: a 21K
             # cold build would otherwise redraw 60 times a second for minutes.
-            busy = self.services.sweep_tick() or self.services.pending(urgent_only=True) > 0
+            busy = (self.services.sweeping if held else self.services.sweep_tick()) \
+                or self.services.pending(urgent_only=True) > 0
         page = self._current
         if page is not None and self.project is not None:
             busy = self.guard(f"the {page.title} page", page.tick) or busy

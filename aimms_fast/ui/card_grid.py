@@ -183,6 +183,11 @@ class CardGrid:
         return i, min(0.999, max(0.0, (lx - x - PAD) / max(1, pw)))
 
     @property
+    def scrolling(self) -> bool:
+        """The view moved in this frame's tick."""
+        return self._scrolled_at == self._ticks
+
+    @property
     def row_height(self) -> int:
         return self._m[1] + GAP
 

@@ -22,6 +22,8 @@ FIRST_SCREEN_BUDGET_S = 0.25
 # processes starting, a stat per take) waits: on a cold start it competes for the same disk and
 # both cores.
 FIRST_SCREEN_HOLD_S = 8.0
+# While the user scrolls, the sweep queues nothing (its slices cost UI-thread time each frame).
+SCROLL_HOLD_S = 0.3
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -242,6 +244,8 @@ class StoryboardPage(Page):
             self.app.services.request(visible, ahead)
         if self._first_screen_until is not None:
             self._first_screen(visible)
+        if self.grid.scrolling:
+            self.app.hold_sweep(SCROLL_HOLD_S)
         self._update_hint()
         return bool(self.grid.hover)
 
