@@ -135,6 +135,7 @@ class App:
         self.windows: list = []              # floating windows (ui/floating.py), oldest first
         self.first_frame_s: float | None = None
         self.last_python_s = 0.0
+        self.last_python_cpu_s = 0.0
         self.last_frame_s = 0.0
         self.frames = 0
         self._text_inputs: set = set()
@@ -145,6 +146,7 @@ class App:
         self._deferred: list[Callable[[], None]] = []
         self._jobs: list = []                # ui/background.py Job, oldest first
         self._sweep_at: float | None = None
+        self._sweep_hold = 0.0               # monotonic time before which the sweep neither starts nor queues
         self._status_at = 0.0
         self._toast_until = 0.0
         self._note = ""                      # quiet status line ("Nothing to undo"), until _note_until
@@ -195,6 +197,7 @@ class App:
         dpg.setup_dearpygui()
         dpg.show_viewport()
         dpg.set_primary_window("main", True)
+        T.paint_background(self)     # theme colour as the viewport clear: no full-window quad over it
         self.wait_events = _event_waiter()
         # Paint first: the window with its "opening…" line is on screen before any project work.
         if project_path is not None:
@@ -304,6 +307,12 @@ class App:
         if self.services.problem:
             self.toast(self.services.problem)
         return True
+
+    def hold_sweep(self, seconds: float = 0.5) -> None:
+        """Neither start the background sweep nor queue more of it for `seconds` from now: a
+        page's first screen is still loading, or the user is scrolling (a 500-take slice is
+        ~1-1.5 ms of UI-thread time at 21K-100K takes). storyboard.py calls it each such frame."""
+        self._sweep_hold = max(self._sweep_hold, time.monotonic() + seconds)
 
     def close_project(self) -> None:
         for w in list(self.windows):
@@ -865,7 +874,7 @@ class App:
     def iterate(self, *, pace: bool = True) -> bool:
         """One frame: callbacks, drained worker events, page work, texture builds, render.
         Returns True while there is work pending (the caller may keep frames coming)."""
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         jobs = dpg.get_callback_queue()
         if jobs:
             self._run_callbacks(jobs)
@@ -875,6 +884,7 @@ class App:
             self.guard("a deferred call", fn)
         busy = self.guard("the frame's work", self._tick)   # one bad frame must not end the session
         self.last_python_s = time.perf_counter() - t0
+        self.last_python_cpu_s = time.process_time() - c0   # what load on a shared machine moves less
         dpg.render_dearpygui_frame()
         self.frames += 1
         dt = time.perf_counter() - t0
@@ -943,12 +953,14 @@ class App:
                 self.textures.forget_failures()
                 for page in self.pages.values():
                     page.on_tiles([])
-            if self._sweep_at is not None and time.monotonic() >= self._sweep_at:
+            held = time.monotonic() < self._sweep_hold
+            if self._sweep_at is not None and not held and time.monotonic() >= self._sweep_at:
                 self._sweep_at = None
                 self.services.begin_sweep()
             # The background sweep's own queue does not keep the loop at full frame rate: a 21K
             # cold build would otherwise redraw 60 times a second for minutes.
-            busy = self.services.sweep_tick() or self.services.pending(urgent_only=True) > 0
+            busy = (self.services.sweeping if held else self.services.sweep_tick()) \
+                or self.services.pending(urgent_only=True) > 0
         page = self._current
         if page is not None and self.project is not None:
             busy = self.guard(f"the {page.title} page", page.tick) or busy

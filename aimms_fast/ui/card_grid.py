@@ -1,8 +1,10 @@
 """CardGrid: the virtualised grid of cards shared by the Image/Video storyboards and the shot window.
 
 The grid is one Dear PyGui drawlist as tall as all rows, inside a scrolling child window, and a
-fixed pool of card "slots" (a draw_node each: outline, poster, badges, star image, three text lines)
-is moved with a translation transform to whichever cards are on screen. Scrolling never creates
+fixed pool of card "slots" (outline, poster, badges, star image, three text lines) is moved with a
+translation transform to whichever cards are on screen. A slot is three draw_nodes, one in each of
+three layers (all posters, then all stars, then every outline and text line), so each texture is
+bound once a frame instead of 3-5 times a card. Scrolling never creates
 widgets; a card entering the screen costs ~15 configure calls (~40 µs). Posters come from
 textures.TextureBank (static atlas pages, LRU); until a tile is resident the card shows a neutral
 striped texture. Video cards scrub their filmstrip under the mouse (x position -> frame).
@@ -25,6 +27,7 @@ PAD = 6
 OVERSCAN_ROWS = 1       # rows kept assigned above/below the screen (no blank edge while scrolling)
 PREFETCH_ROWS = 2       # rows whose tiles are built ahead of the scroll direction
 SCRUB_AFTER_SCROLL_FRAMES = 10   # no hover scrub until the grid has been still this long
+LAYERED = True          # cards drawn in layers (see _make_slot); False = one node per card (A/B)
 
 
 @dataclass
@@ -61,7 +64,7 @@ def card_status(app, card: Card) -> tuple[str, str]:
 
 
 class _Slot:
-    __slots__ = ("node", "bg", "img", "status", "star", "badges", "bar", "title", "detail", "sub", "sel",
+    __slots__ = ("node", "nodes", "bg", "img", "status", "star", "badges", "bar", "title", "detail", "sub", "sel",
                  "index", "region", "frame", "status_text")
 
     def __init__(self):
@@ -113,6 +116,7 @@ class CardGrid:
         self.scroll = dpg.add_child_window(parent=parent, border=False, width=width, height=height,
                                            no_scrollbar=False)
         self.dl = dpg.add_drawlist(parent=self.scroll, width=10, height=10)
+        self._layers = tuple(dpg.add_draw_node(parent=self.dl) for _ in range(3))   # posters, stars, words
         with dpg.item_handler_registry() as h:
             dpg.add_item_clicked_handler(button=dpg.mvMouseButton_Left, callback=self._on_click)
             dpg.add_item_clicked_handler(button=dpg.mvMouseButton_Right, callback=self._on_right_click)
@@ -179,6 +183,11 @@ class CardGrid:
         return i, min(0.999, max(0.0, (lx - x - PAD) / max(1, pw)))
 
     @property
+    def scrolling(self) -> bool:
+        """The view moved in this frame's tick."""
+        return self._scrolled_at == self._ticks
+
+    @property
     def row_height(self) -> int:
         return self._m[1] + GAP
 
@@ -187,37 +196,53 @@ class CardGrid:
         cw, ch, pw, ph, fs, line = self._m
         pal = T.PALETTES[self.app.prefs.theme]
         s = _Slot()
-        with dpg.draw_node(parent=self.dl, show=False) as s.node:
-            # Outlined, not filled: with software GL every filled pixel counts (see theme.py).
-            s.bg = dpg.draw_rectangle((0, 0), (cw, ch), color=pal["card_border"], rounding=5)
-            n = self.bank.neutral
-            s.img = dpg.draw_image(n.tag, (PAD, PAD), (PAD + pw, PAD + ph), uv_min=n.uv_min, uv_max=n.uv_max)
-            s.status = dpg.draw_text((PAD + 8, PAD + ph / 2 - fs / 2), "", size=fs, color=(235, 235, 240, 255))
-            r = max(8, min(18, pw // 14))
-            star = self.bank.icon(("star", r), lambda: T.star_image(r))
-            # Whole-pixel corners: the image is sampled 1:1, as crisp as the triangles were.
-            side = T.star_box(r)
-            x0, y0 = round(PAD + pw - r - 6 - side / 2), round(PAD + r + 6 - side / 2)
-            s.star = dpg.draw_image(star.tag, (x0, y0), (x0 + side, y0 + side),
-                                    uv_min=star.uv_min, uv_max=star.uv_max, show=False)
-            s.badges = []
-            for k in range(3):
-                with dpg.draw_node(show=False) as bnode:
-                    rect = dpg.draw_rectangle((0, 0), (10, 10), fill=(0, 0, 0, 0), color=(0, 0, 0, 0), rounding=3)
-                    txt = dpg.draw_text((0, 0), "", size=max(9, fs - 3), color=(255, 255, 255, 255))
-                s.badges.append((bnode, rect, txt))
-            s.bar = dpg.draw_rectangle((PAD, PAD + ph - 4), (PAD + 10, PAD + ph), fill=pal["accent"],
-                                       color=pal["accent"], show=False)
-            s.title = dpg.draw_text((PAD, PAD + ph + PAD), "", size=fs, color=pal["text"])
-            s.detail = dpg.draw_text((PAD, PAD + ph + PAD + line), "", size=max(9, fs - 2), color=pal["text"])
-            s.sub = dpg.draw_text((PAD, PAD + ph + PAD + 2 * line), "", size=max(9, fs - 2), color=pal["dim"])
-            s.sel = dpg.draw_rectangle((-3, -3), (cw + 3, ch + 3), color=pal["accent"], thickness=3,
-                                       rounding=6, show=False)
+        if LAYERED:
+            # One node per layer: every poster, then every star, then every outline, badge and text
+            # line. Dear PyGui hands each texture switch to GL as a separate draw; in layers the
+            # font-atlas parts of all cards merge into one draw and posters of one atlas page into
+            # another, instead of 3-5 draws per card.
+            pic, mark, words = (dpg.add_draw_node(parent=layer, show=False) for layer in self._layers)
+            s.nodes = (pic, mark, words)
+        else:
+            pic = mark = words = dpg.add_draw_node(parent=self.dl, show=False)
+            s.nodes = (pic,)
+        s.node = pic
+        # Outlined, not filled: with software GL every filled pixel counts (see theme.py).
+        s.bg = dpg.draw_rectangle((0, 0), (cw, ch), color=pal["card_border"], rounding=5, parent=words)
+        n = self.bank.neutral
+        s.img = dpg.draw_image(n.tag, (PAD, PAD), (PAD + pw, PAD + ph), uv_min=n.uv_min, uv_max=n.uv_max,
+                               parent=pic)
+        s.status = dpg.draw_text((PAD + 8, PAD + ph / 2 - fs / 2), "", size=fs, color=(235, 235, 240, 255),
+                                 parent=words)
+        r = max(8, min(18, pw // 14))
+        star = self.bank.icon(("star", r), lambda: T.star_image(r))
+        # Whole-pixel corners: the image is sampled 1:1, as crisp as the triangles were.
+        side = T.star_box(r)
+        x0, y0 = round(PAD + pw - r - 6 - side / 2), round(PAD + r + 6 - side / 2)
+        s.star = dpg.draw_image(star.tag, (x0, y0), (x0 + side, y0 + side),
+                                uv_min=star.uv_min, uv_max=star.uv_max, show=False, parent=mark)
+        s.badges = []
+        for k in range(3):
+            bnode = dpg.add_draw_node(parent=words, show=False)
+            rect = dpg.draw_rectangle((0, 0), (10, 10), fill=(0, 0, 0, 0), color=(0, 0, 0, 0), rounding=3,
+                                      parent=bnode)
+            txt = dpg.draw_text((0, 0), "", size=max(9, fs - 3), color=(255, 255, 255, 255), parent=bnode)
+            s.badges.append((bnode, rect, txt))
+        s.bar = dpg.draw_rectangle((PAD, PAD + ph - 4), (PAD + 10, PAD + ph), fill=pal["accent"],
+                                   color=pal["accent"], show=False, parent=words)
+        s.title = dpg.draw_text((PAD, PAD + ph + PAD), "", size=fs, color=pal["text"], parent=words)
+        s.detail = dpg.draw_text((PAD, PAD + ph + PAD + line), "", size=max(9, fs - 2), color=pal["text"],
+                                 parent=words)
+        s.sub = dpg.draw_text((PAD, PAD + ph + PAD + 2 * line), "", size=max(9, fs - 2), color=pal["dim"],
+                              parent=words)
+        s.sel = dpg.draw_rectangle((-3, -3), (cw + 3, ch + 3), color=pal["accent"], thickness=3,
+                                   rounding=6, show=False, parent=words)
         return s
 
     def _rebuild_slots(self) -> None:
         for s in self._slots:
-            dpg.delete_item(s.node)
+            for node in s.nodes:
+                dpg.delete_item(node)
         self._slots = []
         self._by_index = {}
         self._range = (0, 0)
@@ -231,7 +256,8 @@ class CardGrid:
             self._by_index.pop(s.index, None)
         s.index = -1
         s.frame = None
-        dpg.configure_item(s.node, show=False)
+        for node in s.nodes:
+            dpg.configure_item(node, show=False)
         n = self.bank.neutral
         if s.region is not n:
             dpg.configure_item(s.img, texture_tag=n.tag, uv_min=n.uv_min, uv_max=n.uv_max)
@@ -243,7 +269,9 @@ class CardGrid:
         s.index = i
         self._by_index[i] = s
         x, y = self.card_origin(i)
-        dpg.apply_transform(s.node, dpg.create_translation_matrix([x, y]))
+        move = dpg.create_translation_matrix([x, y])
+        for node in s.nodes:
+            dpg.apply_transform(node, move)
         chars = max(4, int(pw / (fs * 0.56)))
         dpg.configure_item(s.title, text=_ellipsize(card.title, chars))
         dpg.configure_item(s.detail, text=_ellipsize(card.detail, int(chars * 1.1)))
@@ -266,7 +294,8 @@ class CardGrid:
         s.frame = None
         s.status_text = None
         self._update_status(s, card)
-        dpg.configure_item(s.node, show=True)
+        for node in s.nodes:
+            dpg.configure_item(node, show=True)
 
     def _update_status(self, s: _Slot, card: Card) -> None:
         kind, text = self.status_of(card)

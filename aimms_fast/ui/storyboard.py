@@ -4,6 +4,8 @@ the query live in store/storyboard.py), filtered by the shared section filter an
 """
 from __future__ import annotations
 
+import time
+
 import dearpygui.dearpygui as dpg
 
 from aimms_fast.store.storyboard import ShotCardRow, file_state, load_storyboard, project_exists
@@ -12,6 +14,16 @@ from aimms_fast.ui.card_grid import Card, CardGrid, card_status  # noqa: F401  (
 from aimms_fast.ui.page import Page
 
 STAR_FILTERS = ("All shots", "Starred only", "Unstarred only")
+# The first screen after a load is built in one long frame rather than 8 ms a frame: every frame
+# in between is a full render (~15-25 ms of software GL) of grey cards nobody can use yet, so a
+# 28-card screen took ~10 renders before. Tiles the workers have not made yet don't wait here.
+FIRST_SCREEN_BUDGET_S = 0.25
+# Until the first screen shows its pictures (at most this long), the background sweep (worker
+# processes starting, a stat per take) waits: on a cold start it competes for the same disk and
+# both cores.
+FIRST_SCREEN_HOLD_S = 8.0
+# While the user scrolls, the sweep queues nothing (its slices cost UI-thread time each frame).
+SCROLL_HOLD_S = 0.3
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -47,6 +59,7 @@ class StoryboardPage(Page):
         self._files: dict[str, str] = {}
         self._stale = False
         self.star_filter = STAR_FILTERS[0]
+        self._first_screen_until: float | None = None   # monotonic deadline while the first screen loads
 
     # -- build ------------------------------------------------------------------------------
     def build(self, parent) -> None:
@@ -93,6 +106,7 @@ class StoryboardPage(Page):
     def _load(self) -> None:
         project = self.project
         self._stale = False
+        self._first_screen_until = time.monotonic() + FIRST_SCREEN_HOLD_S
         self._files = {}
         self.rows = load_storyboard(project.conn, self.storyboard, exists=self._exists)
         for r in self.rows:
@@ -228,8 +242,26 @@ class StoryboardPage(Page):
         self.app.textures.want(ahead)
         if self.app.services is not None:
             self.app.services.request(visible, ahead)
+        if self._first_screen_until is not None:
+            self._first_screen(visible)
+        if self.grid.scrolling:
+            self.app.hold_sweep(SCROLL_HOLD_S)
         self._update_hint()
         return bool(self.grid.hover)
+
+    def _first_screen(self, visible: list[str]) -> None:
+        """Right after a load: build every on-screen tile the cache has now, in this frame, and
+        hold the background sweep back until they show (or FIRST_SCREEN_HOLD_S passes)."""
+        bank, services = self.app.textures, self.app.services
+        if bank.urgent_ready():
+            bank.pump(FIRST_SCREEN_BUDGET_S)
+        waiting = services is not None and any(
+            not bank.resident(r) and services.state(r) in ("ready", "stale") for r in visible)
+        # (no visible rels yet with cards loaded: the grid has not been laid out; keep waiting)
+        if not self.grid.cards or (visible and not waiting) or time.monotonic() > self._first_screen_until:
+            self._first_screen_until = None
+            return
+        self.app.hold_sweep()
 
     def _update_hint(self) -> None:
         g = self.grid

@@ -191,9 +191,28 @@ def text(app, parent, value: str = "", role: str = "dim", **kw):
     return item
 
 
+# The main window covers the whole viewport, which Dear PyGui clears every frame anyway: painting
+# the window's own opaque background over that clear is a second full-screen blended quad (the
+# same cost as the child-window backgrounds above). The viewport is cleared to the theme's window
+# colour instead and the main window is left transparent. False = the old way (A/B benches).
+PAINT_CLEAR = True
+
+
+def paint_background(app) -> None:
+    """Clear the viewport to the theme's window colour and stop the main window painting its own
+    background (after set_primary_window, which turns the window's background back on; again on
+    a theme switch). UI thread."""
+    if not PAINT_CLEAR:
+        return
+    dpg.set_viewport_clear_color(list(PALETTES[app.prefs.theme]["window_bg"]))
+    if dpg.does_item_exist("main"):
+        dpg.configure_item("main", no_background=True)
+
+
 def retint(app) -> None:
     """Recolour every live role-coloured text for the current theme (pages call it from
     apply_theme, which the app runs on a theme switch)."""
+    paint_background(app)
     alive = []
     for item, role in _tracked:
         if dpg.does_item_exist(item):

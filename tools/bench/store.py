@@ -47,6 +47,11 @@ from aimms_fast.store.takes import page_takes  # noqa: E402
 SEARCHES = ["warehouse", "maya", "_010", "rain streaks", "teal and orange", "no such words anywhere"]
 
 
+def orjson_dumps(obj) -> str:
+    import json
+    return json.dumps(obj, indent=1, default=str)
+
+
 def ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
@@ -237,6 +242,20 @@ def build_or_reuse(path: Path, shots: int, takes: int, *, hook: bool = True) -> 
             **disk_usage(path)}
 
 
+def build_storyboard_thumbs(path: Path) -> dict:
+    """Tiles of the take each storyboard card shows (not the other takes), through the product's
+    thumbnail pool."""
+    from aimms_fast.cache.build import build_all
+    from aimms_fast.store.storyboard import load_storyboard, project_exists
+    with Project.open(path, readonly=True) as p:
+        rels = sorted({r.rel for sb in ("image", "video")
+                       for r in load_storyboard(p.conn, sb, exists=project_exists(p)) if r.rel})
+        cache = p.layout.cache
+    s = build_all(path, cache, rels, prune=False, progress=progress_printer("storyboard thumbnails"))
+    return {"takes": len(rels), "built": s.built, "cached": s.cached, "failed": len(s.failed),
+            "seconds": round(s.seconds, 1)}
+
+
 def probed_rows(path: Path) -> int | None:
     """fast_media rows: how many files the ingest hook saw at import (None: no such table)."""
     with Project.open(path, readonly=True) as p:
@@ -249,14 +268,28 @@ def probed_rows(path: Path) -> int | None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("path", nargs="?", default="/tmp/aimms_scale", type=Path)
-    ap.add_argument("--shots", type=int, default=600)
+    ap.add_argument("--shots", type=int, default=None, help="default: 600, or --size's share")
     ap.add_argument("--takes", type=int, default=21000)
+    ap.add_argument("--size", type=int, default=None, metavar="TAKES",
+                    help="a project of this many takes at the scale project's density (35 takes a shot): "
+                         "--size 100000 builds 2,857 shots; media come from the builder's pool of 96 clips "
+                         "and 96 images, copied per take as every large demo does")
+    ap.add_argument("--only-build", action="store_true", help="build (or reuse) PATH and stop")
+    ap.add_argument("--storyboard-thumbs", action="store_true",
+                    help="with --only-build: also build the thumbnails of the takes both storyboards show "
+                         "(what ui_bench.py --no-sweep needs; building all 100K takes' tiles is a ~40 min job)")
     ap.add_argument("--runs", type=int, default=7, help="repetitions for open/search medians")
     ap.add_argument("--import-count", type=int, default=1000)
     ap.add_argument("--compare-ingest", action="store_true",
                     help="also build a second scale project with the ingest hook off (bench only)")
     ap.add_argument("--out", type=Path, default=default_out("store"))
     args = ap.parse_args(argv)
+    if args.size is not None:
+        args.takes = args.size
+        if args.shots is None:
+            args.shots = max(1, round(args.size * 600 / 21000))
+    if args.shots is None:
+        args.shots = 600
 
     result = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
@@ -265,6 +298,11 @@ def main(argv=None) -> int:
         "ingest_hook_present": ingest_present(),
     }
     result["build"] = build_or_reuse(args.path, args.shots, args.takes)
+    if args.only_build:
+        if args.storyboard_thumbs:
+            result["storyboard_thumbs"] = build_storyboard_thumbs(args.path)
+        print(orjson_dumps(result))
+        return 0
     if args.compare_ingest and ingest_present():
         # Kept (like PATH) so a rerun reuses it; delete it when done comparing.
         other = args.path.with_name(args.path.name + "_no_ingest")
