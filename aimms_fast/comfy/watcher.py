@@ -18,7 +18,6 @@ job runner.
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
