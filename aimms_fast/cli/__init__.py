@@ -18,6 +18,7 @@ from aimms_fast import __version__
 COMMAND_MODULES = ["core", "data", "media", "cache", "viewer", "demo", "housekeeping", "export",
                    "assets",  # add-asset, assets (issue 8)
                    "models",  # render-model (issue 8)
+                   "script",  # import-script, audit (issue 12)
                    ]
 
 

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 
 from aimms_fast.errors import AimmsError
 from aimms_fast.ops.files import move_file
+from aimms_fast.store import audit as audit_store
 from aimms_fast.store import history as H
-from aimms_fast.store.db import transaction, utc_stamp
+from aimms_fast.store.db import transaction, utc_now, utc_stamp
 
 HISTORY_DIR = "history"  # under data/trash/
 
@@ -50,6 +51,7 @@ class Recorder:
         self.token = f"{utc_stamp()}_{uuid.uuid4().hex[:8]}"
         self.before = H.snapshot(project.conn, self.scope)
         self.entry_id: int | None = None
+        self.audit_mark = audit_store.last_id(project.conn)  # issue 12: this action's audit row comes after
 
     def stash(self, rel: str) -> str:
         """Where a file this action created waits while the action is undone."""
@@ -83,11 +85,13 @@ class Recorder:
         changes = H.diff(self.before, H.snapshot(conn, self.scope))
         if self.entry_id is not None:
             H.update_entry(conn, self.entry_id, changes=changes, files=self.files)
-            return self.entry_id
-        if not changes and not self.files:
+        elif not changes and not self.files:
             return None
-        self.entry_id = H.add_entry(conn, label=self.label, what=self.what, shot_ids=self.shot_ids,
-                                    changes=changes, files=self.files)
+        else:
+            self.entry_id = H.add_entry(conn, label=self.label, what=self.what, shot_ids=self.shot_ids,
+                                        changes=changes, files=self.files)
+        audit_store.attach(conn, self.audit_mark, utc_now(), self.label, ids=self.shot_ids,
+                           changes=audit_store.summarize(changes), history_id=self.entry_id)
         return self.entry_id
 
 

@@ -224,8 +224,8 @@ class Project:
 
     def audit(self, action: str, detail: str | None = None) -> None:
         """Record a mutation (caller's transaction) and log it."""
-        self.conn.execute("INSERT INTO fast_audit(at, action, detail) VALUES (?, ?, ?)",
-                          (store_db.utc_now(), action, detail))
+        from aimms_fast.store import audit as audit_store  # issue 12: who + the history hook's ids
+        audit_store.write(self.conn, store_db.utc_now(), action, detail)
         self.log.info("%s %s", action, detail or "")
 
     def refresh_mapping(self) -> None:

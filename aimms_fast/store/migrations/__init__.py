@@ -10,8 +10,10 @@ import sqlite3
 
 from aimms_fast.store.migrations import m001_fast_core, m002_media, m003_search, m004_history, m005_trims
 from aimms_fast.store.migrations import m006_assets
+from aimms_fast.store.migrations import m009_script
 
-MIGRATIONS = [m001_fast_core, m002_media, m003_search, m004_history, m005_trims, m006_assets]
+MIGRATIONS = [m001_fast_core, m002_media, m003_search, m004_history, m005_trims, m006_assets,
+              m009_script]
 LATEST = MIGRATIONS[-1].VERSION
 
 
