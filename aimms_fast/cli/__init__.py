@@ -19,6 +19,7 @@ COMMAND_MODULES = ["core", "data", "media", "cache", "viewer", "demo", "housekee
                    "assets",  # add-asset, assets (issue 8)
                    "models",  # render-model (issue 8)
                    "script",  # import-script, audit (issue 12)
+                   "approvals",  # approve, lock, approvals (issue 12)
                    ]
 
 

@@ -15,6 +15,7 @@ import orjson
 from aimms_fast.errors import AimmsError, MediaError, NotFoundError
 from aimms_fast.ops import history as _history
 from aimms_fast.ops import trash
+from aimms_fast.ops.approvals import guard_take
 from aimms_fast.ops.files import IMAGE_EXTS, VIDEO_EXTS, check_source, copy_into
 from aimms_fast.store import aimms_schema as A
 from aimms_fast.store import history as H
@@ -203,6 +204,7 @@ def delete_take(project, take_id: str) -> int:
     """Move a take (and its workflow PNG) to the project trash; returns the trash id. One undo step."""
     project.require_writable()
     t = _require_take(project, take_id)
+    guard_take(project, take_id, "delete")  # issue 12: locked takes
     conn = project.conn
     ids = TS.with_companions(conn, take_id)
     rows = TS.take_rows(conn, ids)
@@ -224,6 +226,7 @@ def replace_take(project, take_id: str, new_file: str | Path, *, companion: str 
     record.json (the old rows)."""
     project.require_writable()
     t = _require_take(project, take_id)
+    guard_take(project, take_id, "replace")  # issue 12: locked takes
     allowed = IMAGE_EXTS if t.storyboard == "image" else VIDEO_EXTS
     src = check_source(Path(new_file), allowed, "image" if t.storyboard == "image" else "video")
     comp = None
@@ -331,6 +334,7 @@ def toggle_star(project, take_id: str, *, slot: int | None = None) -> StarResult
     """
     project.require_writable()
     t = _require_take(project, take_id)
+    guard_take(project, take_id, "star")  # issue 12: locked takes and stars
     conn = project.conn
     if t.take_type not in (A.FINAL_VIDEO, A.BASE_IMAGE):
         raise AimmsError(f"takes of type {t.take_type} cannot be starred", field="take_type",
