@@ -20,6 +20,7 @@ COMMAND_MODULES = ["core", "data", "media", "cache", "viewer", "demo", "housekee
                    "models",  # render-model (issue 8)
                    "script",  # import-script, audit (issue 12)
                    "approvals",  # approve, lock, approvals (issue 12)
+                   "characters",  # characters, character, breakdown (issue 12)
                    ]
 
 

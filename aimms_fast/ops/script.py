@@ -42,6 +42,7 @@ class PlannedShot:
     heading: str
     speakers: list[str]
     fields: dict          # shot columns from FIELDS
+    ms: int = 0           # estimated screen time of the beat(s)
 
     @property
     def fingerprint(self) -> str:
@@ -109,13 +110,14 @@ def plan(script: Script, granularity: str = "beat") -> list[PlannedShot]:
             dialogue = "\n".join(b.text for b in s.beats if b.kind == "dialogue")
             out.append(PlannedShot(key, s.index, 0, s.heading, s.speakers, {
                 "shot_name": token, "section": s.section, "description": "\n".join(x for x in (s.heading, action) if x),
-                "dialogue": dialogue, **common}))
+                "dialogue": dialogue, **common}, sum(b.ms for b in s.beats)))
             continue
         beats = s.beats or [None]
         for k, b in enumerate(beats):
             out.append(PlannedShot(key, s.index, k, s.heading, b.speakers if b else [], {
                 "shot_name": f"{token}_{(k + 1) * 10:03d}", "section": s.label,
-                "description": b.text if b else s.heading, "dialogue": b.dialogue_line() if b else "", **common}))
+                "description": b.text if b else s.heading, "dialogue": b.dialogue_line() if b else "", **common},
+                b.ms if b else 0))
     return out
 
 
@@ -221,5 +223,5 @@ def script_rows(d: ScriptDiff, pairs: list[tuple[int, PlannedShot]]) -> list[dic
     name = Path(d.script.path).name
     return [{"shot_id": sid, "script": name, "scene_key": p.scene_key, "scene_index": p.scene_index,
              "beat": p.beat, "granularity": d.granularity, "heading": p.heading,
-             "speakers": orjson.dumps(p.speakers).decode(), "fingerprint": p.fingerprint, "imported_at": now}
+             "speakers": orjson.dumps(p.speakers).decode(), "fingerprint": p.fingerprint, "imported_at": now, "est_ms": p.ms}
             for sid, p in pairs]

@@ -32,6 +32,7 @@ class Beat:
     kind: str                       # 'action' | 'dialogue'
     text: str                       # the action, or the spoken lines (parentheticals kept in brackets)
     speakers: list[str] = field(default_factory=list)   # cue names, 2 for dual dialogue
+    ms: int = 0                     # estimated screen time (Storyboarder's word-rate rule, `words_ms`)
 
     def dialogue_line(self) -> str:
         return self.text if self.kind == "dialogue" else ""
@@ -71,6 +72,23 @@ class Script:
     title: str
     scenes: list[Scene]
     speakers: list[str]             # every speaking character, in order of first line
+
+
+def word_count(text: str) -> int:
+    """Storyboarder's count: trimmed, runs of spaces collapsed, split on ' '."""
+    t = re.sub(r" +", " ", (text or "").strip())
+    return len(t.split(" ")) if t else 0
+
+
+def words_ms(kind: str, text: str) -> int:
+    """Storyboarder's screen-time rule (its fountain parser, createScript): action 200 ms a word +
+    500 ms, dialogue and parentheticals 300 ms a word + 1000 ms each, centred text 2000 ms, headings
+    and transitions 0."""
+    if kind == "centered":
+        return 2000
+    if kind == "action":
+        return word_count(text) * 200 + 500
+    return word_count(text) * 300 + 1000
 
 
 def speaker_name(cue: str) -> str:
@@ -136,7 +154,8 @@ def parse_text(text: str, path: str = "") -> Script:
     def dialog(d) -> Beat:
         name = speaker_name(str(d.character))
         lines = [f"({str(t).strip('()')})" if paren else str(t) for paren, t in d.blocks]
-        return Beat("dialogue", f"{name}: " + " ".join(x for x in lines if x.strip()), [name])
+        ms = sum(words_ms("dialogue", str(t)) for _, t in d.blocks if str(t).strip())
+        return Beat("dialogue", f"{name}: " + " ".join(x for x in lines if x.strip()), [name], ms)
 
     for p in play.paragraphs:
         if isinstance(p, T.Section):
@@ -153,18 +172,18 @@ def parse_text(text: str, path: str = "") -> Script:
             # a '= synopsis' line screenplain did not attach to a section is a note to the writer
             txt = "\n".join(str(x) for x in p.lines if not str(x).startswith("= ")).strip()
             if txt:
-                scene().beats.append(Beat("action", txt))
+                scene().beats.append(Beat("action", txt, [], words_ms("centered" if p.centered else "action", txt)))
         elif isinstance(p, T.Dialog) and str(p.character).lstrip().startswith(">"):
             # '> BURN TO PINK.' then '>the end<' with no blank line between: a transition and a
             # centred line, not a character speaking
             txt = " ".join(str(t).strip("<> ") for _, t in p.blocks).strip()
             if txt:
-                scene().beats.append(Beat("action", txt))
+                scene().beats.append(Beat("action", txt, [], 2000))
         elif isinstance(p, T.Dialog):
             scene().beats.append(dialog(p))
         elif isinstance(p, T.DualDialog):
             a, b = dialog(p.left), dialog(p.right)
-            scene().beats.append(Beat("dialogue", f"{a.text} / {b.text}", a.speakers + b.speakers))
+            scene().beats.append(Beat("dialogue", f"{a.text} / {b.text}", a.speakers + b.speakers, a.ms + b.ms))
         # transitions and page breaks make no shot
     for s in scenes:
         for name in s.speakers:

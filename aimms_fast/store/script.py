@@ -20,6 +20,7 @@ SCHEMA = [
         heading TEXT NOT NULL DEFAULT '',
         speakers TEXT NOT NULL DEFAULT '[]',
         fingerprint TEXT NOT NULL,
+        est_ms INTEGER NOT NULL DEFAULT 0,
         imported_at TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS fast_script_shots_scene ON fast_script_shots(scene_key, beat)",
@@ -52,5 +53,17 @@ def script_shots(conn, script: str | None = None) -> list[ScriptShot]:
 def put(conn, rows: list[dict]) -> None:
     conn.executemany(
         "INSERT OR REPLACE INTO fast_script_shots(shot_id, script, scene_key, scene_index, beat, granularity,"
-        " heading, speakers, fingerprint, imported_at) VALUES (:shot_id, :script, :scene_key, :scene_index,"
-        " :beat, :granularity, :heading, :speakers, :fingerprint, :imported_at)", rows)
+        " heading, speakers, fingerprint, est_ms, imported_at) VALUES (:shot_id, :script, :scene_key,"
+        " :scene_index, :beat, :granularity, :heading, :speakers, :fingerprint, :est_ms, :imported_at)", rows)
+
+
+def breakdown_rows(conn) -> list[tuple]:
+    """(scene_index, scene_key, heading, section, location, time_of_day, shot_id, speakers, est_ms,
+    description, dialogue, has starred image, has starred video) for every script shot, script order."""
+    return conn.execute(
+        "SELECT f.scene_index, f.scene_key, f.heading, COALESCE(s.section,''), COALESCE(s.location,''),"
+        " COALESCE(s.time_of_day,''), s.shot_id, f.speakers, f.est_ms, COALESCE(s.description,''),"
+        " COALESCE(s.dialogue,''),"
+        " EXISTS(SELECT 1 FROM takes t WHERE t.shot_id = s.shot_id AND t.take_type = 'base_image' AND t.starred > 0),"
+        " EXISTS(SELECT 1 FROM takes t WHERE t.shot_id = s.shot_id AND t.take_type = 'final_video' AND t.starred > 0)"
+        " FROM fast_script_shots f JOIN shots s USING (shot_id) ORDER BY f.scene_index, f.beat").fetchall()
