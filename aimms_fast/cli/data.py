@@ -49,9 +49,12 @@ def _report_text(rep) -> str:
 @click.option("--valid-only", is_flag=True,
               help="Import just the rows without problems (still one transaction); rows with problems "
                    "are listed and left out. Problems of the whole file still stop the import.")
+@click.option("--map", "map_spec", help='A shot list from another tool: "auto" (by header similarity, or the '
+              'preset saved for this header) or "Column=field,…"; chatter lines, code fences and repeated '
+              'headers around the table are dropped (issue 12, ops/csv_map.py).')
 @json_option
 @handle_errors
-def import_csv(path, file, dry_run, update, ignore_unknown, no_placeholders, valid_only, as_json):
+def import_csv(path, file, dry_run, update, ignore_unknown, no_placeholders, valid_only, as_json, map_spec=None):
     """Import a shot list CSV (AIMMS columns) into the project at PATH.
 
     The whole file is checked first; problems are listed by line and column and then nothing is
@@ -60,6 +63,9 @@ def import_csv(path, file, dry_run, update, ignore_unknown, no_placeholders, val
     Windows-1252, delimiters , ; tab |, and headers like "Shot Name".
     """
     from aimms_fast.ops.csv_io import import_csv as do_import
+    if map_spec:
+        from aimms_fast.cli.script import import_mapped_cmd
+        return import_mapped_cmd(path, file, map_spec, dry_run, not no_placeholders, valid_only, as_json, _report_text)
     with open_project(path, write=not dry_run) as p:
         with progress_bar("importing", 1, enabled=not as_json and not dry_run) as bar:
             rep = do_import(p, file, dry_run=dry_run, update=update, ignore_unknown=ignore_unknown,

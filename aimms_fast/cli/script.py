@@ -57,3 +57,27 @@ def audit_cmd(path, since, action, limit, as_json):
         lines.append(f"{r.at}  {r.who or '-':<12.12} {r.action:<22.22} {r.detail[:60]}" + (f"  [{ch}]" if ch else ""))
     lines.append(f"{len(rows)} row(s)")
     emit({"audit": data, "count": len(rows)}, as_json, "\n".join(lines))
+
+
+def import_mapped_cmd(path, file, map_spec, dry_run, placeholders, valid_only, as_json, report_text) -> None:
+    """`aimms import-csv --map …` (the option lives on cli/data.py's import-csv)."""
+    import sys
+
+    from aimms_fast.ops.csv_map import import_mapped
+    with open_project(path, write=not dry_run) as p:
+        res = import_mapped(p, file, map_spec=map_spec, dry_run=dry_run, placeholders=placeholders,
+                            valid_only=valid_only)
+    if as_json:
+        emit(res.as_dict(), True)
+    else:
+        lines = [f"mapped: {', '.join(f'{c} -> {f}' for c, f in res.mapping.items() if f)}"
+                 + (" (saved preset)" if res.preset_used else ""),
+                 f"dropped: {', '.join(res.dropped) or '-'}"]
+        if res.chatter_lines:
+            lines.append(f"ignored {len(res.chatter_lines)} line(s) around the table: {res.chatter_lines[:10]}")
+        if res.repeated_headers:
+            lines.append(f"dropped {len(res.repeated_headers)} repeated header row(s): {res.repeated_headers}")
+        click.echo("\n".join(lines))
+        click.echo(report_text(res.report), err=bool(res.report.errors))
+    if res.report.errors:
+        sys.exit(1)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import orjson
+
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS fast_script_shots (
         shot_id INTEGER PRIMARY KEY,
@@ -67,3 +69,14 @@ def breakdown_rows(conn) -> list[tuple]:
         " EXISTS(SELECT 1 FROM takes t WHERE t.shot_id = s.shot_id AND t.take_type = 'base_image' AND t.starred > 0),"
         " EXISTS(SELECT 1 FROM takes t WHERE t.shot_id = s.shot_id AND t.take_type = 'final_video' AND t.starred > 0)"
         " FROM fast_script_shots f JOIN shots s USING (shot_id) ORDER BY f.scene_index, f.beat").fetchall()
+
+
+# -- CSV column-mapping presets (ops/csv_map.py), in fast_meta keyed by the header's signature ------
+def get_preset(conn, signature: str) -> dict | None:
+    r = conn.execute("SELECT value FROM fast_meta WHERE key = ?", (f"csv_map:{signature}",)).fetchone()
+    return orjson.loads(r[0]) if r else None
+
+
+def put_preset(conn, signature: str, mapping: dict) -> None:
+    conn.execute("INSERT OR REPLACE INTO fast_meta(key, value) VALUES (?, ?)",
+                 (f"csv_map:{signature}", orjson.dumps(mapping).decode()))
