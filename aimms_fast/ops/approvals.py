@@ -95,7 +95,7 @@ def _shot_of(project, kind: str, ident: str) -> list[int]:
 
 def _refuse(project, what: str, verb: str, a: AP.Approval) -> None:
     raise AimmsError(f"{what} is locked (by {a.locked_by or 'someone'} at {a.locked_at}): cannot {verb} it",
-                     path=project.root, hint=f"unlock it first (aimms lock PATH {a.item} --off, or the Unlock button)")
+                     path=project.root, hint=f"unlock it first: Unlock in its right-click menu, or `aimms lock PATH {a.item} --off`")
 
 
 # -- guards: call first thing in an op that would replace, delete or change a star ----------------

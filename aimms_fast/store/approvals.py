@@ -4,6 +4,7 @@ an asset, with who and when. `item` is one text key ('take:<take_id>', 'star:<sh
 """
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 SCHEMA = [
@@ -74,3 +75,12 @@ def section_summary(conn) -> list[tuple]:
         "   WHERE f.placeholder = 0 AND f.companion_of IS NULL) t ON t.shot_id = s.shot_id"
         " LEFT JOIN fast_approvals a ON a.item = 'take:' || t.take_id"
         " GROUP BY COALESCE(s.section, '') ORDER BY MIN(s.order_number)").fetchall()
+
+
+def take_states(conn) -> dict[str, str]:
+    """take_id -> 'locked' | 'approved' for every approved or locked take (storyboard badges)."""
+    try:
+        return {r[0][5:]: "locked" if r[1] else "approved" for r in
+                conn.execute("SELECT item, locked FROM fast_approvals WHERE kind = 'take'")}
+    except sqlite3.OperationalError:  # a project not yet migrated to m009 (opened read-only)
+        return {}

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 PAGES = ["shots", "images", "videos", "assets", "unused", "settings", "logs", "routing"]
 PAGE_TITLES = {"shots": "Shots", "images": "Images", "videos": "Videos", "assets": "Assets",
-               "unused": "Unused", "settings": "Settings", "logs": "Logs", "routing": "Routing"}
+               "unused": "Unused", "settings": "Settings", "logs": "Logs", "routing": "Routing",
+               "script": "Script", "audit": "Audit"}
+EXTRA_PAGES = ["script", "audit"]  # after the eight, reachable from the View menu (issue 12)
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ def build_menus(app) -> None:
             _item(app, "Open Project Folder", "open_folder")
             _item(app, "Project Info", "info")
         with dpg.menu(label="View"):
-            for i, p in enumerate(K.PAGES):
+            for i, p in enumerate(K.PAGES + K.EXTRA_PAGES):
                 _item(app, K.PAGE_TITLES[p], f"page:{p}")
             dpg.add_separator()
             _item(app, "Full Screen", "fullscreen")

@@ -1,9 +1,11 @@
-"""The eight pages, in tab (and Ctrl+1..8) order."""
+"""The eight pages, in tab (and Ctrl+1..8) order, then the extra pages (keys.EXTRA_PAGES)."""
 from __future__ import annotations
 
 
 def make_pages(app) -> list:
     from aimms_fast.ui.assets import AssetsPage
+    from aimms_fast.ui.audit import AuditPage
+    from aimms_fast.ui.characters import ScriptPage
     from aimms_fast.ui.images import ImagesPage
     from aimms_fast.ui.logs import LogsPage
     from aimms_fast.ui.routing import RoutingPage
@@ -12,4 +14,5 @@ def make_pages(app) -> list:
     from aimms_fast.ui.unused import UnusedPage
     from aimms_fast.ui.videos import VideosPage
     return [ShotsPage(app), ImagesPage(app), VideosPage(app), AssetsPage(app), UnusedPage(app),
-            SettingsPage(app), LogsPage(app), RoutingPage(app)]
+            SettingsPage(app), LogsPage(app), RoutingPage(app),
+            ScriptPage(app), AuditPage(app)]  # after the eight (issue 12): View menu, no Ctrl+N
