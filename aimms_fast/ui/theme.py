@@ -46,7 +46,7 @@ BADGE = {"placeholder": ((110, 110, 120, 235), "PLACEHOLDER"),
          "model": ((40, 100, 160, 235), "3D"),
          "audio": ((90, 70, 150, 235), "AUDIO"),
          # approvals and locks (issue 12, ops/approvals.py)
-         "approved": ((40, 140, 70, 235), "APPROVED"),
+         "approved": ((25, 110, 50, 235), "APPROVED"),
          "locked": ((40, 90, 170, 235), "LOCKED")}
 
 
