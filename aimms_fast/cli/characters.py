@@ -46,9 +46,9 @@ def characters_cmd(path, detect, as_json):
 @click.option("--merge", "merge", multiple=True, help="Fold this character into NAME (repeatable).")
 @click.option("--version", "stage", type=click.Choice(["concept", "casting", "final", "alternate"]),
               help="Add a version at this stage (with --front/--side/--back, --look, --prompt, --lora).")
-@click.option("--front", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--side", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--back", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--front", type=click.Path(dir_okay=False, path_type=Path), help="Front reference image (with --version).")
+@click.option("--side", type=click.Path(dir_okay=False, path_type=Path), help="Side reference image (with --version).")
+@click.option("--back", type=click.Path(dir_okay=False, path_type=Path), help="Back reference image (with --version).")
 @click.option("--look", default="", help="Look description.")
 @click.option("--prompt", default="", help="Prompt fragment for generations.")
 @click.option("--lora", multiple=True, help="LoRA name (repeatable).")

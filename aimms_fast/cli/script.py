@@ -41,7 +41,7 @@ def import_script_cmd(path, script, dry_run, granularity, as_json):
 @project_arg
 @click.option("--since", help="Only rows at or after this UTC time (e.g. 2026-12-04 or 2026-12-04T18:00).")
 @click.option("--action", help="Only actions containing this text (e.g. star, import_script).")
-@click.option("--limit", type=int, default=200, show_default=True)
+@click.option("--limit", type=int, default=200, show_default=True, help="At most this many rows (newest first).")
 @json_option
 @handle_errors
 def audit_cmd(path, since, action, limit, as_json):

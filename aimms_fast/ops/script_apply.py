@@ -39,7 +39,8 @@ def apply_diff(project, d: ScriptDiff, *, placeholders: bool = True) -> list[int
     touched = ids + changed_ids + [sid for sid, _ in d.kept]
     name = Path(d.script.path).name
     rec = history.begin(project, f"Imported script {name} ({d.summary()})", what="all", shot_ids=ids + changed_ids,
-                        scope={"shots": None, "takes": history.ids_in("shot_id", ids), "fast_takes": None,
+                        scope={"shots": history.ids_in("shot_id", ids + changed_ids),
+                               "takes": history.ids_in("shot_id", ids), "fast_takes": history.ids_in("shot_id", ids),
                                "fast_script_shots": history.ids_in("shot_id", touched)})
     with pending_files(project.db, lay, [t["rel"] for t in take_rows]) as pf:
         for t in take_rows:
