@@ -127,3 +127,13 @@ def characters(conn, name: str | None = None) -> list[Character]:
             " ORDER BY s.order_number", (ch.id_key,))]
         out.append(ch)
     return out
+
+
+def character_names(conn) -> list[str]:
+    """Names for a filter menu ([] for a project not yet migrated to m009, e.g. opened read-only)."""
+    import sqlite3
+    try:
+        return [r[0] for r in conn.execute("SELECT a.asset_name FROM assets a JOIN fast_characters USING (id_key)"
+                                           " ORDER BY a.asset_name COLLATE NOCASE")]
+    except sqlite3.OperationalError:
+        return []

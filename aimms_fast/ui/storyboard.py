@@ -12,6 +12,7 @@ from aimms_fast.ui.card_grid import Card, CardGrid, card_status  # noqa: F401  (
 from aimms_fast.ui.page import Page
 
 STAR_FILTERS = ("All shots", "Starred only", "Unstarred only")
+ALL_CHARACTERS = "All characters"
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -59,6 +60,9 @@ class StoryboardPage(Page):
             dpg.add_text("Show")
             self.star_combo = dpg.add_combo(list(STAR_FILTERS), default_value=STAR_FILTERS[0], width=150,
                                             callback=lambda s, a: self.set_star_filter(a))
+            # issue 12: only the shots a character is in (ops/characters.py)
+            self.char_combo = dpg.add_combo([ALL_CHARACTERS], default_value=ALL_CHARACTERS, width=150,
+                                            callback=lambda s, a: self.set_character_filter(a))
             dpg.add_spacer(width=12)
             dpg.add_text("Card size")
             self.size_slider = dpg.add_slider_int(default_value=self.app.prefs.card_width, min_value=120,
@@ -114,11 +118,21 @@ class StoryboardPage(Page):
         sec = self.app.section_filter
         if sec is not None and r.section != sec:
             return False
+        if getattr(self, "char_shots", None) is not None and r.shot_id not in self.char_shots:
+            return False
         if self.star_filter == STAR_FILTERS[1]:
             return bool(r.starred)
         if self.star_filter == STAR_FILTERS[2]:
             return not r.starred
         return True
+
+    def set_character_filter(self, name: str | None) -> None:
+        """Only the shots character `name` is in (None or ALL_CHARACTERS: every shot)."""
+        from aimms_fast.ops.characters import get_character
+        self.char_filter = None if name in (None, ALL_CHARACTERS) else name
+        self.char_shots = set(get_character(self.project, name).shot_ids) if self.char_filter else None
+        dpg.set_value(self.char_combo, self.char_filter or ALL_CHARACTERS)
+        self.apply_filter()
 
     def set_star_filter(self, value: str) -> None:
         """'All shots' | 'Starred only' | 'Unstarred only' (by the shot's shown take)."""
@@ -146,6 +160,9 @@ class StoryboardPage(Page):
         items = ["All sections"] + (sections(self.project.conn) if self.project else [])
         dpg.configure_item(self.section_combo, items=items)
         dpg.set_value(self.section_combo, self.app.section_filter or "All sections")
+        from aimms_fast.store.characters import character_names
+        names = character_names(self.project.conn) if self.project else []
+        dpg.configure_item(self.char_combo, items=[ALL_CHARACTERS] + names, show=bool(names))
 
     def _card(self, r: ShotCardRow) -> Card:
         badges = []

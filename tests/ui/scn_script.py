@@ -53,6 +53,14 @@ def script_pages(project, out, args):
     g = app.pages["images"].grid
     wait_tiles(app, g)
     res["card_badges"] = {c.take_id: c.badges for c in g.cards if c.badges}
+    page_img = app.pages["images"]
+    res["char_items"] = dpg.get_item_configuration(page_img.char_combo)["items"]
+    page_img.set_character_filter("Cognito")
+    app.settle(2)
+    res["cognito_cards"] = [c.title for c in g.cards]
+    res["shot_char_filter"] = shot(app, out, "images_cognito")
+    page_img.set_character_filter(None)
+    app.settle(2)
     res["shot_badges"] = shot(app, out, "images_badges")
     entries = cm.take_entries(app, args["locked_take"], shot_id=args["shot_id"], storyboard="image")
     res["menu_labels"] = [e.label for e in entries if e.label]

@@ -36,5 +36,7 @@ def test_script_audit_and_lock_ui(tmp_path):
     assert r["card_badges"].get(tid) == ["locked"]
     assert "Unlock" in r["menu_labels"] and "Approve" not in r["menu_labels"]
     assert r["badges_after_unlock"] == ["approved"]
+    assert r["char_items"][0] == "All characters" and "Cognito" in r["char_items"]
+    assert [t.split(". ", 1)[1] for t in r["cognito_cards"]] == ["SC06_020", "SC06_040", "SC06_070"]  # names kept by the re-import
     for k in ("shot_script", "shot_preview", "shot_locked_error", "shot_audit", "shot_badges"):
         assert pixels(r[k]).std() > 5, k  # something drawn
