@@ -38,6 +38,17 @@ class ScriptPage(Page):
                                       ("Cast (speaking)", 2.0), ("Mentioned", 1.2), ("Est.", 0.5),
                                       ("Shots", 0.5), ("Img ★", 0.5), ("Vid ★", 0.5)], 300)
         dpg.add_text("Characters", parent=parent)
+        with dpg.group(parent=parent, horizontal=True):
+            self.char_pick = dpg.add_combo([], width=160, callback=lambda: self._fill_versions())
+            self.stage_pick = dpg.add_combo(["concept", "casting", "final", "alternate"], default_value="final",
+                                            width=100)
+            self.slot_inputs = {}
+            for slot in ("front", "side", "back"):
+                self.slot_inputs[slot] = dpg.add_input_text(hint=f"{slot} image path", width=170)
+                self.app.register_text_input(self.slot_inputs[slot])
+            dpg.add_button(label="Add version", callback=lambda: self.add_version())
+            self.version_pick = dpg.add_combo([], width=110)
+            dpg.add_button(label="Roll back", callback=lambda: self.rollback())
         self.chars = _table(parent, [("Name", 1.2), ("Aliases", 1.4), ("Active version", 1.2), ("Versions", 1.6),
                                      ("Scenes", 1.4), ("Shots", 0.5), ("Approval", 1.2)], 220)
         dpg.add_text("Approvals per section", parent=parent)
@@ -81,6 +92,41 @@ class ScriptPage(Page):
         self.app.notify("all")
         return new
 
+    def _fill_versions(self) -> None:
+        name = dpg.get_value(self.char_pick)
+        ch = next((c for c in self.char_rows if c.name == name), None)
+        items = [f"v{v.number} {v.stage}" for v in ch.versions] if ch else []
+        dpg.configure_item(self.version_pick, items=items)
+        act = ch.active if ch else None
+        dpg.set_value(self.version_pick, f"v{act.number} {act.stage}" if act else (items[-1] if items else ""))
+
+    def add_version(self, name: str | None = None, stage: str | None = None, images: dict | None = None):
+        """The form's character, stage and image paths (empty slots stay empty). Returns the version id."""
+        from aimms_fast.ops.characters import add_version
+        name = name or dpg.get_value(self.char_pick)
+        stage = stage or dpg.get_value(self.stage_pick)
+        if images is None:
+            images = {k: v.strip() for k, w in self.slot_inputs.items() if (v := dpg.get_value(w) or "").strip()}
+        if not name:
+            dpg.set_value(self.status, "pick a character first")
+            return None
+        vid = self.app.run_op(lambda: add_version(self.project, name, stage, images=images),
+                              title="Could not add the version")
+        if vid is not None:
+            self.app.notify("all")
+            self._show()
+        return vid
+
+    def rollback(self) -> None:
+        from aimms_fast.ops.characters import rollback
+        name, v = dpg.get_value(self.char_pick), dpg.get_value(self.version_pick) or ""
+        if not name or not v.startswith("v"):
+            return
+        if self.app.run_op(lambda: rollback(self.project, name, int(v[1:].split()[0])),
+                           title="Could not roll back") is not None:
+            self.app.notify("all")
+            self._show()
+
     def _show(self) -> None:
         from aimms_fast.ops import approvals as AP
         from aimms_fast.ops import breakdown as B
@@ -112,6 +158,11 @@ class ScriptPage(Page):
                              wrap=0)
                 dpg.add_text(str(len(c.shot_ids)))
                 dpg.add_text("locked" if a and a.locked else "approved" if a and a.approved else "")
+        names = [c.name for c in self.char_rows]
+        dpg.configure_item(self.char_pick, items=names)
+        if dpg.get_value(self.char_pick) not in names:
+            dpg.set_value(self.char_pick, names[0] if names else "")
+        self._fill_versions()
         self.section_rows = AP.section_summary(self.project)
         for s in self.section_rows:
             with dpg.table_row(parent=self.approvals):

@@ -21,6 +21,20 @@ def script_pages(project, out, args):
     res["characters"] = [(c.name, [v.stage for v in c.versions]) for c in page.char_rows]
     res["sections"] = [(s.section, s.approved, s.locked) for s in page.section_rows]
     res["shot_script"] = shot(app, out, "script_page")
+    # a second version for Brick from the form, then roll back to v1: its image is the asset's file again
+    dpg.set_value(page.char_pick, "Brick")
+    dpg.set_value(page.stage_pick, "alternate")
+    dpg.set_value(page.slot_inputs["front"], args["alt_front"])
+    page.add_version()
+    app.settle(2)
+    brick = next(c for c in page.char_rows if c.name == "Brick")
+    res["brick_after_add"] = [brick.active.number, brick.file_path]
+    dpg.set_value(page.version_pick, "v1 final")
+    page.rollback()
+    app.settle(2)
+    brick = next(c for c in page.char_rows if c.name == "Brick")
+    res["brick_after_rollback"] = [brick.active.number, brick.file_path]
+    res["shot_versions"] = shot(app, out, "script_versions")
     # the preview dialog on the edited script: nothing written until Import
     n_before = app.project.conn.execute("SELECT COUNT(*) FROM shots").fetchone()[0]
     dpg.set_value(page.path_input, args["edited"])

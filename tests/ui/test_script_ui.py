@@ -21,11 +21,15 @@ def test_script_audit_and_lock_ui(tmp_path):
         tid = OT.add_takes(p, sid, [make_image(tmp_path / "t.png", color=(30, 200, 30))], storyboard="image")[0]
         AP.lock(p, "take", tid)
     edited = _edit(BRICK, tmp_path / "edited.fountain")
+    alt = make_image(tmp_path / "alt.png", color=(200, 200, 30))
     r = run_scenario("script_pages", tmp_path, project=root, args={"edited": str(edited), "locked_take": tid,
-                                                                  "shot_id": sid})
+                                                                  "shot_id": sid,
+                                                                  "alt_front": str(alt)})
     assert len(r["scenes"]) == 8 and r["scenes"][0][2] == ["Brick", "Steel"]
     assert ("Brick", ["final"]) in [tuple(x) for x in r["characters"]] and len(r["characters"]) == 11
     assert ["1 EXT. BRICK'S PATIO - DAY", 1, 1] in r["sections"]
+    assert r["brick_after_add"][0] == 2 and r["brick_after_add"][1].endswith("v02_front.png")
+    assert r["brick_after_rollback"][0] == 1 and r["brick_after_rollback"][1].endswith("v01_front.png")
     assert r["preview_counts"] == [2, 2, 2] and r["rows_before_import"]
     assert r["preview_summary"].endswith("2 added, 2 changed, 2 removed, 43 kept")
     assert r["shots_after"] == 47 and r["dialog_shown_after"] is False
