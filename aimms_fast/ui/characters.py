@@ -128,6 +128,13 @@ class ScriptPage(Page):
             self._show()
 
     def _show(self) -> None:
+        import sqlite3
+        try:
+            self._fill()
+        except sqlite3.OperationalError:  # opened read-only before m009 could run: nothing to show
+            dpg.set_value(self.status, "this project has no script tables yet (open it writable once)")
+
+    def _fill(self) -> None:
         from aimms_fast.ops import approvals as AP
         from aimms_fast.ops import breakdown as B
         from aimms_fast.ops import characters as OC
