@@ -3,7 +3,6 @@ re-import of an edited script gives exactly the expected diff and keeps every ta
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest

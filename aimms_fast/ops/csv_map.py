@@ -10,8 +10,6 @@ from __future__ import annotations
 import csv
 import difflib
 import hashlib
-import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -20,7 +20,7 @@ def apply_diff(project, d: ScriptDiff, *, placeholders: bool = True) -> list[int
     from aimms_fast.ops.takes import placeholder_rows
     from aimms_fast.store.pending import pending_files
     from aimms_fast.store.shots import insert_shot, plan_shot_ids, update_shots
-    from aimms_fast.store.takes import insert_takes, refresh_shot_order
+    from aimms_fast.store.takes import insert_takes
     conn = project.conn
     lay = project.layout
     now = utc_now()

@@ -3,8 +3,6 @@ import preview dialog on an edited script, the Audit page, and a locked take ref
 UI. Each runs in its own process (tests/ui/conftest.run_scenario)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from tests.ui.scenarios import press_dialog_button, scenario, shot, start_app
 
 
