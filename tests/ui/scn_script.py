@@ -74,6 +74,13 @@ def script_pages(project, out, args):
     page_img.set_character_filter(None)
     app.settle(2)
     res["shot_badges"] = shot(app, out, "images_badges")
+    # the shot window's Assets strip shows the shot's cast (characters are assets linked to shots)
+    w = app.open_shot(args["cast_shot"], "image")
+    app.settle(4)
+    res["cast"] = sorted(a.name for a in w.assets.rows)
+    res["shot_window_cast"] = shot(app, out, "shot_window_cast")
+    w.close() if hasattr(w, "close") else None
+    app.settle(2)
     entries = cm.take_entries(app, args["locked_take"], shot_id=args["shot_id"], storyboard="image")
     res["menu_labels"] = [e.label for e in entries if e.label]
     next(e for e in entries if e.label == "Unlock").run()

@@ -20,11 +20,12 @@ def test_script_audit_and_lock_ui(tmp_path):
         sid = p.conn.execute("SELECT shot_id FROM shots WHERE shot_name='SC01_010'").fetchone()[0]
         tid = OT.add_takes(p, sid, [make_image(tmp_path / "t.png", color=(30, 200, 30))], storyboard="image")[0]
         AP.lock(p, "take", tid)
+        cast_shot = p.conn.execute("SELECT shot_id FROM shots WHERE dialogue LIKE 'STEEL: Beer%'").fetchone()[0]
     edited = _edit(BRICK, tmp_path / "edited.fountain")
     alt = make_image(tmp_path / "alt.png", color=(200, 200, 30))
     r = run_scenario("script_pages", tmp_path, project=root, args={"edited": str(edited), "locked_take": tid,
                                                                   "shot_id": sid,
-                                                                  "alt_front": str(alt)})
+                                                                  "alt_front": str(alt), "cast_shot": cast_shot})
     assert len(r["scenes"]) == 8 and r["scenes"][0][2] == ["Brick", "Steel"]
     assert ("Brick", ["final"]) in [tuple(x) for x in r["characters"]] and len(r["characters"]) == 11
     assert ["1 EXT. BRICK'S PATIO - DAY", 1, 1] in r["sections"]
@@ -38,6 +39,7 @@ def test_script_audit_and_lock_ui(tmp_path):
     assert {"import_script", "delete_shot", "unlock_take", "lock_take"} <= set(r["audit_actions"])
     assert [tuple(x) for x in r["audit_lock_rows"]] == [("unlock_take", "Stu M"), ("lock_take", "Stu M")]
     assert r["card_badges"].get(tid) == ["locked"]
+    assert r["cast"] == ["Steel"]
     assert "Unlock" in r["menu_labels"] and "Approve" not in r["menu_labels"]
     assert r["badges_after_unlock"] == ["approved"]
     assert r["char_items"][0] == "All characters" and "Cognito" in r["char_items"]
