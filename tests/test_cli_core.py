@@ -126,7 +126,7 @@ def test_all_core_and_data_commands_json(tmp_path):
     assert info["shots"] == 5 and info["starred_videos"] == 1 and info["readonly"] is False
 
     exported = run_json("export-csv", proj)
-    assert [e["table"] for e in exported] == ["shots", "takes", "assets"]
+    assert [e["table"] for e in exported] == ["shots", "takes", "assets", "fast_audit"]  # audit: issue 12
     assert all(Path(e["path"]).parent == proj / "data" / "csv" for e in exported)
     only = run_json("export-csv", proj, "--table", "shots", "--dest", tmp_path / "csv out")
     assert len(only) == 1 and Path(only[0]["path"]).exists()

@@ -19,6 +19,9 @@ COMMAND_MODULES = ["core", "data", "media", "cache", "viewer", "demo", "housekee
                    "assets",  # add-asset, assets (issue 8)
                    "models",  # render-model (issue 8)
                    "comfy",  # queue, jobs, watch, inbox (issue 11)
+                   "script",  # import-script, audit (issue 12)
+                   "approvals",  # approve, lock, approvals (issue 12)
+                   "characters",  # characters, character, breakdown (issue 12)
                    ]
 
 

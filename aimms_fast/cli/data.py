@@ -87,17 +87,21 @@ def import_csv(path, file, dry_run, update, ignore_unknown, no_placeholders, val
 
 @cli.command("export-csv")
 @project_arg
-@click.option("--table", "tables", multiple=True, type=click.Choice(["shots", "takes", "assets"]),
-              help="Table to export (repeatable; default all three).")
+@click.option("--table", "tables", multiple=True, type=click.Choice(["shots", "takes", "assets", "audit"]),
+              help="Table to export (repeatable; default all four: audit is the audit log, issue 12).")
 @click.option("--dest", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the CSV files (default: data/csv/ in the project).")
 @json_option
 @handle_errors
 def export_csv(path, tables, dest, as_json):
-    """Export shots, takes and assets as timestamped CSV files (UTF-8 with BOM: Excel-ready)."""
+    """Export shots, takes, assets and the audit log as timestamped CSV files (UTF-8 with BOM: Excel-ready)."""
     from aimms_fast.ops.csv_io import EXPORT_TABLES, export_csv as do_export
+    from aimms_fast.ops.audit_export import export_audit
     with open_project(path, write=False) as p:
-        out = do_export(p, tables=tables or EXPORT_TABLES, dest_dir=dest)
+        want = tables or (*EXPORT_TABLES, "audit")
+        out = do_export(p, tables=[t for t in want if t != "audit"], dest_dir=dest) if set(want) - {"audit"} else []
+        if "audit" in want:
+            out.append(export_audit(p, dest))
     emit(out, as_json, "\n".join(f"{o['table']:<7} {o['rows']:>6} rows  {o['path']}" for o in out))
 
 

@@ -25,6 +25,7 @@ import orjson
 from aimms_fast.errors import AimmsError, NotFoundError, OutsideProject
 from aimms_fast.ops import history as _history
 from aimms_fast.ops import trash
+from aimms_fast.ops.approvals import guard_asset
 from aimms_fast.ops.files import IMAGE_EXTS, VIDEO_EXTS, check_source, copy_into
 from aimms_fast.project.layout import ASSET_KINDS
 from aimms_fast.store import assets as AS
@@ -261,6 +262,7 @@ def star_asset(project, id_key: str, on: bool | None = None) -> AssetResult:
     """Toggle (on=None) or set the asset's star. One undo step."""
     project.require_writable()
     a = _require(project, id_key)
+    guard_asset(project, id_key, "star")  # issue 12: locked assets
     value = int(not a.starred) if on is None else int(bool(on))
     label = f"{'Starred' if value else 'Unstarred'} asset {a.name}"
     if value == (1 if a.starred else 0):
@@ -307,6 +309,8 @@ def delete_assets(project, id_keys: Iterable[str]) -> int:
     if not ids:
         raise AimmsError("no asset to delete", field="id_key")
     rows_ = [_require(project, i) for i in ids]
+    for i in ids:
+        guard_asset(project, i, "delete")  # issue 12: locked assets
     conn = project.conn
     rows = AS.asset_rows(conn, ids)
     files = [r for a in rows_ for r in [a.file_path] + a.extra_files if r]

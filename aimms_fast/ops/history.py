@@ -26,8 +26,9 @@ import os
 from aimms_fast.errors import AimmsError, OutsideProject
 from aimms_fast.ops.files import move_file
 from aimms_fast.project.logs import changed_ids, log_mutation
+from aimms_fast.store import audit as audit_store
 from aimms_fast.store import history as H
-from aimms_fast.store.db import transaction, utc_stamp
+from aimms_fast.store.db import transaction, utc_now, utc_stamp
 
 HISTORY_DIR = "history"  # under data/trash/
 
@@ -56,6 +57,7 @@ class Recorder:
         self.entry_id: int | None = None
         self.notes: list[str] = []           # Project.audit details, for finish()'s log line
         _open_recorders(project).add(self)   # project.audit leaves the log line to finish()
+        self.audit_mark = audit_store.last_id(project.conn)  # issue 12: this action's audit row comes after
 
     def stash(self, rel: str) -> str:
         """Where a file this action created waits while the action is undone."""
@@ -89,14 +91,17 @@ class Recorder:
         changes = H.diff(self.before, H.snapshot(conn, self.scope))
         if self.entry_id is not None:
             H.update_entry(conn, self.entry_id, changes=changes, files=self.files)
-            return self.entry_id
-        _open_recorders(self.project).discard(self)
-        if not changes and not self.files:
-            return None
-        self.entry_id = H.add_entry(conn, label=self.label, what=self.what, shot_ids=self.shot_ids,
-                                    changes=changes, files=self.files)
-        log_mutation(self.project.log, self.what, label=self.label, entry=self.entry_id, notes=self.notes,
-                     **changed_ids(changes, self.shot_ids))   # project/logs.py: this change's one line
+        else:
+            _open_recorders(self.project).discard(self)
+            if not changes and not self.files:
+                return None
+            self.entry_id = H.add_entry(conn, label=self.label, what=self.what, shot_ids=self.shot_ids,
+                                        changes=changes, files=self.files)
+            log_mutation(self.project.log, self.what, label=self.label, entry=self.entry_id, notes=self.notes,
+                         **changed_ids(changes, self.shot_ids))   # project/logs.py: this change's one line
+        # issue 12: this action's audit row(s) get the ids, before -> after and the undo entry
+        audit_store.attach(conn, self.audit_mark, utc_now(), self.label, ids=self.shot_ids,
+                           changes=audit_store.summarize(changes), history_id=self.entry_id)
         return self.entry_id
 
 

@@ -8,6 +8,7 @@ from typing import Iterable
 
 from aimms_fast.errors import AimmsError, NotFoundError, OutsideProject
 from aimms_fast.ops import history, trash
+from aimms_fast.ops.approvals import guard_shots
 from aimms_fast.ops.takes import placeholder_rows
 from aimms_fast.store import aimms_schema as A
 from aimms_fast.store import shots as S
@@ -117,6 +118,7 @@ def delete_shots(project, shot_ids: Iterable[int]) -> list[int]:
     files_of = {sid: shot_files(project.layout, sid) for sid in sids}  # refuses before anything moves
     if not sids:
         return []
+    guard_shots(project, sids)  # issue 12: locked takes and stars
     label = f"Deleted shot {_name(shots[sids[0]], sids[0])}" if len(sids) == 1 else f"Deleted {len(sids)} shots"
     rec = history.begin(project, label, what="shots", shot_ids=sids,
                         scope={**history.shot_scope(sids), **trash.new_entry_scope(conn)})

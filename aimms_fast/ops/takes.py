@@ -13,6 +13,7 @@ from typing import Callable, Iterable
 from aimms_fast.errors import AimmsError, NotFoundError
 from aimms_fast.ops import history as _history
 from aimms_fast.ops import trash
+from aimms_fast.ops.approvals import guard_take
 from aimms_fast.ops.files import IMAGE_EXTS, VIDEO_EXTS, check_source, copy_into
 from aimms_fast.store import aimms_schema as A
 from aimms_fast.store import history as H
@@ -202,6 +203,7 @@ def delete_take(project, take_id: str) -> int:
     """Move a take (and its workflow PNG) to the project trash; returns the trash id. One undo step."""
     project.require_writable()
     t = _require_take(project, take_id)
+    guard_take(project, take_id, "delete")  # issue 12: locked takes
     conn = project.conn
     ids = TS.with_companions(conn, take_id)
     rows = TS.take_rows(conn, ids)
@@ -216,6 +218,7 @@ def delete_take(project, take_id: str) -> int:
 def replace_take(project, take_id: str, new_file: str | Path, *, companion: str | Path | None = None) -> str:
     """Replace a take's media keeping the pair whole; returns the new file_path (ops/replace.py)."""
     from aimms_fast.ops.replace import replace_take as replace
+    guard_take(project, take_id, "replace")  # issue 12: locked takes
     return replace(project, take_id, new_file, companion=companion)
 
 
@@ -250,6 +253,7 @@ def toggle_star(project, take_id: str, *, slot: int | None = None) -> StarResult
     """
     project.require_writable()
     t = _require_take(project, take_id)
+    guard_take(project, take_id, "star")  # issue 12: locked takes and stars
     conn = project.conn
     if t.take_type not in (A.FINAL_VIDEO, A.BASE_IMAGE):
         raise AimmsError(f"takes of type {t.take_type} cannot be starred", field="take_type",

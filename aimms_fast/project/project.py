@@ -284,8 +284,8 @@ class Project:
         undo-history Recorder is open on this project (ops/history.py then writes that line with
         the ids and this detail). `ids`: entry=, shots=, takes=, assets= for
         that line (project/logs.mutation_line)."""
-        self.conn.execute("INSERT INTO fast_audit(at, action, detail) VALUES (?, ?, ?)",
-                          (store_db.utc_now(), action, detail))
+        from aimms_fast.store import audit as audit_store  # issue 12: who + the history hook's ids
+        audit_store.write(self.conn, store_db.utc_now(), action, detail)
         recorders = self.__dict__.get("_open_recorders")
         if recorders:
             for rec in recorders:

@@ -23,10 +23,14 @@ from aimms_fast.store.db import utc_now
 KEYS = {"shots": "shot_id", "deleted_shots": "id", "assets": "id_key", "takes": "take_id",
         "fast_takes": "take_id", "fast_trash": "id", "sqlite_sequence": "name",
         # the assets page's own rows (migrations/m006_assets.py)
-        "fast_asset_meta": "id_key", "fast_asset_shots": "link", "fast_asset_files": "path"}
+        "fast_asset_meta": "id_key", "fast_asset_shots": "link", "fast_asset_files": "path",
+        # issue 12 (m009): script beat of each shot, approvals/locks, characters and their versions
+        "fast_script_shots": "shot_id", "fast_approvals": "item",
+        "fast_characters": "id_key", "fast_character_versions": "id"}
 # Parents before children when writing rows; children first when deleting (foreign keys are on).
 WRITE_ORDER = ["shots", "deleted_shots", "assets", "fast_asset_meta", "fast_asset_shots", "fast_asset_files",
-               "takes", "fast_takes", "fast_trash", "sqlite_sequence"]
+               "takes", "fast_takes", "fast_trash", "fast_script_shots", "fast_approvals",
+               "fast_characters", "fast_character_versions", "sqlite_sequence"]
 SEQUENCES = ("shots", "deleted_shots", "fast_trash")
 
 Scope = dict  # table -> (where_sql, args) | None (all rows)

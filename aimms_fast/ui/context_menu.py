@@ -194,6 +194,7 @@ def take_entries(app, take_id: str | None, *, shot_id: int, storyboard: str,
     out += [
         MenuEntry("Unstar" if starred else "Star", lambda: toggle_star(app, take_id, shot_id), enabled=rw),
         MenuEntry("Replace…", lambda: replace(app, take_id), enabled=rw),
+        *approval_entries(app, take_id, shot_id, rw),  # issue 12
         MenuEntry("", None),
         MenuEntry("Reveal in folder", lambda: reveal(app, rel), enabled=bool(rel)),
         MenuEntry("Copy path", lambda: copy_path(app, rel), enabled=bool(rel)),
@@ -201,6 +202,20 @@ def take_entries(app, take_id: str | None, *, shot_id: int, storyboard: str,
         MenuEntry("Delete…", lambda: delete(app, take_id), enabled=rw, danger=True),
     ]
     return out
+
+
+def approval_entries(app, take_id: str | None, shot_id: int, rw: bool) -> list[MenuEntry]:
+    """Approve / Lock / Unlock a take (ops/approvals.py), as the author from Settings."""
+    from aimms_fast.ops import approvals as AP
+    a = AP.state(app.project, "take", take_id) if take_id else None
+
+    def run(fn, on):
+        if app.run_op(lambda: fn(app.project, "take", take_id, on=on), title="Could not change the approval") \
+                is not None:
+            app.notify("takes", [shot_id])
+    return [MenuEntry("Unapprove" if a and a.approved else "Approve",
+                      lambda: run(AP.approve, not (a and a.approved)), enabled=rw and not (a and a.locked)),
+            MenuEntry("Unlock" if a and a.locked else "Lock", lambda: run(AP.lock, not (a and a.locked)), enabled=rw)]
 
 
 def shot_entries(app, shot_id: int, *, on_edit: Callable[[], None] | None = None,

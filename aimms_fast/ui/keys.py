@@ -14,7 +14,8 @@ from dataclasses import dataclass
 PAGES = ["shots", "images", "videos", "assets", "unused", "settings", "logs", "routing"]
 PAGE_TITLES = {"shots": "Shots", "images": "Images", "videos": "Videos", "assets": "Assets",
                "unused": "Unused", "settings": "Settings", "logs": "Logs", "routing": "Routing",
-               "inbox": "Inbox / Jobs", "stats": "Stats"}
+               "inbox": "Inbox / Jobs", "stats": "Stats", "script": "Script", "audit": "Audit"}
+EXTRA_PAGES = ["inbox", "stats", "script", "audit"]  # after the eight, reachable from the View menu
 
 
 @dataclass(frozen=True)

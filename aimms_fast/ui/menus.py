@@ -74,10 +74,8 @@ def build_menus(app) -> None:
             _item(app, "Open Project Folder", "open_folder")
             _item(app, "Project Info", "info")
         with dpg.menu(label="View"):
-            for i, p in enumerate(K.PAGES):
+            for p in K.PAGES + K.EXTRA_PAGES:   # the extra pages after the eight have no Ctrl+digit
                 _item(app, K.PAGE_TITLES[p], f"page:{p}")
-            _item(app, K.PAGE_TITLES["inbox"], "page:inbox")   # after the eight (no Ctrl+digit)
-            _item(app, K.PAGE_TITLES["stats"], "page:stats")   # after the eight (no Ctrl+digit)
             dpg.add_separator()
             _item(app, "Full Screen", "fullscreen")
             _item(app, "Bigger Cards", "card:+")

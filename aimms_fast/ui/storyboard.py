@@ -24,6 +24,7 @@ FIRST_SCREEN_BUDGET_S = 0.25
 FIRST_SCREEN_HOLD_S = 8.0
 # While the user scrolls, the sweep queues nothing (its slices cost UI-thread time each frame).
 SCROLL_HOLD_S = 0.3
+ALL_CHARACTERS = "All characters"
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -72,6 +73,9 @@ class StoryboardPage(Page):
             dpg.add_text("Show")
             self.star_combo = dpg.add_combo(list(STAR_FILTERS), default_value=STAR_FILTERS[0], width=150,
                                             callback=lambda s, a: self.set_star_filter(a))
+            # issue 12: only the shots a character is in (ops/characters.py)
+            self.char_combo = dpg.add_combo([ALL_CHARACTERS], default_value=ALL_CHARACTERS, width=150,
+                                            callback=lambda s, a: self.set_character_filter(a))
             dpg.add_spacer(width=12)
             dpg.add_text("Card size")
             self.size_slider = dpg.add_slider_int(default_value=self.app.prefs.card_width, min_value=120,
@@ -109,6 +113,8 @@ class StoryboardPage(Page):
         self._first_screen_until = time.monotonic() + FIRST_SCREEN_HOLD_S
         self._files = {}
         self.rows = load_storyboard(project.conn, self.storyboard, exists=self._exists)
+        from aimms_fast.store.approvals import take_states
+        self._approval = take_states(project.conn)  # issue 12: APPROVED / LOCKED badges
         for r in self.rows:
             for rel in (r.rel, r.companion):
                 if rel and rel not in self._files:
@@ -126,11 +132,21 @@ class StoryboardPage(Page):
         sec = self.app.section_filter
         if sec is not None and r.section != sec:
             return False
+        if getattr(self, "char_shots", None) is not None and r.shot_id not in self.char_shots:
+            return False
         if self.star_filter == STAR_FILTERS[1]:
             return bool(r.starred)
         if self.star_filter == STAR_FILTERS[2]:
             return not r.starred
         return True
+
+    def set_character_filter(self, name: str | None) -> None:
+        """Only the shots character `name` is in (None or ALL_CHARACTERS: every shot)."""
+        from aimms_fast.ops.characters import get_character
+        self.char_filter = None if name in (None, ALL_CHARACTERS) else name
+        self.char_shots = set(get_character(self.project, name).shot_ids) if self.char_filter else None
+        dpg.set_value(self.char_combo, self.char_filter or ALL_CHARACTERS)
+        self.apply_filter()
 
     def set_star_filter(self, value: str) -> None:
         """'All shots' | 'Starred only' | 'Unstarred only' (by the shot's shown take)."""
@@ -158,6 +174,9 @@ class StoryboardPage(Page):
         items = ["All sections"] + (sections(self.project.conn) if self.project else [])
         dpg.configure_item(self.section_combo, items=items)
         dpg.set_value(self.section_combo, self.app.section_filter or "All sections")
+        from aimms_fast.store.characters import character_names
+        names = character_names(self.project.conn) if self.project else []
+        dpg.configure_item(self.char_combo, items=[ALL_CHARACTERS] + names, show=bool(names))
 
     def _card(self, r: ShotCardRow) -> Card:
         badges = []
@@ -170,6 +189,8 @@ class StoryboardPage(Page):
             cstate = self._files.get(r.companion, "missing") if r.companion else "missing"
             if cstate != "ok":
                 badges.append("nopng")
+        if r.take_id and r.take_id in getattr(self, "_approval", {}):
+            badges.append(self._approval[r.take_id])
         n = r.takes
         sub = " · ".join(x for x in (r.section, f"{n} take{'s' if n != 1 else ''}") if x)
         detail = take_detail(r.take_number, r.duration, r.width, r.height) if r.take_id else "no takes yet"
@@ -199,6 +220,8 @@ class StoryboardPage(Page):
         if p is None:
             return
         by_id = {r.shot_id: k for k, r in enumerate(self.rows)}
+        from aimms_fast.store.approvals import take_states
+        self._approval = take_states(p.conn)  # issue 12: an approve/lock is a 'takes' change
         refilter = False
         for sid in shot_ids:
             got = load_storyboard(p.conn, self.storyboard, shot_id=sid, exists=project_exists(p))

@@ -44,7 +44,10 @@ BADGE = {"placeholder": ((110, 110, 120, 235), "PLACEHOLDER"),
          # assets page (ui/assets.py)
          "loaderror": ((190, 40, 40, 235), "LOAD ERROR"),
          "model": ((40, 100, 160, 235), "3D"),
-         "audio": ((90, 70, 150, 235), "AUDIO")}
+         "audio": ((90, 70, 150, 235), "AUDIO"),
+         # approvals and locks (issue 12, ops/approvals.py)
+         "approved": ((25, 110, 50, 235), "APPROVED"),
+         "locked": ((40, 90, 170, 235), "LOCKED")}
 
 
 def find_font() -> Path | None:

@@ -64,7 +64,8 @@ def test_right_click_menu_stars_from_the_menu_and_rows_have_menus(project, tmp_p
     r = run_scenario("pages_context_menu", tmp_path, project=project)
     assert r["errors"] == []
     assert r["menu_open"] is True
-    assert r["labels"] == ["Play", "Open shot", "Star", "Replace…", "Reveal in folder", "Copy path", "Delete…"]
+    assert r["labels"] == ["Play", "Open shot", "Star", "Replace…", "Approve", "Lock", "Reveal in folder", "Copy path",
+                           "Delete…"]  # Approve/Lock: issue 12
     assert r["starred_before"] == 0
     assert r["starred_after"] == 1                       # clicked "Star" with the real mouse
     assert r["card_starred_after"] is True
@@ -75,7 +76,8 @@ def test_right_click_menu_stars_from_the_menu_and_rows_have_menus(project, tmp_p
     x0, y0, x1, y1 = r["star_rect"]
     assert x1 - x0 > 60
     assert r["revealed"] and r["revealed"][0].endswith("media/2")
-    assert r["window_labels"] == ["Play", "Star", "Replace…", "Reveal in folder", "Copy path", "Delete…"]
+    assert r["window_labels"] == ["Play", "Star", "Replace…", "Approve", "Lock", "Reveal in folder", "Copy path",
+                                  "Delete…"]
     assert r["window_selected"] == 1
     assert r["delete_asks"] == 1                          # Delete asks first
     assert r["row_menu_open"] is True

@@ -9,10 +9,10 @@ from __future__ import annotations
 import sqlite3
 
 from aimms_fast.store.migrations import m001_fast_core, m002_media, m003_search, m004_history, m005_trims
-from aimms_fast.store.migrations import m006_assets, m007_housekeeping, m008_comfy
+from aimms_fast.store.migrations import m006_assets, m007_housekeeping, m008_comfy, m009_script
 
 MIGRATIONS = [m001_fast_core, m002_media, m003_search, m004_history, m005_trims, m006_assets, m007_housekeeping,
-              m008_comfy]
+              m008_comfy, m009_script]
 LATEST = MIGRATIONS[-1].VERSION
 
 

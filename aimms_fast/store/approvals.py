@@ -1,0 +1,86 @@
+"""SQL of fast_approvals (m009): approved/locked state of a take, a shot's star, a character version or
+an asset, with who and when. `item` is one text key ('take:<take_id>', 'star:<shot_id>:<image|video>',
+'asset:<id_key>', 'charver:<version id>') so the undo stack (store/history.py KEYS) can track it.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS fast_approvals (
+        item TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        approved INTEGER NOT NULL DEFAULT 0,
+        approved_by TEXT NOT NULL DEFAULT '',
+        approved_at TEXT,
+        locked INTEGER NOT NULL DEFAULT 0,
+        locked_by TEXT NOT NULL DEFAULT '',
+        locked_at TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS fast_approvals_kind ON fast_approvals(kind)",
+]
+
+
+@dataclass
+class Approval:
+    item: str
+    kind: str
+    approved: bool
+    approved_by: str
+    approved_at: str | None
+    locked: bool
+    locked_by: str
+    locked_at: str | None
+
+
+_COLS = "item, kind, approved, approved_by, approved_at, locked, locked_by, locked_at"
+
+
+def get(conn, item: str) -> Approval | None:
+    r = conn.execute(f"SELECT {_COLS} FROM fast_approvals WHERE item = ?", (item,)).fetchone()
+    return Approval(r[0], r[1], bool(r[2]), r[3], r[4], bool(r[5]), r[6], r[7]) if r else None
+
+
+def set_flag(conn, item: str, kind: str, flag: str, on: bool, who: str, at: str) -> None:
+    assert flag in ("approved", "locked")
+    conn.execute(f"INSERT INTO fast_approvals(item, kind, {flag}, {flag}_by, {flag}_at) VALUES (?,?,?,?,?) "
+                 f"ON CONFLICT(item) DO UPDATE SET {flag} = excluded.{flag}, {flag}_by = excluded.{flag}_by, "
+                 f"{flag}_at = excluded.{flag}_at", (item, kind, int(on), who if on else "", at if on else None))
+    conn.execute("DELETE FROM fast_approvals WHERE item = ? AND approved = 0 AND locked = 0", (item,))
+
+
+def locked_items(conn, items: list[str]) -> list[str]:
+    if not items:
+        return []
+    import orjson
+    return [r[0] for r in conn.execute("SELECT item FROM fast_approvals WHERE locked = 1 AND item IN "
+                                       "(SELECT value FROM json_each(?))", (orjson.dumps(items).decode(),))]
+
+
+def all_items(conn, kind: str | None = None) -> list[Approval]:
+    sql = f"SELECT {_COLS} FROM fast_approvals" + (" WHERE kind = ?" if kind else "") + " ORDER BY item"
+    return [Approval(r[0], r[1], bool(r[2]), r[3], r[4], bool(r[5]), r[6], r[7])
+            for r in conn.execute(sql, (kind,) if kind else ())]
+
+
+def section_summary(conn) -> list[tuple]:
+    """(section, shots, takes, approved takes, locked takes, shots with an approved star)."""
+    return conn.execute(
+        "SELECT COALESCE(s.section, ''), COUNT(DISTINCT s.shot_id),"
+        " COUNT(t.take_id),"
+        " COUNT(CASE WHEN a.approved = 1 THEN 1 END), COUNT(CASE WHEN a.locked = 1 THEN 1 END),"
+        " COUNT(DISTINCT CASE WHEN t.starred > 0 AND a.approved = 1 THEN s.shot_id END)"
+        " FROM shots s LEFT JOIN (SELECT t.* FROM takes t JOIN fast_takes f USING (take_id)"
+        "   WHERE f.placeholder = 0 AND f.companion_of IS NULL) t ON t.shot_id = s.shot_id"
+        " LEFT JOIN fast_approvals a ON a.item = 'take:' || t.take_id"
+        " GROUP BY COALESCE(s.section, '') ORDER BY MIN(s.order_number)").fetchall()
+
+
+def take_states(conn) -> dict[str, str]:
+    """take_id -> 'locked' | 'approved' for every approved or locked take (storyboard badges)."""
+    try:
+        return {r[0][5:]: "locked" if r[1] else "approved" for r in
+                conn.execute("SELECT item, locked FROM fast_approvals WHERE kind = 'take'")}
+    except sqlite3.OperationalError:  # a project not yet migrated to m009 (opened read-only)
+        return {}

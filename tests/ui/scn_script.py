@@ -1,0 +1,100 @@
+"""Scenarios for issue 12: the Script page (breakdown, characters, approvals per section), the script
+import preview dialog on an edited script, the Audit page, and a locked take refusing delete in the
+UI. Each runs in its own process (tests/ui/conftest.run_scenario)."""
+from __future__ import annotations
+
+from tests.ui.scenarios import press_dialog_button, scenario, shot, start_app
+
+
+@scenario
+def script_pages(project, out, args):
+    import dearpygui.dearpygui as dpg
+    from aimms_fast.ui import context_menu as cm
+    app = start_app(project)
+    res = {}
+    app.show_page("script")
+    app.settle(3)
+    page = app.pages["script"]
+    res["scenes"] = [(s.index, s.heading, s.speaking) for s in page.scene_rows]
+    res["characters"] = [(c.name, [v.stage for v in c.versions]) for c in page.char_rows]
+    res["sections"] = [(s.section, s.approved, s.locked) for s in page.section_rows]
+    res["shot_script"] = shot(app, out, "script_page")
+    # a second version for Brick from the form, then roll back to v1: its image is the asset's file again
+    dpg.set_value(page.char_pick, "Brick")
+    dpg.set_value(page.stage_pick, "alternate")
+    dpg.set_value(page.slot_inputs["front"], args["alt_front"])
+    page.add_version()
+    app.settle(2)
+    brick = next(c for c in page.char_rows if c.name == "Brick")
+    res["brick_after_add"] = [brick.active.number, brick.file_path]
+    dpg.set_value(page.version_pick, "v1 final")
+    page.rollback()
+    app.settle(2)
+    brick = next(c for c in page.char_rows if c.name == "Brick")
+    res["brick_after_rollback"] = [brick.active.number, brick.file_path]
+    res["shot_versions"] = shot(app, out, "script_versions")
+    # the preview dialog on the edited script: nothing written until Import
+    n_before = app.project.conn.execute("SELECT COUNT(*) FROM shots").fetchone()[0]
+    dpg.set_value(page.path_input, args["edited"])
+    page.open_preview()
+    app.settle(3)
+    d = page.dialog.diff
+    res["preview_summary"] = dpg.get_value(page.dialog.summary)
+    res["preview_counts"] = [len(d.added), len(d.changed), len(d.removed)]
+    res["rows_before_import"] = app.project.conn.execute("SELECT COUNT(*) FROM shots").fetchone()[0] == n_before
+    res["shot_preview"] = shot(app, out, "import_preview")
+    page.dialog.apply()
+    app.settle(3)
+    res["shots_after"] = app.project.conn.execute("SELECT COUNT(*) FROM shots").fetchone()[0]
+    res["dialog_shown_after"] = dpg.is_item_shown(page.dialog.win)
+    # a locked take refuses delete through the card menu: the user sees the reason
+    cm.delete(app, args["locked_take"])
+    app.settle(2)
+    press_dialog_button(app, "Delete")
+    app.settle(3)
+    res["locked_take_exists"] = app.project.conn.execute(
+        "SELECT COUNT(*) FROM takes WHERE take_id = ?", (args["locked_take"],)).fetchone()[0]
+    res["errors_shown"] = list(app.errors)
+    res["shot_locked_error"] = shot(app, out, "locked_error")
+    press_dialog_button(app, "OK")
+    app.settle(2)
+    # the storyboard card of the locked take says LOCKED; the card menu offers Unlock
+    from tests.ui.scenarios import wait_tiles
+    app.show_page("images")
+    app.settle(3)
+    g = app.pages["images"].grid
+    wait_tiles(app, g)
+    res["card_badges"] = {c.take_id: c.badges for c in g.cards if c.badges}
+    page_img = app.pages["images"]
+    res["char_items"] = dpg.get_item_configuration(page_img.char_combo)["items"]
+    page_img.set_character_filter("Cognito")
+    app.settle(2)
+    res["cognito_cards"] = [c.title for c in g.cards]
+    res["shot_char_filter"] = shot(app, out, "images_cognito")
+    page_img.set_character_filter(None)
+    app.settle(2)
+    res["shot_badges"] = shot(app, out, "images_badges")
+    # the shot window's Assets strip shows the shot's cast (characters are assets linked to shots)
+    w = app.open_shot(args["cast_shot"], "image")
+    app.settle(4)
+    res["cast"] = sorted(a.name for a in w.assets.rows)
+    res["shot_window_cast"] = shot(app, out, "shot_window_cast")
+    w.close() if hasattr(w, "close") else None
+    app.settle(2)
+    entries = cm.take_entries(app, args["locked_take"], shot_id=args["shot_id"], storyboard="image")
+    res["menu_labels"] = [e.label for e in entries if e.label]
+    next(e for e in entries if e.label == "Unlock").run()
+    app.settle(2)
+    res["badges_after_unlock"] = next((c.badges for c in g.cards if c.take_id == args["locked_take"]), None)
+    app.show_page("audit")
+    app.settle(3)
+    audit = app.pages["audit"]
+    res["audit_actions"] = [r.action for r in audit.rows]
+    dpg.set_value(audit.action_filter, "lock")
+    audit._show()
+    app.settle(2)
+    res["audit_lock_rows"] = [(r.action, r.who) for r in audit.rows]
+    res["shot_audit"] = shot(app, out, "audit_page")
+    res["errors"] = []
+    app.shutdown()
+    return res
