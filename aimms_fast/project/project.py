@@ -166,7 +166,7 @@ class Project:
                 d.mkdir(parents=True, exist_ok=True)
             p.recovery_report = recovery.recover(db, layout, log)
             with store_db.transaction(db):
-                added = sync_fast_takes(db.conn, sizes=p._size_of)
+                added = sync_fast_takes(db.conn, sizes=p._size_of, quick=True)
             if added:
                 log.info("indexed %d takes made by another app", added)
             if create or not layout.mapping.exists():

@@ -115,13 +115,43 @@ def starred_take(conn, shot_id: int, storyboard: str) -> str | None:
     return r[0] if r else None
 
 
-def sync_fast_takes(conn: sqlite3.Connection, sizes=None) -> int:
+def newest_take_synced(conn: sqlite3.Connection) -> bool:
+    """True when the takes row with the highest rowid has its fast_takes row (two index look-ups).
+
+    Why that proves no take row lacks one, whoever wrote the database since our last sync (AIMMS,
+    another tool, a restore that ran its own sync): sqlite gives an inserted row a rowid above every
+    row present at that moment (takes has no INTEGER PRIMARY KEY and no AUTOINCREMENT), so if any
+    row inserted since then survives, the newest of them holds the highest rowid. INSERT OR
+    REPLACE is a delete + insert (new rowid); deletes leave no row to index. Not seen: a lost
+    fast_takes row hidden by as many orphans (fast_takes rows whose take AIMMS deleted), an UPDATE of
+    take_id in place or an INSERT with an explicit rowid below the top; `sync_fast_takes(quick=False)`
+    (restore, the snapshot of a read-only open) still scans everything.
+    Measured at 100K takes: ~2 ms CPU against ~180 ms for the full anti-join."""
+    # A fast_takes row lost on its own (another tool deleted it) shows as fewer rows than takes;
+    # both counts are sqlite's b-tree count (0.05 / 1.6 ms at 100K).
+    (n_takes,), (n_fast,) = (conn.execute("SELECT count(*) FROM takes").fetchone(),
+                             conn.execute("SELECT count(*) FROM fast_takes").fetchone())
+    if n_fast < n_takes:
+        return False
+    r = conn.execute("SELECT take_id FROM takes ORDER BY rowid DESC LIMIT 1").fetchone()
+    if r is None:
+        return True
+    if r[0] is None:
+        return False
+    return conn.execute("SELECT 1 FROM fast_takes WHERE take_id = ?", (r[0],)).fetchone() is not None
+
+
+def sync_fast_takes(conn: sqlite3.Connection, sizes=None, *, quick: bool = False) -> int:
     """Give every AIMMS take row its fast_takes row (projects made by AIMMS have none).
 
     Take numbers come from the file name (video_07.mp4 -> 7); companion PNGs are linked to the
     video of the same stem in the same shot. `sizes(file_path) -> int | None` marks zero-byte
     placeholders. Returns the number of rows added. Caller holds the transaction.
+    `quick`: skip the full anti-join when `newest_take_synced` proves there is nothing to add
+    (Project.open: ~180 ms CPU at 100K takes otherwise).
     """
+    if quick and newest_take_synced(conn):
+        return 0
     missing = conn.execute(
         "SELECT t.take_id, t.shot_id, t.take_type, t.file_path, COALESCE(s.order_number, 0) "
         "FROM takes t LEFT JOIN fast_takes f USING (take_id) LEFT JOIN shots s ON s.shot_id = t.shot_id "

@@ -1,0 +1,77 @@
+"""Project.open skips the full fast_takes anti-join when the newest take row is synced (issue 15,
+100K takes): every way another program can add or lose rows behind our back must still be synced."""
+from __future__ import annotations
+
+import sqlite3
+import uuid
+
+from aimms_fast.project import Project
+from aimms_fast.store import aimms_schema as A
+from aimms_fast.store.takes import newest_take_synced
+
+
+def _aimms_insert(db, shot_id: int, rel: str, take_type: str = A.BASE_IMAGE) -> str:
+    """What AIMMS does: a plain INSERT on its own connection, no fast_takes row."""
+    tid = str(uuid.uuid4())
+    c = sqlite3.connect(db)
+    c.execute("INSERT INTO takes(take_id, shot_id, take_type, file_path, starred) VALUES (?,?,?,?,0)",
+              (tid, shot_id, take_type, rel))
+    c.commit()
+    c.close()
+    return tid
+
+
+def _unsynced(p) -> int:
+    return p.conn.execute("SELECT COUNT(*) FROM takes t LEFT JOIN fast_takes f USING (take_id) "
+                          "WHERE f.take_id IS NULL").fetchone()[0]
+
+
+def _new_project(tmp_path):
+    p = Project.create(tmp_path / "proj", name="P", author="t")
+    sid = p.conn.execute("INSERT INTO shots(shot_name, order_number) VALUES ('s1', 1)").lastrowid
+    p.conn.commit()
+    root, db = p.root, p.layout.db
+    p.close()
+    return root, db, sid
+
+
+def test_takes_added_behind_our_back_are_synced(tmp_path):
+    root, db, sid = _new_project(tmp_path)
+    for i in range(3):
+        _aimms_insert(db, sid, f"media/s/image_{i + 1:02d}.png")
+    with Project.open(root) as p:
+        assert _unsynced(p) == 0 and newest_take_synced(p.conn)
+        assert sorted(r[0] for r in p.conn.execute("SELECT take_number FROM fast_takes")) == [1, 2, 3]
+    # Nothing changed: the quick check holds and the open adds nothing.
+    with Project.open(root) as p:
+        assert newest_take_synced(p.conn) and _unsynced(p) == 0
+
+
+def test_delete_newest_then_insert_reusing_its_rowid_is_synced(tmp_path):
+    root, db, sid = _new_project(tmp_path)
+    first = [_aimms_insert(db, sid, f"media/s/image_{i + 1:02d}.png") for i in range(3)]
+    Project.open(root).close()
+    c = sqlite3.connect(db)
+    top = c.execute("SELECT rowid FROM takes WHERE take_id = ?", (first[-1],)).fetchone()[0]
+    c.execute("DELETE FROM takes WHERE take_id = ?", (first[-1],))   # AIMMS: no cascade to fast_takes
+    c.commit()
+    c.close()
+    new = _aimms_insert(db, sid, "media/s/image_04.png")
+    c = sqlite3.connect(db)
+    assert c.execute("SELECT rowid FROM takes WHERE take_id = ?", (new,)).fetchone()[0] == top  # same rowid
+    c.close()
+    with Project.open(root) as p:
+        assert _unsynced(p) == 0
+        assert p.conn.execute("SELECT take_number FROM fast_takes WHERE take_id = ?", (new,)).fetchone()[0] == 4
+
+
+def test_lost_fast_takes_row_of_an_old_take_is_rebuilt(tmp_path):
+    root, db, sid = _new_project(tmp_path)
+    ids = [_aimms_insert(db, sid, f"media/s/image_{i + 1:02d}.png") for i in range(3)]
+    Project.open(root).close()
+    c = sqlite3.connect(db)
+    c.execute("DELETE FROM fast_takes WHERE take_id = ?", (ids[0],))
+    c.commit()
+    c.close()
+    with Project.open(root) as p:
+        assert _unsynced(p) == 0
