@@ -75,3 +75,60 @@ def test_lost_fast_takes_row_of_an_old_take_is_rebuilt(tmp_path):
     c.close()
     with Project.open(root) as p:
         assert _unsynced(p) == 0
+
+
+# -- find_bad_values skipped when nobody wrote the file since a clean scan --------------------------
+def _count_scans(monkeypatch):
+    import aimms_fast.project.project as pp
+    import aimms_fast.store.record_check as rc
+    monkeypatch.setattr(rc, "RACY_S", 0.0)   # the test cannot wait 2 s for the kernel's timestamps
+    calls = []
+    real = pp.find_bad_values
+
+    def counting(conn):
+        calls.append(1)
+        return real(conn)
+    monkeypatch.setattr(pp, "find_bad_values", counting)
+    return calls
+
+
+def test_clean_scan_is_skipped_until_another_program_writes(tmp_path, monkeypatch):
+    calls = _count_scans(monkeypatch)
+    root, db, sid = _new_project(tmp_path)
+    tid = _aimms_insert(db, sid, "media/s/image_01.png")
+    Project.open(root).close()                # scans; its own sync writes, so the close's checkpoint
+    Project.open(root).close()                # changes the file: scans again, writes nothing, marks
+    n = len(calls)
+    with Project.open(root) as p:             # nothing wrote: no scan
+        assert len(calls) == n and p.bad_values == []
+    with Project.open(root, readonly=True) as p:
+        assert len(calls) == n
+    # Another program writes a wrong-typed value behind our back: found and repaired at open.
+    c = sqlite3.connect(db)
+    c.execute("UPDATE takes SET starred = 'yes' WHERE take_id = ?", (tid,))
+    c.commit()
+    c.close()
+    with Project.open(root) as p:
+        assert len(calls) == n + 1
+        assert [(b.table, b.column) for b in p.bad_values] == [("takes", "starred")]
+        assert p.conn.execute("SELECT typeof(starred) FROM takes WHERE take_id = ?", (tid,)).fetchone()[0] == "integer"
+
+
+def test_forged_or_copied_mark_does_not_skip_the_scan(tmp_path, monkeypatch):
+    import shutil
+    calls = _count_scans(monkeypatch)
+    root, db, sid = _new_project(tmp_path)
+    _aimms_insert(db, sid, "media/s/image_01.png")
+    Project.open(root).close()
+    Project.open(root).close()
+    mark = root / ".aimms_fast_cache" / "clean_values.json"
+    assert mark.exists()
+    # A project shipped with its mark (or the db restored from a copy) is a new inode: scanned.
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    n = len(calls)
+    Project.open(copy).close()
+    assert len(calls) == n + 1
+    mark.write_text('{"fingerprint": "forged"}')
+    Project.open(root).close()
+    assert len(calls) == n + 2

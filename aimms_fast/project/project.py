@@ -20,7 +20,7 @@ from aimms_fast.project.mapping import write_mapping
 from aimms_fast.project import recovery
 from aimms_fast.store import db as store_db
 from aimms_fast.store import migrations
-from aimms_fast.store.record_check import find_bad_values, repair_bad_values
+from aimms_fast.store.record_check import clean_mark_matches, find_bad_values, repair_bad_values, write_clean_mark
 from aimms_fast.store.schema import ensure_schema, pending_aimms_changes
 from aimms_fast.store.takes import sync_fast_takes
 from aimms_fast import AIMMS_APP_VERSION, __version__
@@ -147,7 +147,7 @@ class Project:
         p.leftovers = clean_leftovers(layout, writable=not readonly, have_lock=not readonly, log=log)
         if readonly:
             missing_tables, missing_cols, _ = pending_aimms_changes(db.conn)
-            bad = find_bad_values(db.conn)
+            bad = [] if clean_mark_matches(layout.db, self._clean_mark) else find_bad_values(db.conn)
             if any(b.fix for b in bad) or missing_tables or missing_cols or migrations.current_version(db.conn) < migrations.LATEST:
                 p._view_snapshot()
             if bad:
@@ -155,7 +155,7 @@ class Project:
         else:
             p.schema_report = ensure_schema(db.conn, project_name=name, author=author,
                                             backup=lambda: p._pre_upgrade_backup())
-            bad = find_bad_values(db.conn)
+            bad = [] if clean_mark_matches(layout.db, self._clean_mark) else find_bad_values(db.conn)
             if bad:
                 p._repair_values(bad, backup=any(b.fix for b in bad))
             rep = p.schema_report
@@ -171,6 +171,12 @@ class Project:
                 log.info("indexed %d takes made by another app", added)
             if create or not layout.mapping.exists():
                 write_mapping(db, layout.mapping)
+            if not bad:  # the next open skips the scan if nothing writes the file in between
+                write_clean_mark(layout.db, self._clean_mark)
+
+    @property
+    def _clean_mark(self) -> Path:
+        return self.layout.cache / "clean_values.json"
 
     def _repair_values(self, bad, *, backup: bool) -> None:
         """Wrong-typed values (store/record_check.py): back up, fix, report each one in the log.

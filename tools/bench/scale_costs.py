@@ -4,7 +4,13 @@ viewer runs when it opens a project and sweeps it, for one or more projects side
     .venv/bin/python tools/bench/scale_costs.py /tmp/aimms_scale /tmp/i15_100k [--runs 3]
 
 Steps (each the product's own call, warm page cache, median of --runs):
-  open            Project.open (writable: lock, schema check, recovery scan)
+  open            Project.open (writable: lock, schema check, recovery scan), nothing written since
+                  the last open (the clean-values mark matches, the newest take is synced)
+  open_rescan     the same after another program wrote the file: the mark is removed before each
+                  run, so find_bad_values scans every AIMMS table (before issue 15's round 2: every open)
+  bad_values_scan store.record_check.find_bad_values alone
+  sync_quick      store.takes.newest_take_synced: what the open now pays to know nothing is unsynced
+  sync_full       the full fast_takes anti-join (sync_fast_takes without quick; every open before)
   counts          store.stats.project_counts (the status bar)
   storyboard_*    store.storyboard.load_storyboard for one storyboard plus the file_state stat of
                   every shown take and companion (what StoryboardPage._load does)
@@ -50,9 +56,24 @@ def measure(path: Path, runs: int) -> dict:
 
     def open_close():
         Project.open(path).close()
+    Project.open(path).close()   # settle: a first open may sync/checkpoint, the next one marks
+    open_close()
     steps["open"], _ = _timed(open_close, runs)
+    mark = path / ".aimms_fast_cache" / "clean_values.json"
+
+    def open_rescan():
+        mark.unlink(missing_ok=True)
+        open_close()
+    steps["open_rescan"], _ = _timed(open_rescan, runs)
+    open_close()   # leave the mark as the product would
     p = Project.open(path, readonly=True)
     try:
+        from aimms_fast.store.record_check import find_bad_values
+        from aimms_fast.store.takes import newest_take_synced, sync_fast_takes
+        steps["bad_values_scan"], _ = _timed(lambda: find_bad_values(p.conn), runs)
+        steps["sync_quick"], _ = _timed(lambda: newest_take_synced(p.conn), runs)
+        steps["sync_full"], n = _timed(lambda: sync_fast_takes(p.conn), runs)
+        assert n == 0, "the project had unsynced takes: sync_full measured an insert"
         steps["counts"], c = _timed(lambda: project_counts(p.conn), runs)
         out["shots"], out["takes"] = c.shots, c.takes
         rels = []
