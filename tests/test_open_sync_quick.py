@@ -132,3 +132,28 @@ def test_forged_or_copied_mark_does_not_skip_the_scan(tmp_path, monkeypatch):
     mark.write_text('{"fingerprint": "forged"}')
     Project.open(root).close()
     assert len(calls) == n + 2
+
+
+def test_storyboard_window_is_the_slice_of_the_whole(tmp_path):
+    from aimms_fast.store.storyboard import load_storyboard
+    root, db, _ = _new_project(tmp_path)
+    c = sqlite3.connect(db)
+    # Shots out of id order (order_number decides), one with no takes, one starred take.
+    sids = [c.execute("INSERT INTO shots(shot_name, order_number) VALUES (?, ?)", (f"s{i}", 10 - i)).lastrowid
+            for i in range(6)]
+    c.commit()
+    c.close()
+    for k, sid in enumerate(sids[:-1]):
+        for n in range(1, 3):
+            _aimms_insert(db, sid, f"media/{sid}/image_{n:02d}.png")
+    c = sqlite3.connect(db)
+    c.execute("UPDATE takes SET starred = 1 WHERE take_id = (SELECT take_id FROM takes WHERE shot_id = ? "
+              "ORDER BY file_path DESC LIMIT 1)", (sids[2],))
+    c.commit()
+    c.close()
+    with Project.open(root) as p:
+        full = load_storyboard(p.conn, "image")
+        assert len(full) == 7 and [r.takes for r in full].count(0) == 2
+        for off in range(0, 8):
+            for lim in (1, 3, 60):
+                assert load_storyboard(p.conn, "image", limit=lim, offset=off) == full[off:off + lim]

@@ -59,8 +59,12 @@ ORDER BY t.shot_id, (t.starred > 0) DESC, CASE WHEN t.starred > 0 THEN t.starred
 _SHOTS_SQL = """
 SELECT s.shot_id, s.order_number, s.shot_name, s.section, s.{prompt_col}
 FROM shots s {shot_filter}
-ORDER BY s.order_number, s.shot_id
+ORDER BY s.order_number, s.shot_id {window}
 """
+
+# The shots of one window of the storyboard (load_storyboard's limit/offset): the candidates query
+# then looks takes up per shot (idx_takes_shot_type) instead of reading every take of the type.
+_WINDOW_SQL = "SELECT shot_id FROM shots ORDER BY order_number, shot_id LIMIT ? OFFSET ?"
 
 _DETAILS_SQL = """
 SELECT t.take_id, m.width, m.height, m.rotation, m.duration, g.positive, ct.file_path,
@@ -100,17 +104,28 @@ def pick_representative(cands: list[tuple], exists: Callable[[str], bool]) -> tu
 
 
 def load_storyboard(conn: sqlite3.Connection, storyboard: str, shot_id: int | None = None, *,
-                    exists: Callable[[str], bool] | None = None) -> list[ShotCardRow]:
+                    exists: Callable[[str], bool] | None = None, limit: int | None = None,
+                    offset: int = 0) -> list[ShotCardRow]:
     """One row per shot in shot order (or just `shot_id`'s): the representative take (see the
     module docstring; `exists(rel)` says whether a take's file is on disk, default: assume it is),
-    the number of takes, and what the card shows about the take."""
+    the number of takes, and what the card shows about the take.
+
+    `limit`/`offset`: only that window of shots in shot order (the first screen first). The whole
+    storyboard reads every take of the type (100K-take project: ~0.2 s CPU in sqlite alone, growing
+    with the project); a window of 60 shots reads only their takes. Same rows as the matching
+    slice of the whole list."""
     exists = exists or _always
     main = MAIN_TYPE[storyboard]
     args: list = [main]
     take_filter = ""
+    window, wargs = "", []
     if shot_id is not None:
         take_filter = "AND t.shot_id = ?"
         args.append(shot_id)
+    elif limit is not None:
+        take_filter = f"AND t.shot_id IN ({_WINDOW_SQL})"
+        window, wargs = "LIMIT ? OFFSET ?", [int(limit), int(offset)]
+        args += wargs
     by_shot: dict[int, list[tuple]] = {}
     for sid, tid, rel, starred, ph, num in conn.execute(_CANDIDATES_SQL.format(take_filter=take_filter), args):
         by_shot.setdefault(sid, []).append((tid, rel, starred or 0, ph or 0, num))
@@ -124,7 +139,7 @@ def load_storyboard(conn: sqlite3.Connection, storyboard: str, shot_id: int | No
     shot_filter, sargs = ("WHERE s.shot_id = ?", [shot_id]) if shot_id is not None else ("", [])
     out = []
     for sid, order, name, section, shot_prompt in conn.execute(
-            _SHOTS_SQL.format(prompt_col=prompt_col, shot_filter=shot_filter), sargs):
+            _SHOTS_SQL.format(prompt_col=prompt_col, shot_filter=shot_filter, window=window), sargs + wargs):
         c = chosen.get(sid)
         row = ShotCardRow(sid, order or 0, name or "", section or "", len(by_shot.get(sid, ())),
                           None, None, 0, 0, None, 0, prompt=shot_prompt or "")

@@ -14,6 +14,8 @@ Steps (each the product's own call, warm page cache, median of --runs):
   counts          store.stats.project_counts (the status bar)
   storyboard_*    store.storyboard.load_storyboard for one storyboard plus the file_state stat of
                   every shown take and companion (what StoryboardPage._load does)
+  first60_*       load_storyboard(limit=60): the first screen's shots only (the same rows as the
+                  first 60 of the whole storyboard), with the same stats
   sweep_list      store.stats.sweep_paths: every storyboard take's path, as the background sweep
                   reads it (500 a frame in the app)
   sweep_stat      one os.stat per swept path: what the workers' dispatcher pays to skip a take the
@@ -93,6 +95,15 @@ def measure(path: Path, runs: int) -> dict:
                             files[rel] = file_state(p.layout, rel)
                 return rows
             steps[f"storyboard_{sb}"], rows = _timed(load, runs)
+
+            def first(sb=sb):
+                rows = load_storyboard(p.conn, sb, limit=60, exists=lambda rel: file_state(p.layout, rel) != "missing")
+                for r in rows:
+                    for rel in (r.rel, r.companion):
+                        if rel:
+                            file_state(p.layout, rel)
+                return rows
+            steps[f"first60_{sb}"], _ = _timed(first, runs)
             rels += [r.rel for r in rows if r.rel]
         steps["sweep_list"], swept = _timed(lambda: [r for batch in sweep_paths(p.layout.db) for r in batch], runs)
         out["swept_paths"] = len(swept)
