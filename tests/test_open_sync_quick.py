@@ -157,3 +157,27 @@ def test_storyboard_window_is_the_slice_of_the_whole(tmp_path):
         for off in range(0, 8):
             for lim in (1, 3, 60):
                 assert load_storyboard(p.conn, "image", limit=lim, offset=off) == full[off:off + lim]
+
+
+def test_a_write_during_the_scan_is_not_marked_clean(tmp_path, monkeypatch):
+    import aimms_fast.project.project as pp
+    import aimms_fast.store.record_check as rc
+    monkeypatch.setattr(rc, "RACY_S", 0.0)
+    root, db, sid = _new_project(tmp_path)
+    tid = _aimms_insert(db, sid, "media/s/image_01.png")
+    Project.open(root).close()
+    real, calls = pp.find_bad_values, []
+
+    def scan_while_another_program_writes(conn):
+        out = real(conn)          # clean ...
+        c = sqlite3.connect(db)   # ... but AIMMS commits a wrong type before the open ends
+        c.execute("UPDATE takes SET starred = 'yes' WHERE take_id = ?", (tid,))
+        c.commit()
+        c.close()
+        calls.append(1)
+        return out
+    monkeypatch.setattr(pp, "find_bad_values", scan_while_another_program_writes)
+    Project.open(root).close()
+    monkeypatch.setattr(pp, "find_bad_values", real)
+    with Project.open(root) as p:
+        assert calls and [(b.table, b.column) for b in p.bad_values] == [("takes", "starred")]

@@ -20,7 +20,8 @@ from aimms_fast.project.mapping import write_mapping
 from aimms_fast.project import recovery
 from aimms_fast.store import db as store_db
 from aimms_fast.store import migrations
-from aimms_fast.store.record_check import clean_mark_matches, find_bad_values, repair_bad_values, write_clean_mark
+from aimms_fast.store.record_check import (clean_mark_matches, db_fingerprint, find_bad_values, repair_bad_values,
+                                          write_clean_mark)
 from aimms_fast.store.schema import ensure_schema, pending_aimms_changes
 from aimms_fast.store.takes import sync_fast_takes
 from aimms_fast import AIMMS_APP_VERSION, __version__
@@ -147,7 +148,8 @@ class Project:
         p.leftovers = clean_leftovers(layout, writable=not readonly, have_lock=not readonly, log=log)
         if readonly:
             missing_tables, missing_cols, _ = pending_aimms_changes(db.conn)
-            bad = [] if clean_mark_matches(layout.db, self._clean_mark) else find_bad_values(db.conn)
+            fp = db_fingerprint(layout.db)
+            bad = [] if clean_mark_matches(fp, self._clean_mark) else find_bad_values(db.conn)
             if any(b.fix for b in bad) or missing_tables or missing_cols or migrations.current_version(db.conn) < migrations.LATEST:
                 p._view_snapshot()
             if bad:
@@ -155,7 +157,8 @@ class Project:
         else:
             p.schema_report = ensure_schema(db.conn, project_name=name, author=author,
                                             backup=lambda: p._pre_upgrade_backup())
-            bad = [] if clean_mark_matches(layout.db, self._clean_mark) else find_bad_values(db.conn)
+            fp = db_fingerprint(layout.db)  # before the scan: see write_clean_mark
+            bad = [] if clean_mark_matches(fp, self._clean_mark) else find_bad_values(db.conn)
             if bad:
                 p._repair_values(bad, backup=any(b.fix for b in bad))
             rep = p.schema_report
@@ -172,7 +175,7 @@ class Project:
             if create or not layout.mapping.exists():
                 write_mapping(db, layout.mapping)
             if not bad:  # the next open skips the scan if nothing writes the file in between
-                write_clean_mark(layout.db, self._clean_mark)
+                write_clean_mark(layout.db, self._clean_mark, fp)
 
     @property
     def _clean_mark(self) -> Path:

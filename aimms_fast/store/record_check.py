@@ -134,23 +134,24 @@ def db_fingerprint(db_file: Path) -> str | None:
     return json.dumps(parts)
 
 
-def clean_mark_matches(db_file: Path, mark_file: Path) -> bool:
-    """True when `mark_file` says find_bad_values found nothing in this very file, unchanged since."""
-    fp = db_fingerprint(db_file)
-    if fp is None:
+def clean_mark_matches(fingerprint: str | None, mark_file: Path) -> bool:
+    """True when `mark_file` says find_bad_values found nothing in the file with this
+    `fingerprint` (db_fingerprint, taken just before; None never matches)."""
+    if fingerprint is None:
         return False
     try:
-        return json.loads(Path(mark_file).read_text(encoding="utf-8")).get("fingerprint") == fp
+        return json.loads(Path(mark_file).read_text(encoding="utf-8")).get("fingerprint") == fingerprint
     except (OSError, ValueError, AttributeError):
         return False
 
 
-def write_clean_mark(db_file: Path, mark_file: Path) -> bool:
-    """Record that the file, as it is now, holds no wrong-typed value (call right after a clean
-    find_bad_values and the open's own writes). A mark that cannot be written just means the next
-    open scans again."""
+def write_clean_mark(db_file: Path, mark_file: Path, scanned: str | None) -> bool:
+    """Record that the file holds no wrong-typed value. `scanned`: db_fingerprint taken just
+    BEFORE the clean find_bad_values; the mark is written only if the file is still exactly that
+    (nobody, us included, wrote since), so a write landing during the scan is never covered. A mark
+    that cannot be written just means the next open scans again."""
     fp = db_fingerprint(db_file)
-    if fp is None:
+    if fp is None or fp != scanned:
         return False
     mark_file = Path(mark_file)
     try:
