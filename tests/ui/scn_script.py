@@ -144,6 +144,8 @@ def script_approvals(project, out, args):
     app.settle(2)
     st = AP.state(app.project, "star", f"{sid}:image")
     res["star_state"] = [bool(st and st.approved), bool(st and st.locked), st.locked_by if st else None]
+    app.settle(2)
+    res["star_card_badges"] = next(c.badges for c in app.pages["images"].grid.cards if c.key == sid)
     res["labels_after_lock"] = [e.label for e in cm.take_entries(app, tid, shot_id=sid, storyboard="image")
                                 if e.label]
     cm.toggle_star(app, tid, sid)

@@ -65,7 +65,7 @@ def test_approve_and_lock_star_asset_and_character_version_from_the_ui(tmp_path)
                            "merge_from": other, "pick_dir": str(pick.parent), "pick_name": pick.name})
     assert r["card_labels"][4:8] == ["Approve", "Lock", "Approve star", "Lock star"]
     assert r["star_state"] == [True, True, "Stu M"]
-    assert "Unlock star" in r["labels_after_lock"]
+    assert "Unlock star" in r["labels_after_lock"] and r["star_card_badges"] == ["star_locked"]
     assert r["starred_after_refused"] == 0
     assert any("the shot's star is locked (by Stu M" in e for e in r["star_errors"]), r["star_errors"]
     assert r["asset_labels"][4:6] == ["Approve", "Lock"] and r["asset_locked"]
