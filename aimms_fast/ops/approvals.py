@@ -129,7 +129,9 @@ def guard_shots(project, shot_ids, verb: str = "delete") -> None:
 def guard_asset(project, id_key: str, verb: str) -> None:
     a = AP.get(project.conn, f"asset:{id_key}")
     if a and a.locked:
-        _refuse(project, f"asset {id_key}", verb, a)
+        from aimms_fast.store.assets import get_asset
+        row = get_asset(project.conn, id_key)
+        _refuse(project, f"asset '{row.name}'" if row and row.name else f"asset {id_key}", verb, a)
 
 
 @dataclass
