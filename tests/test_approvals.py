@@ -127,3 +127,13 @@ def test_character_version_approve_and_lock(setup, tmp_path):
                                                                                               "lock_charver"]
     with pytest.raises(AimmsError, match="no charver"):
         AP.lock(p, "charver", 99999)
+    # the locked active version stays active: no new active version, no rollback, until unlocked
+    with pytest.raises(AimmsError, match="Maya's version 1 is locked \\(by Ana Ortiz"):
+        OC.add_version(p, "Maya", "alternate", prompt="maya, blue coat")
+    with pytest.raises(AimmsError, match="is locked"):
+        OC.rollback(p, "Maya", 1)
+    v2 = OC.add_version(p, "Maya", "alternate", prompt="maya, blue coat", activate=False)  # kept aside: allowed
+    assert OC.get_character(p, "Maya").active_version == vid
+    AP.lock(p, "charver", vid, on=False)
+    OC.rollback(p, "Maya", 2)
+    assert OC.get_character(p, "Maya").active_version == v2

@@ -134,6 +134,17 @@ def guard_asset(project, id_key: str, verb: str) -> None:
         _refuse(project, f"asset '{row.name}'" if row and row.name else f"asset {id_key}", verb, a)
 
 
+def guard_character(project, ch, verb: str) -> None:
+    """Refuse to change which version of character `ch` (store.characters.Character) is active
+    while that version is locked: its look is the approved one until someone unlocks it."""
+    if ch.active_version is None:
+        return
+    a = AP.get(project.conn, f"charver:{ch.active_version}")
+    if a and a.locked:
+        n = ch.active.number if ch.active else "?"
+        _refuse(project, f"{ch.name}'s version {n}", verb, a)
+
+
 @dataclass
 class SectionApproval:
     section: str
