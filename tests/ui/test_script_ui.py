@@ -2,6 +2,8 @@
 preview dialog, a locked take refusing delete with the reason shown, the Audit page."""
 from __future__ import annotations
 
+import shutil
+
 from aimms_fast.ops import approvals as AP
 from aimms_fast.ops import characters as OC
 from aimms_fast.ops import script as OS
@@ -58,11 +60,13 @@ def test_approve_and_lock_star_asset_and_character_version_from_the_ui(tmp_path)
         tid = OT.add_takes(p, sid, [make_image(tmp_path / "t.png", color=(30, 200, 30))], storyboard="image")[0]
         names = [c.name for c in OC.list_characters(p)]
     pick = make_image(tmp_path / "pick" / "side_on.png", color=(20, 20, 220))
+    shutil.copy(BRICK, pick.parent / "brick.fountain")
     assert "Steel" in names
     other = next(n for n in names if n not in ("Brick", "Steel"))
     r = run_scenario("script_approvals", tmp_path, project=root,
                      args={"shot_id": sid, "take_id": tid, "rename_from": "Steel", "rename_to": "Mr Steel",
-                           "merge_from": other, "pick_dir": str(pick.parent), "pick_name": pick.name})
+                           "merge_from": other, "pick_dir": str(pick.parent), "pick_name": pick.name,
+                           "script_name": "brick.fountain"})
     assert r["card_labels"][4:8] == ["Approve", "Lock", "Approve star", "Lock star"]
     assert r["star_state"] == [True, True, "Stu M"]
     assert "Unlock star" in r["labels_after_lock"] and r["star_card_badges"] == ["star_locked"]
@@ -74,6 +78,8 @@ def test_approve_and_lock_star_asset_and_character_version_from_the_ui(tmp_path)
     assert "Mr Steel" in r["names_after_rename"] and "Steel" not in r["names_after_rename"]
     assert r["after_merge"][0] == len(names) - 1 and {"Steel", other} <= set(r["after_merge"][1])
     assert r["front_slot"].endswith("side_on.png")
+    assert r["script_path"].endswith("brick.fountain") and r["preview_shown"]
+    assert "no changes, 47 kept" in r["preview_summary"], r["preview_summary"]  # the same script again
     assert {"lock_star", "lock_asset", "lock_charver", "rename_character", "merge_characters"} <= set(r["audit"])
     for k in ("shot_star_refused", "shot_asset_refused", "shot_charver_locked", "shot_script_controls"):
         assert pixels(r[k]).std() > 5, k
