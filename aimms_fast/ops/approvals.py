@@ -95,7 +95,15 @@ def _shot_of(project, kind: str, ident: str) -> list[int]:
 
 def _refuse(project, what: str, verb: str, a: AP.Approval) -> None:
     raise AimmsError(f"{what} is locked (by {a.locked_by or 'someone'} at {a.locked_at}): cannot {verb} it",
-                     path=project.root, hint=f"unlock it first: Unlock in its right-click menu, or `aimms lock PATH {a.item} --off`")
+                     path=project.root, hint=f"unlock it first: {_where(a.item)}, or `aimms lock PATH {a.item} --off`")
+
+
+def _where(item: str) -> str:
+    if item.startswith("charver:"):
+        return "Unlock version on the Script page"
+    if item.startswith("star:"):
+        return "Unlock star in the storyboard card's right-click menu"
+    return "Unlock in its right-click menu"
 
 
 # -- guards: call first thing in an op that would replace, delete or change a star ----------------

@@ -181,6 +181,13 @@ def script_approvals(project, out, args):
     while app.dialogs.open:
         press_dialog_button(app, "OK")
         app.settle(2)
+    pa._context(i)
+    app.settle(1)
+    res["asset_labels_locked"] = cm.menu(app).labels
+    cm.menu(app).invoke("Unlock")
+    app.settle(2)
+    a = AP.state(app.project, "asset", pa.rows[i].id_key)
+    res["asset_after_unlock"] = [bool(a and a.approved), bool(a and a.locked)]
     # 3. the Script page: lock Brick's v1, rename Steel, merge Mr. Steel into him, pick a slot image
     app.show_page("script")
     app.settle(3)
@@ -194,7 +201,16 @@ def script_approvals(project, out, args):
     res["charver_locked"] = [v1.number, bool(vs and vs.locked), bool(vs and vs.approved)]
     res["lock_btn"] = dpg.get_item_label(page.lock_btn)
     res["brick_approval_cell"] = next(c for c in page.char_rows if c.name == "Brick").name
+    n_err = len(app.errors)
+    dpg.set_value(page.stage_pick, "alternate")
+    page.add_version(images={})          # refused: Brick's locked v1 stays the active version
+    app.settle(2)
+    res["charver_errors"] = app.errors[n_err:]
+    res["brick_versions"] = [v.number for v in next(c for c in page.char_rows if c.name == "Brick").versions]
     res["shot_charver_locked"] = shot(app, out, "charver_locked")
+    while app.dialogs.open:
+        press_dialog_button(app, "OK")
+        app.settle(2)
     dpg.set_value(page.char_pick, args["rename_from"])
     page.rename_dialog()
     app.settle(2)

@@ -74,7 +74,10 @@ def test_approve_and_lock_star_asset_and_character_version_from_the_ui(tmp_path)
     assert any("the shot's star is locked (by Stu M" in e for e in r["star_errors"]), r["star_errors"]
     assert r["asset_labels"][4:6] == ["Approve", "Lock"] and r["asset_locked"]
     assert r["brick_still_there"] and any("asset 'Brick' is locked (by Stu M" in e for e in r["asset_errors"]), r["asset_errors"]
+    assert "Unlock" in r["asset_labels_locked"] and r["asset_after_unlock"] == [True, False]
     assert r["charver_locked"] == [1, True, True] and r["lock_btn"] == "Unlock version"
+    assert any("Brick's version 1 is locked (by Stu M" in e for e in r["charver_errors"]), r["charver_errors"]
+    assert r["brick_versions"] == [1] and any("Unlock version on the Script page" in e for e in r["charver_errors"])
     assert "Mr Steel" in r["names_after_rename"] and "Steel" not in r["names_after_rename"]
     assert r["after_merge"][0] == len(names) - 1 and {"Steel", other} <= set(r["after_merge"][1])
     assert r["front_slot"].endswith("side_on.png")
