@@ -95,3 +95,45 @@ def test_cli_lock_refuses_delete(setup):
     assert r.exit_code == 0
     r = CliRunner().invoke(cli, ["delete-shot", str(root), str(sid)])
     assert r.exit_code == 0, r.output
+
+
+def test_star_approval_counts_in_the_summary_and_badges(setup):
+    from aimms_fast.store.approvals import star_states
+    p, sid, t1, t2, a, b = setup
+    [s] = AP.section_summary(p)
+    assert s.shots_with_approved_star == 0
+    AP.approve(p, "star", f"{sid}:video")
+    assert star_states(p.conn, "video") == {sid: "star_approved"} and star_states(p.conn, "image") == {}
+    [s] = AP.section_summary(p)
+    assert s.shots_with_approved_star == 1
+    AP.lock(p, "star", f"{sid}:video")
+    assert star_states(p.conn, "video") == {sid: "star_locked"}
+    AP.lock(p, "star", f"{sid}:video", on=False)
+    AP.approve(p, "star", f"{sid}:video", on=False)
+    assert star_states(p.conn, "video") == {}
+
+
+def test_character_version_approve_and_lock(setup, tmp_path):
+    from aimms_fast.ops import characters as OC
+    p, *_ = setup
+    OC.create(p, "Maya")
+    vid = OC.add_version(p, "Maya", "final", prompt="maya", images={"front": make_image(tmp_path / "m.png")})
+    n = p.conn.execute("SELECT COUNT(*) FROM fast_audit").fetchone()[0]
+    st = AP.lock(p, "charver", vid)
+    assert st.approved and st.locked and st.locked_by == "Ana Ortiz"
+    acts = [r[0] for r in p.conn.execute("SELECT action FROM fast_audit WHERE id > (SELECT MAX(id) - 2 FROM fast_audit)"
+                                         " ORDER BY id")]
+    assert p.conn.execute("SELECT COUNT(*) FROM fast_audit").fetchone()[0] == n + 2 and acts == ["approve_charver",
+                                                                                              "lock_charver"]
+    with pytest.raises(AimmsError, match="no charver"):
+        AP.lock(p, "charver", 99999)
+    # the locked active version stays active: no new active version, no rollback, until unlocked
+    with pytest.raises(AimmsError, match="Maya's version 1 is locked \\(by Ana Ortiz"):
+        OC.add_version(p, "Maya", "alternate", prompt="maya, blue coat")
+    with pytest.raises(AimmsError, match="is locked"):
+        OC.rollback(p, "Maya", 1)
+    v2 = OC.add_version(p, "Maya", "alternate", prompt="maya, blue coat", activate=False)  # kept aside: allowed
+    assert OC.get_character(p, "Maya").active_version == vid
+    AP.lock(p, "charver", vid, on=False)
+    OC.rollback(p, "Maya", 2)
+    assert OC.get_character(p, "Maya").active_version == v2

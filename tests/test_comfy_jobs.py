@@ -291,3 +291,44 @@ def test_cancel_a_running_job_interrupts_comfyui(project, fake):
     j = S.get_job(project.conn, jid)
     assert (j.state, j.message) == ("cancelled", "cancelled")     # not overwritten by the runner
     assert takes_for_shot(project.conn, sid, "image") == []
+
+
+def test_a_shots_characters_add_their_prompt_fragment_and_front_image(project, fake, tmp_path):
+    """Issue 12: the active version's prompt fragment follows the shot's prompt; the first reference
+    slot without a starred base image gets the character's front image, uploaded like a star."""
+    from aimms_fast.ops import characters as OC
+    from aimms_fast.ops.takes import toggle_star
+    a, b, c = _shots(project, 3)
+    [tid] = add_takes(project, a, [make_image(tmp_path / "ref.png", color=(10, 200, 10))], storyboard="image")
+    toggle_star(project, tid)
+    OC.create(project, "Maya")
+    OC.add_version(project, "Maya", "concept", prompt="old look", images={"front": make_image(tmp_path / "old.png")})
+    OC.add_version(project, "Maya", "final", prompt="maya, red coat, short black hair",
+                   images={"front": make_image(tmp_path / "maya.png", color=(200, 10, 10))})
+    OC.set_shots(project, "Maya", [a, b])
+    g = image_workflow()
+    g["20"] = {"class_type": "LoadImage", "inputs": {"image": "placeholder.png", "upload": "image"}}
+    g["21"] = {"class_type": "LoadImage", "inputs": {"image": "placeholder.png", "upload": "image"}}
+    J.queue_shots(project, _template(g), [a, b, c], url=fake.url)
+    _run(project)
+    by_prefix = {p["9"]["inputs"]["filename_prefix"]: p for p in fake.prompts}
+    pa, pb, pc = by_prefix["SH01"], by_prefix["SH02"], by_prefix["SH03"]
+    assert pa["6"]["inputs"]["text"] == "a red fox, shot 1, maya, red coat, short black hair"
+    assert pc["6"]["inputs"]["text"] == "a red fox, shot 3"                 # no character: untouched
+    # SH01: slot 1 is its starred base image, slot 2 Maya's active (final) front; SH02: Maya in slot 1
+    assert pa["20"]["inputs"]["image"] == "aimms/base_01.png"
+    assert pa["21"]["inputs"]["image"].endswith("v02_front.png")
+    assert pb["20"]["inputs"]["image"].endswith("v02_front.png") and pb["21"]["inputs"]["image"] == "placeholder.png"
+    assert pc["20"]["inputs"]["image"] == pc["21"]["inputs"]["image"] == "placeholder.png"
+    assert sorted(fake.uploads) == sorted(["aimms/base_01.png", pa["21"]["inputs"]["image"],
+                                           pb["20"]["inputs"]["image"]])
+
+
+def test_character_fragment_without_a_shot_prompt_keeps_the_templates_text():
+    from aimms_fast.store.characters import Version
+    t = _template(image_workflow())
+    v = Version(1, "k", 1, "final", "", "maya, red coat", [], {"front": ""}, "", "")
+    own = t.graph["6"]["inputs"]["text"]
+    assert J.with_fragments(t, None, [v]) == f"{own}, maya, red coat"
+    assert J.with_fragments(t, "a fox", []) == "a fox"
+    assert J.character_refs(t, {}, [v]) == {}           # the template binds no reference slot

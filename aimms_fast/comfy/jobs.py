@@ -1,6 +1,8 @@
 """Queueing shots to ComfyUI: the project's template, job rows, cancel and retry.
 
-A job is one shot x one variation. `queue_shots` only writes rows (state `new`, graph bound to the
+A job is one shot x one variation. A shot's characters (issue 12, ops/characters.py) take part: the
+prompt gets each one's active version's prompt fragment, and the first reference slots with no
+starred base image get their front images (uploaded like the starred ones). `queue_shots` only writes rows (state `new`, graph bound to the
 shot's fields, seed chosen); the runner (comfy/runner.py) submits them, follows their progress and
 files their results. Rows live in `fast_comfy_jobs`, so queued work survives a restart.
 """
@@ -14,6 +16,7 @@ import uuid
 from aimms_fast.comfy.client import ComfyClient, normalize_url
 from aimms_fast.comfy.template import Template, bind, shot_values
 from aimms_fast.errors import AimmsError, NotFoundError
+from aimms_fast.ops.characters import list_characters
 from aimms_fast.store import aimms_schema as A
 from aimms_fast.store import comfy as S
 from aimms_fast.store.db import transaction
@@ -83,16 +86,20 @@ def queue_shots(project, template: Template, shot_ids: list[int], *, variations:
     rng = random.Random()
     conn = project.conn
     rows = []
+    chars = list_characters(project)     # once: the per-shot filter below is a list scan
     for sid in shot_ids:
         shot = get_shot(conn, sid)
         if not shot:
             raise NotFoundError(f"no shot with id {sid}", path=project.root)
         refs = {slot: tid for slot, tid in star_slots(conn, sid, A.BASE_IMAGE).items() if slot in (1, 2, 3)}
         ref_rels = {slot: get_take(conn, tid).file_path for slot, tid in refs.items()}
+        cast = [c.active for c in chars if sid in c.shot_ids and c.active is not None]
+        ref_rels.update(character_refs(template, ref_rels, cast))
         for v in range(1, variations + 1):
             seed = _seed(template, seed_policy, v, rng)
             values = shot_values(shot, template.storyboard, seed=seed, refs={},
                                  prefix=prefix_for(shot.get("shot_name") or f"shot_{sid}"))
+            values["prompt"] = with_fragments(template, values.get("prompt"), cast)
             graph = bind(template, values)
             ref_bind = [{"node": b.node, "input": b.input, "rel": ref_rels[int(b.field[-1])]}
                         for b in template.bindings if b.field.startswith("ref_") and int(b.field[-1]) in ref_rels]
@@ -104,6 +111,27 @@ def queue_shots(project, template: Template, shot_ids: list[int], *, variations:
             S.insert_job(c, **r)
         project.audit("comfy_queue", f"{len(rows)} job(s) for {len(shot_ids)} shot(s) with {template.name}")
     return [r["job_id"] for r in rows]
+
+
+def with_fragments(template: Template, prompt: str | None, cast) -> str | None:
+    """The shot's prompt (else the template's own prompt text) followed by each character's
+    prompt fragment, comma-separated; unchanged when no character has one."""
+    frags = [v.prompt.strip() for v in cast if (v.prompt or "").strip()]
+    if not frags:
+        return prompt
+    if prompt is None:
+        b = next((b for b in template.bindings if b.field == "prompt"), None)
+        own = template.graph.get(b.node, {}).get("inputs", {}).get(b.input) if b else None
+        prompt = own if isinstance(own, str) else ""
+    return ", ".join([p for p in [prompt.strip().rstrip(",")] if p] + frags)
+
+
+def character_refs(template: Template, taken: dict[int, str], cast) -> dict[int, str]:
+    """Reference slots (bound in the template, with no starred base image) -> a character's front
+    image (project-relative), one character per slot in cast order."""
+    free = sorted({int(b.field[-1]) for b in template.bindings if b.field.startswith("ref_")} - set(taken))
+    fronts = [v.images.get("front") for v in cast if v.images.get("front")]
+    return dict(zip(free, fronts))
 
 
 def _require_job(project, job_id: str) -> S.JobRow:

@@ -95,7 +95,15 @@ def _shot_of(project, kind: str, ident: str) -> list[int]:
 
 def _refuse(project, what: str, verb: str, a: AP.Approval) -> None:
     raise AimmsError(f"{what} is locked (by {a.locked_by or 'someone'} at {a.locked_at}): cannot {verb} it",
-                     path=project.root, hint=f"unlock it first: Unlock in its right-click menu, or `aimms lock PATH {a.item} --off`")
+                     path=project.root, hint=f"unlock it first: {_where(a.item)}, or `aimms lock PATH {a.item} --off`")
+
+
+def _where(item: str) -> str:
+    if item.startswith("charver:"):
+        return "Unlock version on the Script page"
+    if item.startswith("star:"):
+        return "Unlock star in the storyboard card's right-click menu"
+    return "Unlock in its right-click menu"
 
 
 # -- guards: call first thing in an op that would replace, delete or change a star ----------------
@@ -129,7 +137,20 @@ def guard_shots(project, shot_ids, verb: str = "delete") -> None:
 def guard_asset(project, id_key: str, verb: str) -> None:
     a = AP.get(project.conn, f"asset:{id_key}")
     if a and a.locked:
-        _refuse(project, f"asset {id_key}", verb, a)
+        from aimms_fast.store.assets import get_asset
+        row = get_asset(project.conn, id_key)
+        _refuse(project, f"asset '{row.name}'" if row and row.name else f"asset {id_key}", verb, a)
+
+
+def guard_character(project, ch, verb: str) -> None:
+    """Refuse to change which version of character `ch` (store.characters.Character) is active
+    while that version is locked: its look is the approved one until someone unlocks it."""
+    if ch.active_version is None:
+        return
+    a = AP.get(project.conn, f"charver:{ch.active_version}")
+    if a and a.locked:
+        n = ch.active.number if ch.active else "?"
+        _refuse(project, f"{ch.name}'s version {n}", verb, a)
 
 
 @dataclass

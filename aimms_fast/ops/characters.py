@@ -15,7 +15,7 @@ import orjson
 
 from aimms_fast.errors import AimmsError, NotFoundError
 from aimms_fast.ops import history
-from aimms_fast.ops.approvals import guard_asset
+from aimms_fast.ops.approvals import guard_asset, guard_character
 from aimms_fast.ops.files import IMAGE_EXTS, check_source, copy_into
 from aimms_fast.store import assets as AS
 from aimms_fast.store import characters as CS
@@ -148,6 +148,8 @@ def add_version(project, name_or_id: str, stage: str, *, look: str = "", prompt:
         raise AimmsError(f"unknown stage '{stage}'", field="stage", hint="one of: " + ", ".join(STAGES))
     ch = get_character(project, name_or_id)
     guard_asset(project, ch.id_key, "replace")
+    if activate:
+        guard_character(project, ch, "replace")
     images = dict(images or {})
     bad = set(images) - set(SLOTS)
     if bad:
@@ -187,6 +189,7 @@ def rollback(project, name_or_id: str, version: int) -> CS.Version:
     project.require_writable()
     ch = get_character(project, name_or_id)
     guard_asset(project, ch.id_key, "replace")
+    guard_character(project, ch, "replace")
     v = next((x for x in ch.versions if x.number == version), None)
     if v is None:
         raise NotFoundError(f"{ch.name} has no version {version}", path=project.root,

@@ -65,12 +65,15 @@ def all_items(conn, kind: str | None = None) -> list[Approval]:
 
 
 def section_summary(conn) -> list[tuple]:
-    """(section, shots, takes, approved takes, locked takes, shots with an approved star)."""
+    """(section, shots, takes, approved takes, locked takes, shots with an approved star: their
+    starred take or the star itself approved)."""
     return conn.execute(
         "SELECT COALESCE(s.section, ''), COUNT(DISTINCT s.shot_id),"
         " COUNT(t.take_id),"
         " COUNT(CASE WHEN a.approved = 1 THEN 1 END), COUNT(CASE WHEN a.locked = 1 THEN 1 END),"
-        " COUNT(DISTINCT CASE WHEN t.starred > 0 AND a.approved = 1 THEN s.shot_id END)"
+        " COUNT(DISTINCT CASE WHEN (t.starred > 0 AND a.approved = 1) OR EXISTS (SELECT 1 FROM fast_approvals x"
+        "   WHERE x.item IN ('star:' || s.shot_id || ':image', 'star:' || s.shot_id || ':video')"
+        "   AND x.approved = 1) THEN s.shot_id END)"
         " FROM shots s LEFT JOIN (SELECT t.* FROM takes t JOIN fast_takes f USING (take_id)"
         "   WHERE f.placeholder = 0 AND f.companion_of IS NULL) t ON t.shot_id = s.shot_id"
         " LEFT JOIN fast_approvals a ON a.item = 'take:' || t.take_id"
@@ -84,3 +87,13 @@ def take_states(conn) -> dict[str, str]:
                 conn.execute("SELECT item, locked FROM fast_approvals WHERE kind = 'take'")}
     except sqlite3.OperationalError:  # a project not yet migrated to m009 (opened read-only)
         return {}
+
+
+def star_states(conn, storyboard: str) -> dict[int, str]:
+    """shot_id -> 'star_locked' | 'star_approved' for the approved or locked stars of one storyboard."""
+    try:
+        rows = conn.execute("SELECT item, locked FROM fast_approvals WHERE kind = 'star' AND approved + locked > 0"
+                            " AND item LIKE ?", (f"star:%:{storyboard}",)).fetchall()
+    except sqlite3.OperationalError:  # a project not yet migrated to m009 (opened read-only)
+        return {}
+    return {int(r[0].split(":")[1]): "star_locked" if r[1] else "star_approved" for r in rows}

@@ -550,6 +550,7 @@ class AssetsPage(Page):
             cm.MenuEntry("Unstar" if a.starred else "Star", self.star_selected, enabled=rw),
             cm.MenuEntry("Rename…", self.rename_dialog, enabled=rw),
             cm.MenuEntry("Assign to selected shots", self.assign_selected_shots, enabled=rw),
+            *cm.approval_entries(self.app, None, None, rw, kind="asset", ident=a.id_key, changed="all"),  # issue 12
             cm.MenuEntry("", None),
             cm.MenuEntry("Reveal in folder", lambda: cm.reveal(self.app, a.file_path)),
             cm.MenuEntry("Copy path", lambda: cm.copy_path(self.app, a.file_path)),

@@ -29,6 +29,7 @@ class ScriptPage(Page):
         with dpg.group(parent=parent, horizontal=True):
             self.path_input = dpg.add_input_text(hint="path to a .fountain screenplay", width=420)
             self.app.register_text_input(self.path_input)
+            dpg.add_button(label="Browse…", callback=lambda: self.browse_script())
             self.gran = dpg.add_radio_button(["beat", "scene"], default_value="beat", horizontal=True)
             dpg.add_button(label="Preview import…", callback=lambda: self.open_preview())
             dpg.add_button(label="Detect characters", callback=lambda: self.detect())
@@ -44,11 +45,18 @@ class ScriptPage(Page):
                                             width=100)
             self.slot_inputs = {}
             for slot in ("front", "side", "back"):
-                self.slot_inputs[slot] = dpg.add_input_text(hint=f"{slot} image path", width=170)
+                self.slot_inputs[slot] = dpg.add_input_text(hint=f"{slot} image", width=150)
                 self.app.register_text_input(self.slot_inputs[slot])
+                dpg.add_button(label="…", user_data=slot, callback=lambda s, a, u: self.browse_slot(u))
             dpg.add_button(label="Add version", callback=lambda: self.add_version())
-            self.version_pick = dpg.add_combo([], width=110)
+        with dpg.group(parent=parent, horizontal=True):
+            self.version_pick = dpg.add_combo([], width=110, callback=lambda: self._fill_version_buttons())
             dpg.add_button(label="Roll back", callback=lambda: self.rollback())
+            self.approve_btn = dpg.add_button(label="Approve version", callback=lambda: self.approve_version())
+            self.lock_btn = dpg.add_button(label="Lock version", callback=lambda: self.lock_version())
+            dpg.add_spacer(width=16)
+            dpg.add_button(label="Rename…", callback=lambda: self.rename_dialog())
+            dpg.add_button(label="Merge into…", callback=lambda: self.merge_dialog())
         self.chars = _table(parent, [("Name", 1.2), ("Aliases", 1.4), ("Active version", 1.2), ("Versions", 1.6),
                                      ("Scenes", 1.4), ("Shots", 0.5), ("Approval", 1.2)], 220)
         dpg.add_text("Approvals per section", parent=parent)
@@ -77,6 +85,88 @@ class ScriptPage(Page):
             return
         self.dialog.preview(path, granularity or dpg.get_value(self.gran))
 
+    def browse_script(self) -> None:
+        def go(files) -> None:
+            dpg.set_value(self.path_input, str(files[0]))
+            self.open_preview(str(files[0]))
+        self.app.dialogs.pick_files("Import a screenplay", [".fountain", ".spmd", ".txt"], go, multiple=False)
+
+    def browse_slot(self, slot: str):
+        """Pick the image for the next version's front/side/back slot."""
+        from aimms_fast.ops.files import IMAGE_EXTS
+        return self.app.dialogs.pick_files(f"{slot.capitalize()} image", sorted(IMAGE_EXTS),
+                                           lambda files: dpg.set_value(self.slot_inputs[slot], str(files[0])),
+                                           multiple=False, kind="image")
+
+    # -- the picked character and version --------------------------------------------------------
+    def _character(self):
+        name = dpg.get_value(self.char_pick)
+        return next((c for c in self.char_rows if c.name == name), None)
+
+    def _version(self):
+        ch, v = self._character(), dpg.get_value(self.version_pick) or ""
+        if ch is None or not v.startswith("v"):
+            return None
+        return next((x for x in ch.versions if x.number == int(v[1:].split()[0])), None)
+
+    def _fill_version_buttons(self) -> None:
+        from aimms_fast.ops import approvals as AP
+        v = self._version()
+        a = AP.state(self.project, "charver", v.id) if v and self.project else None
+        dpg.configure_item(self.approve_btn, label="Unapprove version" if a and a.approved else "Approve version",
+                           enabled=bool(v) and not (a and a.locked))
+        dpg.configure_item(self.lock_btn, label="Unlock version" if a and a.locked else "Lock version",
+                           enabled=bool(v))
+
+    def _set_version_flag(self, fn_name: str, flag: str) -> None:
+        from aimms_fast.ops import approvals as AP
+        v = self._version()
+        if v is None:
+            dpg.set_value(self.status, "pick a character and a version first")
+            return
+        a = AP.state(self.project, "charver", v.id)
+        on = not (a and getattr(a, flag))
+        if self.app.run_op(lambda: getattr(AP, fn_name)(self.project, "charver", v.id, on=on) or True,
+                           title="Could not change the approval") is not None:
+            self.app.notify("all")
+            self._show()
+
+    def approve_version(self) -> None:
+        self._set_version_flag("approve", "approved")
+
+    def lock_version(self) -> None:
+        self._set_version_flag("lock", "locked")
+
+    def rename_dialog(self):
+        ch = self._character()
+        if ch is None:
+            return None
+        return self.app.dialogs.prompt("Rename character", "name", lambda v: self.rename(ch.name, v),
+                                       default=ch.name, ok="Rename")
+
+    def rename(self, name: str, new_name: str) -> None:
+        from aimms_fast.ops.characters import rename
+        if self.app.run_op(lambda: rename(self.project, name, new_name) or True, title="Could not rename") is not None:
+            self.app.notify("all")
+            dpg.set_value(self.char_pick, new_name.strip())
+            self._show()
+
+    def merge_dialog(self):
+        """Fold the picked character into another one (STEEL into MR. STEEL): asks for the name to keep."""
+        ch = self._character()
+        if ch is None:
+            return None
+        others = ", ".join(c.name for c in self.char_rows if c.name != ch.name)[:200]
+        return self.app.dialogs.prompt(f"Merge {ch.name} into…", "keep", lambda v: self.merge(v.strip(), [ch.name]),
+                                       ok="Merge", hint=others)
+
+    def merge(self, keep: str, others: list[str]) -> None:
+        from aimms_fast.ops.characters import merge
+        if self.app.run_op(lambda: merge(self.project, keep, others) or True, title="Could not merge") is not None:
+            self.app.notify("all")
+            dpg.set_value(self.char_pick, keep)
+            self._show()
+
     def _after_import(self, d) -> None:
         self.app.toast(f"Imported {d.script.title or 'script'}: {d.summary()}")
         self._show()
@@ -99,6 +189,7 @@ class ScriptPage(Page):
         dpg.configure_item(self.version_pick, items=items)
         act = ch.active if ch else None
         dpg.set_value(self.version_pick, f"v{act.number} {act.stage}" if act else (items[-1] if items else ""))
+        self._fill_version_buttons()
 
     def add_version(self, name: str | None = None, stage: str | None = None, images: dict | None = None):
         """The form's character, stage and image paths (empty slots stay empty). Returns the version id."""
@@ -156,6 +247,7 @@ class ScriptPage(Page):
         self.char_rows = OC.list_characters(self.project)
         for c in self.char_rows:
             a = AP.state(self.project, "asset", c.id_key)
+            va = AP.state(self.project, "charver", c.active.id) if c.active else None
             with dpg.table_row(parent=self.chars):
                 dpg.add_text(c.name)
                 dpg.add_text(", ".join(c.aliases), wrap=0)
@@ -164,7 +256,10 @@ class ScriptPage(Page):
                 dpg.add_text(", ".join(str(n) for n in sorted({scene_of[s] for s in c.shot_ids if s in scene_of})),
                              wrap=0)
                 dpg.add_text(str(len(c.shot_ids)))
-                dpg.add_text("locked" if a and a.locked else "approved" if a and a.approved else "")
+                dpg.add_text(" · ".join(x for x in (
+                    "locked" if a and a.locked else "approved" if a and a.approved else "",
+                    f"v{c.active.number} locked" if va and va.locked else
+                    f"v{c.active.number} approved" if va and va.approved else "") if x))
         names = [c.name for c in self.char_rows]
         dpg.configure_item(self.char_pick, items=names)
         if dpg.get_value(self.char_pick) not in names:

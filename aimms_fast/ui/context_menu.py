@@ -195,6 +195,9 @@ def take_entries(app, take_id: str | None, *, shot_id: int, storyboard: str,
         MenuEntry("Unstar" if starred else "Star", lambda: toggle_star(app, take_id, shot_id), enabled=rw),
         MenuEntry("Replace…", lambda: replace(app, take_id), enabled=rw),
         *approval_entries(app, take_id, shot_id, rw),  # issue 12
+        # issue 12: the shot's star on this storyboard (a card stands for the shot, not only its take)
+        *(approval_entries(app, None, shot_id, not app.readonly, kind="star", ident=f"{shot_id}:{storyboard}",
+                           noun="star") if open_shot else []),
         MenuEntry("", None),
         MenuEntry("Reveal in folder", lambda: reveal(app, rel), enabled=bool(rel)),
         MenuEntry("Copy path", lambda: copy_path(app, rel), enabled=bool(rel)),
@@ -204,18 +207,25 @@ def take_entries(app, take_id: str | None, *, shot_id: int, storyboard: str,
     return out
 
 
-def approval_entries(app, take_id: str | None, shot_id: int, rw: bool) -> list[MenuEntry]:
-    """Approve / Lock / Unlock a take (ops/approvals.py), as the author from Settings."""
+def approval_entries(app, take_id: str | None, shot_id: int | None, rw: bool, *, kind: str = "take",
+                     ident=None, noun: str = "", changed: str = "takes") -> list[MenuEntry]:
+    """Approve / Lock / Unlock an item (ops/approvals.py: a take, `kind="star"` with ident
+    "<shot id>:image|video", an asset or a character version), as the author from Settings. `noun`
+    is appended to the labels ("Lock star"). A refusal or error is shown by app.run_op."""
     from aimms_fast.ops import approvals as AP
-    a = AP.state(app.project, "take", take_id) if take_id else None
+    ident = take_id if ident is None else ident
+    a = AP.state(app.project, kind, ident) if ident is not None else None
+    sfx = f" {noun}" if noun else ""
 
     def run(fn, on):
-        if app.run_op(lambda: fn(app.project, "take", take_id, on=on), title="Could not change the approval") \
+        if app.run_op(lambda: fn(app.project, kind, ident, on=on) or True, title="Could not change the approval") \
                 is not None:
-            app.notify("takes", [shot_id])
-    return [MenuEntry("Unapprove" if a and a.approved else "Approve",
+            app.notify(changed, [shot_id] if shot_id is not None else None)
+    rw = rw and ident is not None
+    return [MenuEntry(("Unapprove" if a and a.approved else "Approve") + sfx,
                       lambda: run(AP.approve, not (a and a.approved)), enabled=rw and not (a and a.locked)),
-            MenuEntry("Unlock" if a and a.locked else "Lock", lambda: run(AP.lock, not (a and a.locked)), enabled=rw)]
+            MenuEntry(("Unlock" if a and a.locked else "Lock") + sfx, lambda: run(AP.lock, not (a and a.locked)),
+                      enabled=rw)]
 
 
 def shot_entries(app, shot_id: int, *, on_edit: Callable[[], None] | None = None,

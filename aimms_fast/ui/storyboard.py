@@ -113,8 +113,9 @@ class StoryboardPage(Page):
         self._first_screen_until = time.monotonic() + FIRST_SCREEN_HOLD_S
         self._files = {}
         self.rows = load_storyboard(project.conn, self.storyboard, exists=self._exists)
-        from aimms_fast.store.approvals import take_states
+        from aimms_fast.store.approvals import star_states, take_states
         self._approval = take_states(project.conn)  # issue 12: APPROVED / LOCKED badges
+        self._star_approval = star_states(project.conn, self.storyboard)
         for r in self.rows:
             for rel in (r.rel, r.companion):
                 if rel and rel not in self._files:
@@ -191,6 +192,8 @@ class StoryboardPage(Page):
                 badges.append("nopng")
         if r.take_id and r.take_id in getattr(self, "_approval", {}):
             badges.append(self._approval[r.take_id])
+        if r.shot_id in getattr(self, "_star_approval", {}):
+            badges.append(self._star_approval[r.shot_id])
         n = r.takes
         sub = " · ".join(x for x in (r.section, f"{n} take{'s' if n != 1 else ''}") if x)
         detail = take_detail(r.take_number, r.duration, r.width, r.height) if r.take_id else "no takes yet"
@@ -220,8 +223,9 @@ class StoryboardPage(Page):
         if p is None:
             return
         by_id = {r.shot_id: k for k, r in enumerate(self.rows)}
-        from aimms_fast.store.approvals import take_states
+        from aimms_fast.store.approvals import star_states, take_states
         self._approval = take_states(p.conn)  # issue 12: an approve/lock is a 'takes' change
+        self._star_approval = star_states(p.conn, self.storyboard)
         refilter = False
         for sid in shot_ids:
             got = load_storyboard(p.conn, self.storyboard, shot_id=sid, exists=project_exists(p))

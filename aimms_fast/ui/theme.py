@@ -47,7 +47,9 @@ BADGE = {"placeholder": ((110, 110, 120, 235), "PLACEHOLDER"),
          "audio": ((90, 70, 150, 235), "AUDIO"),
          # approvals and locks (issue 12, ops/approvals.py)
          "approved": ((25, 110, 50, 235), "APPROVED"),
-         "locked": ((40, 90, 170, 235), "LOCKED")}
+         "locked": ((40, 90, 170, 235), "LOCKED"),
+         "star_approved": ((25, 110, 50, 235), "STAR APPROVED"),
+         "star_locked": ((40, 90, 170, 235), "STAR LOCKED")}
 
 
 def find_font() -> Path | None:

@@ -90,8 +90,8 @@ def test_assets_page_grid_filter_drop_and_shots(tmp_path):
     assert r["rename_dialog"] == "Rename asset" and r["delete_dialog"] == "Delete asset"
     assert "Theo" not in r["after_delete"] and r["theo_file_after_delete"] is False
     assert "Theo" in r["after_undo_delete"] and r["theo_file_after_undo"] is True
-    assert r["menu"] == ["Open 3D viewer", "Star", "Rename…", "Assign to selected shots", "Reveal in folder",
-                         "Copy path", "Delete…"]
+    assert r["menu"] == ["Open 3D viewer", "Star", "Rename…", "Assign to selected shots", "Approve", "Lock",
+                         "Reveal in folder", "Copy path", "Delete…"]  # Approve/Lock: issue 12
 
 
 def _model_mask(path, rect, bg):

@@ -64,8 +64,8 @@ def test_right_click_menu_stars_from_the_menu_and_rows_have_menus(project, tmp_p
     r = run_scenario("pages_context_menu", tmp_path, project=project)
     assert r["errors"] == []
     assert r["menu_open"] is True
-    assert r["labels"] == ["Play", "Open shot", "Star", "Replace…", "Approve", "Lock", "Reveal in folder", "Copy path",
-                           "Delete…"]  # Approve/Lock: issue 12
+    assert r["labels"] == ["Play", "Open shot", "Star", "Replace…", "Approve", "Lock", "Approve star", "Lock star",
+                           "Reveal in folder", "Copy path", "Delete…"]  # Approve/Lock (take, shot's star): issue 12
     assert r["starred_before"] == 0
     assert r["starred_after"] == 1                       # clicked "Star" with the real mouse
     assert r["card_starred_after"] is True

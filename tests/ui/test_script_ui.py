@@ -2,6 +2,8 @@
 preview dialog, a locked take refusing delete with the reason shown, the Audit page."""
 from __future__ import annotations
 
+import shutil
+
 from aimms_fast.ops import approvals as AP
 from aimms_fast.ops import characters as OC
 from aimms_fast.ops import script as OS
@@ -46,3 +48,41 @@ def test_script_audit_and_lock_ui(tmp_path):
     assert [t.split(". ", 1)[1] for t in r["cognito_cards"]] == ["SC06_020", "SC06_040", "SC06_070"]  # names kept by the re-import
     for k in ("shot_script", "shot_preview", "shot_locked_error", "shot_audit", "shot_badges"):
         assert pixels(r[k]).std() > 5, k  # something drawn
+
+
+def test_approve_and_lock_star_asset_and_character_version_from_the_ui(tmp_path):
+    root = tmp_path / "proj"
+    with Project.create(root, author="Stu M") as p:
+        OS.import_script(p, BRICK)
+        OC.detect(p)
+        OC.add_version(p, "Brick", "final", images={"front": make_image(tmp_path / "f.png")})
+        sid = p.conn.execute("SELECT shot_id FROM shots WHERE shot_name='SC01_010'").fetchone()[0]
+        tid = OT.add_takes(p, sid, [make_image(tmp_path / "t.png", color=(30, 200, 30))], storyboard="image")[0]
+        names = [c.name for c in OC.list_characters(p)]
+    pick = make_image(tmp_path / "pick" / "side_on.png", color=(20, 20, 220))
+    shutil.copy(BRICK, pick.parent / "brick.fountain")
+    assert "Steel" in names
+    other = next(n for n in names if n not in ("Brick", "Steel"))
+    r = run_scenario("script_approvals", tmp_path, project=root,
+                     args={"shot_id": sid, "take_id": tid, "rename_from": "Steel", "rename_to": "Mr Steel",
+                           "merge_from": other, "pick_dir": str(pick.parent), "pick_name": pick.name,
+                           "script_name": "brick.fountain"})
+    assert r["card_labels"][4:8] == ["Approve", "Lock", "Approve star", "Lock star"]
+    assert r["star_state"] == [True, True, "Stu M"]
+    assert "Unlock star" in r["labels_after_lock"] and r["star_card_badges"] == ["star_locked"]
+    assert r["starred_after_refused"] == 0
+    assert any("the shot's star is locked (by Stu M" in e for e in r["star_errors"]), r["star_errors"]
+    assert r["asset_labels"][4:6] == ["Approve", "Lock"] and r["asset_locked"]
+    assert r["brick_still_there"] and any("asset 'Brick' is locked (by Stu M" in e for e in r["asset_errors"]), r["asset_errors"]
+    assert "Unlock" in r["asset_labels_locked"] and r["asset_after_unlock"] == [True, False]
+    assert r["charver_locked"] == [1, True, True] and r["lock_btn"] == "Unlock version"
+    assert any("Brick's version 1 is locked (by Stu M" in e for e in r["charver_errors"]), r["charver_errors"]
+    assert r["brick_versions"] == [1] and any("Unlock version on the Script page" in e for e in r["charver_errors"])
+    assert "Mr Steel" in r["names_after_rename"] and "Steel" not in r["names_after_rename"]
+    assert r["after_merge"][0] == len(names) - 1 and {"Steel", other} <= set(r["after_merge"][1])
+    assert r["front_slot"].endswith("side_on.png")
+    assert r["script_path"].endswith("brick.fountain") and r["preview_shown"]
+    assert "no changes, 47 kept" in r["preview_summary"], r["preview_summary"]  # the same script again
+    assert {"lock_star", "lock_asset", "lock_charver", "rename_character", "merge_characters"} <= set(r["audit"])
+    for k in ("shot_star_refused", "shot_asset_refused", "shot_charver_locked", "shot_script_controls"):
+        assert pixels(r[k]).std() > 5, k
