@@ -55,6 +55,21 @@ def timecode(seconds: float, fps: float) -> str:
     return f"{hh:02d}:{mm:02d}:{ss:02d}:{ff:02d}"
 
 
+def _window_size() -> tuple[int, int]:
+    vw = dpg.get_viewport_client_width() or 1400
+    vh = dpg.get_viewport_client_height() or 900
+    return min(960, vw - 60), min(700, vh - 80)
+
+
+def _pane_of(w: int, h: int) -> tuple[int, int]:
+    return max(64, w - 16), max(48, h - 36 - CONTROLS_H)
+
+
+def default_pane_size() -> tuple[int, int]:
+    """The picture pane of a player opened now (review_warmup makes its texture ahead). UI thread."""
+    return _pane_of(*_window_size())
+
+
 def open_player(app, take_id: str):
     """Open a player on a take (a new window each time; several may be open). Returns the Player,
     or None when it could not open (the reason is shown). Called on the UI thread."""
@@ -130,7 +145,7 @@ class Player(FloatingWindow):
         self.shown_index: int | None = None     # master index whose exact frame is on screen
         self.shown_kind = ""                     # "exact" | "filmstrip" | "image" | "error" | ""
         self._shown_key = None
-        self._wanted: tuple[int, int] | None = None
+        self._wanted: tuple[int, int, bool] | None = None
         self._dir = 1
         self._size = (0, 0)
         self._dragging: tuple[float, float] | None = None
@@ -138,9 +153,7 @@ class Player(FloatingWindow):
         self._audio_reason: str | None = None
         self._keys = RepeatGuard(self.key_context)
 
-        vw = dpg.get_viewport_client_width() or 1400
-        vh = dpg.get_viewport_client_height() or 900
-        w, h = min(960, vw - 60), min(700, vh - 80)
+        w, h = _window_size()
         off = 28 * ((self.n - 1) % 6)
         self.win = dpg.add_window(label=self._title(), width=w, height=h, pos=(40 + off, 40 + off),
                                   no_collapse=True, no_scrollbar=True, min_size=MIN_SIZE,
@@ -164,7 +177,7 @@ class Player(FloatingWindow):
     def _build(self, w: int, h: int) -> None:
         from aimms_fast.ui.live_view import LiveView
         ro = self.app.readonly
-        pw, ph = max(64, w - 16), max(48, h - 36 - CONTROLS_H)
+        pw, ph = _pane_of(w, h)
         self.pic = dpg.add_child_window(parent=self.win, width=-1, height=-CONTROLS_H, border=False,
                                         no_scrollbar=True)
         self.view = LiveView(self.app, self.pic, pw, ph)
@@ -421,9 +434,10 @@ class Player(FloatingWindow):
         i = tr.index
         if tr.rate:
             self._dir = 1 if tr.rate > 0 else -1
-        if self._wanted != (i, self._dir):
-            self.stream.want(i, self._dir)
-            self._wanted = (i, self._dir)
+        paused = not tr.rate
+        if self._wanted != (i, self._dir, paused):
+            self.stream.want(i, self._dir, paused=paused)
+            self._wanted = (i, self._dir, paused)
         if self.stream.error:
             self.error = self.stream.error
             self._show_error()
