@@ -17,6 +17,7 @@ import dearpygui.dearpygui as dpg
 from aimms_fast.errors import AimmsError
 from aimms_fast.store.review import review_takes
 from aimms_fast.ui.floating import FloatingWindow
+from aimms_fast.ui import review_chrome
 from aimms_fast.ui import theme as T
 from aimms_fast.ui.generation import generation_summary
 from aimms_fast.ui.player import timecode
@@ -32,6 +33,7 @@ MODES = ("panes", "wipe", "difference", "blend")
 PARAM = {"wipe": (0.5, 0.0, 1.0, "divider"), "difference": (4.0, 1.0, 32.0, "gain"),
          "blend": (0.5, 0.0, 1.0, "opacity A")}
 TOOLBAR_H = 118
+FOCUS_BACK_TICKS = 6     # ticks in which C hands the keyboard back (see return_focus)
 
 
 # -- the compare window ---------------------------------------------------------------------------
@@ -87,7 +89,9 @@ class CompareWindow(FloatingWindow):
     def _build(self, w: int, h: int) -> None:
         from aimms_fast.ui.live_view import LiveView
         b = lambda label, action, **kw: dpg.add_button(label=label, callback=lambda: self.on_action(action, key=False), **kw)  # noqa: E731
-        with dpg.group(parent=self.win, horizontal=True):
+        review_chrome.open_window(self.win)
+        self.panel = review_chrome.add_panel(self.app, self.win, width=-1, auto_resize_y=True)
+        with dpg.group(parent=self.panel, horizontal=True):
             self.b_play = b("Play", "play", width=60)
             b("|<", "first")
             b("-1s", "second:-1")
@@ -103,7 +107,7 @@ class CompareWindow(FloatingWindow):
             b("Clear in/out", "clear_inout")
             self.b_loop = b("Loop", "loop")
             self.t_status = dpg.add_text("")
-        with dpg.group(parent=self.win, horizontal=True):
+        with dpg.group(parent=self.panel, horizontal=True):
             self.b_layout = b("Layout: side", "mode:side")
             self.b_mode = {m: b(m.capitalize(), f"mode:{m}") for m in MODES}
             self.b_sync = b("Sync: frame", "sync")
@@ -116,12 +120,12 @@ class CompareWindow(FloatingWindow):
             self.c_b = dpg.add_combo([], width=48, callback=lambda s, a: self._set_ab(None, a))
             dpg.add_text("  1–4 one pane · S star · Esc close",
                          color=(150, 155, 165))
-        self.pane_row = dpg.add_group(parent=self.win, horizontal=True)
+        self.pane_row = dpg.add_group(parent=self.panel, horizontal=True)
         self.view_box = dpg.add_child_window(parent=self.win, width=-1, height=-1, border=False,
                                              no_scrollbar=True)
         with dpg.tooltip(parent=self.view_box) as self.tip:
             self.tip_text = dpg.add_text("", wrap=520)
-        vw, vh = max(64, w - 16), max(64, h - TOOLBAR_H - 40)
+        vw, vh = max(64, w), max(64, h - TOOLBAR_H - 24)
         self._view_size = (vw, vh)
         self.live = LiveView(self.app, self.view_box, vw, vh)
 
@@ -188,16 +192,19 @@ class CompareWindow(FloatingWindow):
 
     def return_focus(self, src) -> None:
         """Give the keyboard back to `src` (a floating window, or None: the page). A window that
-        just appeared takes focus in its first rendered frame, so this is done in the next three
-        ticks (the first may come before that frame)."""
-        self._focus_back = [src, 3]
+        just appeared takes focus in its first rendered frame, which its auto-sized controls panel
+        puts off by a frame or two, so this is done in the next six ticks."""
+        self._focus_back = [src, FOCUS_BACK_TICKS]
 
     def _apply_focus_back(self) -> None:
         src, n = self._focus_back
-        if src is not None and getattr(src, "alive", False):
-            src.focus()
-        elif dpg.does_item_exist("main"):
-            dpg.focus_item("main")
+        # Only while this window holds the focus (and on the first tick): focusing a window
+        # again every frame keeps ImGui from settling on the child window it hands focus to.
+        if n == FOCUS_BACK_TICKS or self.focused():
+            if src is not None and getattr(src, "alive", False):
+                src.focus()
+            elif dpg.does_item_exist("main"):
+                dpg.focus_item("main")
         self._focus_back = [src, n - 1] if n > 1 else None
 
     def remove_pane(self, k: int) -> None:
@@ -431,6 +438,9 @@ class CompareWindow(FloatingWindow):
                 dpg.set_value(self.s_param, self.params[self.mode])
 
     # -- shell hooks ------------------------------------------------------------------------------------
+    def relayout(self) -> None:
+        review_chrome.recolour(self.app, self.panel)
+
     def on_data_changed(self, what: str, shot_ids=None) -> None:
         if what == "takes" and shot_ids and not set(shot_ids) & {t.shot_id for t in self.panes.takes}:
             return

@@ -23,6 +23,11 @@ Why it looks like this (see ../shared/DESIGN.md; numbers from tests/ui/scn_live_
   the copy shader; numpy: nearest).
 - Only a pane whose frame object (or mode, param, size) changed is written again: callers must pass
   a new array for new pixels, or call `invalidate()`.
+- GL textures outlive their view: a closed view gives them to a pool (ui/live_gl.py) and the next
+  view of a fitting size takes one, so opening a player makes no texture (ui/review_warmup.py
+  leaves one ready after a project opens).
+- llvmpipe's cost is pixels filled (~7 ns each, whatever is drawn): the dark background is drawn
+  only where no picture is (letterbox bars, gaps between panes), never under a picture.
 - Dear PyGui on Windows (DirectX) and macOS (Metal) has no GL context to share: "numpy" there.
 - `AIMMS_LIVE_BACKEND=numpy|gl` forces a backend (tests run both; "gl" that fails still falls back,
   and says why in `gl_failure`).
@@ -100,6 +105,10 @@ class LiveView:
         self._panes: list[_Pane] = []
         self._rects: list[tuple[int, int, int, int]] = []     # pane rects, drawlist coords
         self._layout_key = None
+        self._gap_items: list = []                             # background between / without panes
+        # True after a show() that could not write a pane yet (its new GL texture is found one
+        # rendered frame later): the caller must call show() again with the same frames.
+        self.pending = False
         self._idx_cache: dict = {}
         self._u8: dict = {}                                    # numpy scratch per size
         self._rng = np.random.default_rng()
@@ -206,6 +215,7 @@ class LiveView:
         if key != self._layout_key:
             self._relayout(self._layout(n, key[1]))
             self._layout_key = key
+        self.pending = False
         if self.backend == "gl":
             self._resolve_gl()
         for k in range(len(self._rects)):
@@ -243,6 +253,29 @@ class LiveView:
         for k in range(len(rects), len(self._texs)):
             self._drop_tex(k)
         del self._texs[len(rects):]
+        self._paint_gaps()
+
+    def _paint_gaps(self) -> None:
+        """The pane background also between the panes and in an empty grid cell: the review
+        windows have no window background under their pictures (ui/review_chrome.py)."""
+        for item in self._gap_items:
+            if dpg.does_item_exist(item):
+                dpg.delete_item(item)
+        self._gap_items = []
+        W, H = self.width, self.height
+        xs = sorted({(r[0], r[2]) for r in self._rects})
+        ys = sorted({(r[1], r[3]) for r in self._rects})
+        strips = []
+        for edges, vertical in ((xs, True), (ys, False)):
+            ends = [0] + [v for e in edges for v in e] + [W if vertical else H]
+            for a, b in zip(ends[0::2], ends[1::2]):
+                if b > a:
+                    strips.append((a, 0, b, H) if vertical else (0, a, W, b))
+        have = {(r[0], r[2], r[1], r[3]) for r in self._rects}
+        strips += [(x0, y0, x1, y1) for x0, x1 in xs for y0, y1 in ys if (x0, x1, y0, y1) not in have]
+        for x0, y0, x1, y1 in strips:
+            self._gap_items.append(dpg.draw_rectangle((x0, y0), (x1, y1), fill=BG + (255,), color=BG + (255,),
+                                                      thickness=0, parent=self._layer_bg))
 
     # -- per pane ------------------------------------------------------------------------------------
     def _paint_bars(self, k: int, pane: _Pane, picture) -> None:
@@ -304,7 +337,8 @@ class LiveView:
             ow, oh = max(1, min(pw, int(dw + 0.5))), max(1, min(ph, int(dh + 0.5)))
         tex = self._tex_for(k, pw, ph, a, b, mode, param, (ow, oh))
         if tex is None:
-            return                                 # GL texture not uploaded yet: try next frame
+            self.pending = True                    # GL texture not uploaded yet: show() again next frame
+            return
         dw, dh = _fit(ow, oh, pw, ph)
         px0, py0 = x0 + (pw - dw) / 2, y0 + (ph - dh) / 2
         pane.picture = (px0, py0, px0 + dw, py0 + dh)

@@ -25,6 +25,7 @@ from pathlib import Path
 import dearpygui.dearpygui as dpg
 
 from aimms_fast.errors import AimmsError, NotFoundError
+from aimms_fast.ui import review_chrome
 from aimms_fast.ui.floating import FloatingWindow
 from aimms_fast.ui.image_view import ImageView, over_checkerboard
 from aimms_fast.ui.review_panes import RepeatGuard, transport_action
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 CONTROLS_H = SCRUB_H + 100   # scrub bar + two button rows + status line, below the picture
 WHEEL_STEP = 1.25            # zoom factor per wheel notch
 MIN_SIZE = (740, 420)        # the transport row's buttons fit on one line
+PANEL_PAD = 8                # the controls panel's side padding (review_chrome)
 # Decoded frames a player keeps around its playhead (TakeStream's budget): ~16 frames of a
 # 1100x650 pane (2.9 MB each), 0.7 s at 24 fps, a quarter of it behind the playhead so stepping
 # back costs no decode. Open RV notes a large look-ahead brings nothing (the decoder only has to
@@ -62,7 +64,8 @@ def _window_size() -> tuple[int, int]:
 
 
 def _pane_of(w: int, h: int) -> tuple[int, int]:
-    return max(64, w - 16), max(48, h - 36 - CONTROLS_H)
+    # the picture spans the window (review_chrome: no padding), below the ~24 px title bar
+    return max(64, w), max(48, h - 24 - CONTROLS_H)
 
 
 def default_pane_size() -> tuple[int, int]:
@@ -178,10 +181,12 @@ class Player(FloatingWindow):
         from aimms_fast.ui.live_view import LiveView
         ro = self.app.readonly
         pw, ph = _pane_of(w, h)
+        review_chrome.open_window(self.win)
         self.pic = dpg.add_child_window(parent=self.win, width=-1, height=-CONTROLS_H, border=False,
                                         no_scrollbar=True)
         self.view = LiveView(self.app, self.pic, pw, ph)
-        self.scrub_bar = ScrubBar(self.app, self.win, pw)
+        self.panel = review_chrome.add_panel(self.app, self.win, width=-1, height=-1)
+        self.scrub_bar = ScrubBar(self.app, self.panel, pw - 2 * PANEL_PAD)
         self.scrub = self.scrub_bar.drawlist
         b = {}
         self._tips = {}
@@ -214,7 +219,7 @@ class Player(FloatingWindow):
                 ("Close", "close", "Close the player (Esc)"))
         rows = []
         for items in (transport, take):
-            with dpg.group(parent=self.win, horizontal=True) as row:
+            with dpg.group(parent=self.panel, horizontal=True) as row:
                 for label, action, tip in items:
                     bt = dpg.add_button(label=label, callback=self._button, user_data=action)
                     with dpg.tooltip(bt) as tt:
@@ -226,8 +231,11 @@ class Player(FloatingWindow):
         for a in ("star", "promote", "promote:next"):
             dpg.configure_item(b[a], enabled=not ro)
         self.b = b
-        self.status = dpg.add_text("", parent=self.win)
+        self.status = dpg.add_text("", parent=self.panel)
         self._size = (pw, ph)
+
+    def relayout(self) -> None:
+        review_chrome.recolour(self.app, self.panel)
 
     def _button(self, sender, app_data, action) -> None:
         self.on_action(action, key=False)
@@ -406,7 +414,7 @@ class Player(FloatingWindow):
             return
         self._size = (w, h)
         self.view.set_size(w, h)
-        self.scrub_bar.set_width(w)
+        self.scrub_bar.set_width(w - 2 * PANEL_PAD)
         if self.stream is not None:
             self.stream.set_size(self._frame_size())
             self._wanted = None
@@ -460,7 +468,7 @@ class Player(FloatingWindow):
         frame = self.stream.get(i)
         if frame is not None:
             key = ("exact", i, frame.shape)
-            if key != self._shown_key:
+            if key != self._shown_key or self.view.pending:
                 if self.stream.info.has_alpha:
                     frame = over_checkerboard(frame)
                 self.view.show([frame], labels=None)
@@ -474,7 +482,7 @@ class Player(FloatingWindow):
             if strip is not None:
                 k, img = strip
                 key = ("filmstrip", k)
-                if key != self._shown_key:
+                if key != self._shown_key or self.view.pending:
                     self.view.show([img])
                     self._shown_key = key
                     self.shown_kind = "filmstrip"
@@ -492,7 +500,7 @@ class Player(FloatingWindow):
         size = self._pane_size()
         st = self.image.state(size)
         key = ("image", size, st.scale, st.center)
-        if key != self._shown_key:
+        if key != self._shown_key or self.view.pending:
             self.view.show([self.image.render(size)])
             self._shown_key = key
             self.shown_kind = "image"

@@ -36,7 +36,13 @@ def playback_pool_and_warmup(project, out, args):
     res["second"] = _screen_number(app, p2, out, "second_open")
     res["second_textures_made"] = p2.view.stats["textures"]
     res["reused_after_second"] = _GL.stats["reused"]
-    img = np.asarray(Image.open(res["second"]["shot"]).convert("RGB")).astype(int)
+    # narrower than 16:9: bars above and below the picture
+    import dearpygui.dearpygui as dpg
+    dpg.configure_item(p2.win, width=800)
+    app.settle(4)
+    _wait_exact(app, p2)
+    res["narrow"] = _screen_number(app, p2, out, "narrow")
+    img = np.asarray(Image.open(res["narrow"]["shot"]).convert("RGB")).astype(int)
     x0, y0, x1, y1 = (int(round(v)) for v in p2.view.pane_rect(0))
     px0, py0, px1, py1 = (int(round(v)) for v in p2.view.picture_rect(0))
     res["pane"], res["picture"] = [x0, y0, x1, y1], [px0, py0, px1, py1]

@@ -31,6 +31,7 @@ def test_warmup_pool_reuse_shows_the_new_take_not_the_old_picture(proj, tmp_path
     # The second player reuses it and shows its own frame 0 (the texture held frame 5).
     assert r["second_ready"] and r["second"]["number"] == 0
     assert r["second_textures_made"] == 0 and r["reused_after_second"] == 2
+    assert r["narrow"]["number"] == 0                      # resized: the frame is redrawn and reads the same
     # Bars beside the picture are the pane background; the main window is the clear colour.
     assert r["bar_mean"] is not None
     assert max(abs(a - b) for a, b in zip(r["bar_mean"], r["bar_expected"])) <= 2
