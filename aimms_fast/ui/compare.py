@@ -33,7 +33,7 @@ MODES = ("panes", "wipe", "difference", "blend")
 PARAM = {"wipe": (0.5, 0.0, 1.0, "divider"), "difference": (4.0, 1.0, 32.0, "gain"),
          "blend": (0.5, 0.0, 1.0, "opacity A")}
 TOOLBAR_H = 118
-FOCUS_BACK_TICKS = 6     # ticks in which C hands the keyboard back (see return_focus)
+FOCUS_BACK_TICKS = 4     # ticks in which C hands the keyboard back (see return_focus)
 
 
 # -- the compare window ---------------------------------------------------------------------------
@@ -43,7 +43,8 @@ class CompareWindow(FloatingWindow):
     key_context = "compare"
     _count = 0
 
-    def __init__(self, app, take_ids: list[str], *, start_indices: list[int] | None = None):
+    def __init__(self, app, take_ids: list[str], *, start_indices: list[int] | None = None,
+                 take_focus: bool = True):
         super().__init__(app)
         takes = review_takes(app.project.conn, list(take_ids)[:MAX_PANES])
         if not takes:
@@ -68,8 +69,11 @@ class CompareWindow(FloatingWindow):
         vh = dpg.get_viewport_client_height() or 900
         off = 24 * (self.n_id % 5)
         w, h = min(1280, vw - 40), min(820, vh - 60)
+        # C from elsewhere: the window must not take the keyboard when it appears (handing it back
+        # costs the player a frame or two: its focus goes on to its picture's child window)
         self.win = dpg.add_window(label=self._title(len(takes)), width=w, height=h, pos=(20 + off, 40 + off),
-                                  no_collapse=True, no_scrollbar=True, on_close=lambda: self.close())
+                                  no_collapse=True, no_scrollbar=True, on_close=lambda: self.close(),
+                                  no_focus_on_appearing=not take_focus)
         self._build(w, h)
         self.panes = PaneSet(app.project, takes, size=self._guess_size(len(takes)), budget_bytes=PANE_BUDGET)
         if start_indices:
@@ -90,7 +94,8 @@ class CompareWindow(FloatingWindow):
         from aimms_fast.ui.live_view import LiveView
         b = lambda label, action, **kw: dpg.add_button(label=label, callback=lambda: self.on_action(action, key=False), **kw)  # noqa: E731
         review_chrome.open_window(self.win)
-        self.panel = review_chrome.add_panel(self.app, self.win, width=-1, auto_resize_y=True)
+        self.panel = review_chrome.add_panel(self.app, self.win, width=-1,
+                                             height=review_chrome.rows_height(self.app, 3))
         with dpg.group(parent=self.panel, horizontal=True):
             self.b_play = b("Play", "play", width=60)
             b("|<", "first")
@@ -191,16 +196,16 @@ class CompareWindow(FloatingWindow):
         super().focus()
 
     def return_focus(self, src) -> None:
-        """Give the keyboard back to `src` (a floating window, or None: the page). A window that
-        just appeared takes focus in its first rendered frame, which its auto-sized controls panel
-        puts off by a frame or two, so this is done in the next six ticks."""
+        """Give the keyboard back to `src` (a floating window, or None: the page) should this window
+        hold it in the next few ticks (it was made not to take it when it appears)."""
         self._focus_back = [src, FOCUS_BACK_TICKS]
 
     def _apply_focus_back(self) -> None:
         src, n = self._focus_back
-        # Only while this window holds the focus (and on the first tick): focusing a window
-        # again every frame keeps ImGui from settling on the child window it hands focus to.
-        if n == FOCUS_BACK_TICKS or self.focused():
+        # Only while this window holds the focus (it appears without taking it, see __init__, but a
+        # click may): focusing a window again every frame keeps ImGui from settling on the child
+        # window it hands the focus to.
+        if self.focused():
             if src is not None and getattr(src, "alive", False):
                 src.focus()
             elif dpg.does_item_exist("main"):
@@ -439,7 +444,7 @@ class CompareWindow(FloatingWindow):
 
     # -- shell hooks ------------------------------------------------------------------------------------
     def relayout(self) -> None:
-        review_chrome.recolour(self.app, self.panel)
+        review_chrome.recolour(self.app, self.panel, 3)
 
     def on_data_changed(self, what: str, shot_ids=None) -> None:
         if what == "takes" and shot_ids and not set(shot_ids) & {t.shot_id for t in self.panes.takes}:
@@ -481,7 +486,7 @@ def open_compare(app, take_ids: list[str], *, start_indices: list[int] | None = 
     if len(take_ids) > MAX_PANES:
         app.toast(f"compare shows {MAX_PANES} takes at most: the first {MAX_PANES} are open")
     try:
-        w = CompareWindow(app, list(take_ids), start_indices=start_indices)
+        w = CompareWindow(app, list(take_ids), start_indices=start_indices, take_focus=focus)
     except AimmsError as e:
         app.show_error("Could not open the compare view", e)
         return None

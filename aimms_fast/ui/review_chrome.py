@@ -66,7 +66,17 @@ def add_panel(app, parent: int, **kw) -> int:
     return panel
 
 
-def recolour(app, panel: int) -> None:
-    """The app's theme changed: the panel follows it."""
+def rows_height(app, rows: int) -> int:
+    """Height of a panel holding `rows` rows of buttons at the app's font scale. A fixed height,
+    not Dear PyGui's auto_resize_y: an auto-sized child keeps a new window hidden for a frame or
+    two, which made it take the keyboard focus late (compare's C hands the focus back)."""
+    row = T.BASE_FONT_PX * app.prefs.font_scale + 8          # frame padding 4 above and below
+    return int(rows * row + (rows - 1) * 6 + 2 * 6 + 2)
+
+
+def recolour(app, panel: int, rows: int | None = None) -> None:
+    """The app's theme or font scale changed: the panel follows it."""
     if dpg.does_item_exist(panel):
         dpg.bind_item_theme(panel, panel_theme(app))
+        if rows:
+            dpg.configure_item(panel, height=rows_height(app, rows))

@@ -22,8 +22,9 @@ import threading
 log = logging.getLogger(__name__)
 
 # What opening a player imports beyond the shell (measured with cProfile on the first open).
-MODULES = ("av", "aimms_fast.media.frames", "aimms_fast.playback.stream", "aimms_fast.playback.transport",
-           "aimms_fast.playback.audio", "aimms_fast.store.review")
+MODULES = ("av", "av.subtitles.stream", "aimms_fast.media.frames", "aimms_fast.media.probe",
+           "aimms_fast.playback.stream", "aimms_fast.playback.transport", "aimms_fast.playback.audio",
+           "aimms_fast.store.review", "aimms_fast.store.export")
 
 
 def _import_all() -> None:
@@ -48,6 +49,7 @@ class ReviewWarmup:
             self._thread.start()
             return False
         if not self._gl_done:
+            import aimms_fast.ui.live_view  # noqa: F401 - what a player imports first (UI thread: dpg)
             from aimms_fast.ui.live_gl import prewarm
             from aimms_fast.ui.player import default_pane_size
             self._gl_done = prewarm(*default_pane_size())

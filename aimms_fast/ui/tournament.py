@@ -68,7 +68,8 @@ class TournamentWindow(FloatingWindow):
         from aimms_fast.ui.live_view import LiveView
         b = lambda label, action, **kw: dpg.add_button(label=label, callback=lambda: self.on_action(action, key=False), **kw)  # noqa: E731
         review_chrome.open_window(self.win)     # no window background under the panes
-        self.panel = review_chrome.add_panel(self.app, self.win, width=-1, auto_resize_y=True)
+        self.panel = review_chrome.add_panel(self.app, self.win, width=-1,
+                                             height=review_chrome.rows_height(self.app, 3))
         with dpg.group(parent=self.panel, horizontal=True):
             b("< Shot (Shift+Tab)", "shot:-1")
             b("Shot > (Tab)", "shot:+1")
@@ -262,7 +263,7 @@ class TournamentWindow(FloatingWindow):
         return [(k, self.live.pane_rect(k)) for k in range(len(self.takes))]
 
     def relayout(self) -> None:
-        review_chrome.recolour(self.app, self.panel)
+        review_chrome.recolour(self.app, self.panel, 3)
 
     def on_data_changed(self, what: str, shot_ids=None) -> None:
         if what == "takes" and shot_ids and self.shot_id not in shot_ids:
