@@ -181,6 +181,27 @@ def test_step_back_inside_the_buffer_costs_no_decode(clips):
         assert (after["decoded"], after["seeks"]) == (before["decoded"], before["seeks"])
 
 
+def test_paused_stepping_keeps_half_the_buffer_behind(clips):
+    """The arrows step while paused: half the buffer stays behind the playhead (a quarter while
+    playing), so stepping back over the last cap/2 frames decodes nothing, GOP 250 included."""
+    cap = 20
+    with TakeStream(clips["gop250"], size=PANE, budget_bytes=cap * FRAME_BYTES) as s:
+        for i in range(1, 41):                        # 40 right-arrow steps, paused
+            s.want(i, 1, paused=True)
+            assert number(s.wait(i)) == i
+        assert s.wait_idle()
+        assert s.buffered() == list(range(30, 50))    # 10 behind frame 40, 9 ahead
+        before = s.stats
+        for i in range(39, 29, -1):                   # 10 left-arrow steps back
+            s.want(i, -1, paused=True)
+            assert number(s.get(i)) == i              # ready at once: a hit
+        after = s.stats
+        assert after["hits"] - before["hits"] == 10 and after["misses"] == before["misses"]
+        s.want(40, 1)                                 # playing again: a quarter behind
+        assert s.wait_idle()
+        assert s.buffered()[0] == 40 - cap // 4
+
+
 def test_budget_is_respected_while_playing(clips):
     cap = 12
     with TakeStream(clips["gop24"], size=PANE, budget_bytes=cap * FRAME_BYTES) as s:

@@ -11,8 +11,8 @@ module adds the scheduling around it:
 
 - The buffer is a dict index -> (h, w, 4) uint8 RGBA at the pane size, bounded by a memory budget
   (`budget_bytes // (w*h*4)` frames, at least 2). A quarter of it is kept *behind* the playhead
-  (so stepping back inside it costs no decode, xStudio-style) and the rest *ahead* in the play
-  direction (Open RV notes a larger look-ahead buys nothing; the budget caps it anyway).
+  (so stepping back inside it costs no decode, xStudio-style; half of it while paused, when a
+  user steps back and forth with the arrows) and the rest *ahead* in the play direction (Open RV notes a larger look-ahead buys nothing; the budget caps it anyway).
   Over budget, the frames farthest outside that window go first.
 - The decode thread always works on the first missing frame from the playhead in the play
   direction. Forward that continues the running decoder (no seek). Backwards (J) it decodes GOP
@@ -45,7 +45,8 @@ from aimms_fast.media.frames import ClipDecoder, RgbaConverter, display_size, fr
 log = logging.getLogger(__name__)
 
 MIN_FRAMES = 2          # the buffer holds at least this many frames whatever the budget says
-BEHIND_SHARE = 4        # 1/BEHIND_SHARE of the buffer stays behind the playhead
+BEHIND_SHARE = 4        # 1/BEHIND_SHARE of the buffer stays behind the playhead while playing
+PAUSED_BEHIND_SHARE = 2  # paused (stepping with the arrows): half of it, as back is as likely as on
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,6 +128,7 @@ class TakeStream:
         self._buf: dict[int, np.ndarray] = {0: first}
         self._bytes = first.nbytes
         self._play, self._dir = 0, 1
+        self._paused = False
         self._gen = 0                           # bumped by want(): the decode checks it per frame
         self._size_gen = 0                      # bumped by set_size(): frames in flight are stale
         self._full_q: list[tuple[int, Future]] = []
@@ -161,15 +163,17 @@ class TakeStream:
             self._idle = False
             self._cond.notify_all()
 
-    def want(self, index: int, direction: int = 1) -> None:
+    def want(self, index: int, direction: int = 1, *, paused: bool = False) -> None:
         """The playhead moved to `index`, playing towards `direction` (+1 forward, -1 back): decode
-        that frame first (if not buffered), then ahead of it in that direction."""
+        that frame first (if not buffered), then ahead of it in that direction. `paused`: the user
+        steps frame by frame, so half the buffer (not a quarter) is kept behind the playhead."""
         index = self._clamp(index)
         d = 1 if direction >= 0 else -1
+        paused = bool(paused)
         with self._cond:
-            if index == self._play and d == self._dir:
+            if index == self._play and d == self._dir and paused == self._paused:
                 return
-            self._play, self._dir = index, d
+            self._play, self._dir, self._paused = index, d, paused
             self._gen += 1
             self._idle = False
             self._cond.notify_all()
@@ -189,7 +193,7 @@ class TakeStream:
         """Move the playhead to `index` (same direction as before) and block until that frame is
         ready; None on timeout, on a decode error (see `error`) or after close()."""
         index = self._clamp(index)
-        self.want(index, self._dir)
+        self.want(index, self._dir, paused=self._paused)
         with self._cond:
             arr = self._buf.get(index)
             if arr is not None:
@@ -276,7 +280,7 @@ class TakeStream:
     # -- buffer window (callers hold the lock) ---------------------------------------------------
     def _window(self) -> tuple[int, int]:
         """Inclusive index range the buffer should hold around the playhead."""
-        behind = self._cap // BEHIND_SHARE
+        behind = self._cap // (PAUSED_BEHIND_SHARE if self._paused else BEHIND_SHARE)
         ahead = self._cap - behind - 1
         p, last = self._play, self.info.frame_count - 1
         if self._dir > 0:

@@ -17,6 +17,7 @@ import dearpygui.dearpygui as dpg
 from aimms_fast.errors import AimmsError
 from aimms_fast.store.review import review_takes
 from aimms_fast.ui.floating import FloatingWindow
+from aimms_fast.ui import review_chrome
 from aimms_fast.ui import theme as T
 from aimms_fast.ui.generation import generation_summary
 from aimms_fast.ui.player import timecode
@@ -32,6 +33,7 @@ MODES = ("panes", "wipe", "difference", "blend")
 PARAM = {"wipe": (0.5, 0.0, 1.0, "divider"), "difference": (4.0, 1.0, 32.0, "gain"),
          "blend": (0.5, 0.0, 1.0, "opacity A")}
 TOOLBAR_H = 118
+FOCUS_BACK_TICKS = 4     # ticks in which C hands the keyboard back (see return_focus)
 
 
 # -- the compare window ---------------------------------------------------------------------------
@@ -41,7 +43,8 @@ class CompareWindow(FloatingWindow):
     key_context = "compare"
     _count = 0
 
-    def __init__(self, app, take_ids: list[str], *, start_indices: list[int] | None = None):
+    def __init__(self, app, take_ids: list[str], *, start_indices: list[int] | None = None,
+                 take_focus: bool = True):
         super().__init__(app)
         takes = review_takes(app.project.conn, list(take_ids)[:MAX_PANES])
         if not takes:
@@ -66,8 +69,11 @@ class CompareWindow(FloatingWindow):
         vh = dpg.get_viewport_client_height() or 900
         off = 24 * (self.n_id % 5)
         w, h = min(1280, vw - 40), min(820, vh - 60)
+        # C from elsewhere: the window must not take the keyboard when it appears (handing it back
+        # costs the player a frame or two: its focus goes on to its picture's child window)
         self.win = dpg.add_window(label=self._title(len(takes)), width=w, height=h, pos=(20 + off, 40 + off),
-                                  no_collapse=True, no_scrollbar=True, on_close=lambda: self.close())
+                                  no_collapse=True, no_scrollbar=True, on_close=lambda: self.close(),
+                                  no_focus_on_appearing=not take_focus)
         self._build(w, h)
         self.panes = PaneSet(app.project, takes, size=self._guess_size(len(takes)), budget_bytes=PANE_BUDGET)
         if start_indices:
@@ -87,7 +93,10 @@ class CompareWindow(FloatingWindow):
     def _build(self, w: int, h: int) -> None:
         from aimms_fast.ui.live_view import LiveView
         b = lambda label, action, **kw: dpg.add_button(label=label, callback=lambda: self.on_action(action, key=False), **kw)  # noqa: E731
-        with dpg.group(parent=self.win, horizontal=True):
+        review_chrome.open_window(self.win)
+        self.panel = review_chrome.add_panel(self.app, self.win, width=-1,
+                                             height=review_chrome.rows_height(self.app, 3))
+        with dpg.group(parent=self.panel, horizontal=True):
             self.b_play = b("Play", "play", width=60)
             b("|<", "first")
             b("-1s", "second:-1")
@@ -103,7 +112,7 @@ class CompareWindow(FloatingWindow):
             b("Clear in/out", "clear_inout")
             self.b_loop = b("Loop", "loop")
             self.t_status = dpg.add_text("")
-        with dpg.group(parent=self.win, horizontal=True):
+        with dpg.group(parent=self.panel, horizontal=True):
             self.b_layout = b("Layout: side", "mode:side")
             self.b_mode = {m: b(m.capitalize(), f"mode:{m}") for m in MODES}
             self.b_sync = b("Sync: frame", "sync")
@@ -116,12 +125,12 @@ class CompareWindow(FloatingWindow):
             self.c_b = dpg.add_combo([], width=48, callback=lambda s, a: self._set_ab(None, a))
             dpg.add_text("  1–4 one pane · S star · Esc close",
                          color=(150, 155, 165))
-        self.pane_row = dpg.add_group(parent=self.win, horizontal=True)
+        self.pane_row = dpg.add_group(parent=self.panel, horizontal=True)
         self.view_box = dpg.add_child_window(parent=self.win, width=-1, height=-1, border=False,
                                              no_scrollbar=True)
         with dpg.tooltip(parent=self.view_box) as self.tip:
             self.tip_text = dpg.add_text("", wrap=520)
-        vw, vh = max(64, w - 16), max(64, h - TOOLBAR_H - 40)
+        vw, vh = max(64, w), max(64, h - TOOLBAR_H - 24)
         self._view_size = (vw, vh)
         self.live = LiveView(self.app, self.view_box, vw, vh)
 
@@ -187,17 +196,20 @@ class CompareWindow(FloatingWindow):
         super().focus()
 
     def return_focus(self, src) -> None:
-        """Give the keyboard back to `src` (a floating window, or None: the page). A window that
-        just appeared takes focus in its first rendered frame, so this is done in the next three
-        ticks (the first may come before that frame)."""
-        self._focus_back = [src, 3]
+        """Give the keyboard back to `src` (a floating window, or None: the page) should this window
+        hold it in the next few ticks (it was made not to take it when it appears)."""
+        self._focus_back = [src, FOCUS_BACK_TICKS]
 
     def _apply_focus_back(self) -> None:
         src, n = self._focus_back
-        if src is not None and getattr(src, "alive", False):
-            src.focus()
-        elif dpg.does_item_exist("main"):
-            dpg.focus_item("main")
+        # Only while this window holds the focus (it appears without taking it, see __init__, but a
+        # click may): focusing a window again every frame keeps ImGui from settling on the child
+        # window it hands the focus to.
+        if self.focused():
+            if src is not None and getattr(src, "alive", False):
+                src.focus()
+            elif dpg.does_item_exist("main"):
+                dpg.focus_item("main")
         self._focus_back = [src, n - 1] if n > 1 else None
 
     def remove_pane(self, k: int) -> None:
@@ -431,6 +443,9 @@ class CompareWindow(FloatingWindow):
                 dpg.set_value(self.s_param, self.params[self.mode])
 
     # -- shell hooks ------------------------------------------------------------------------------------
+    def relayout(self) -> None:
+        review_chrome.recolour(self.app, self.panel, 3)
+
     def on_data_changed(self, what: str, shot_ids=None) -> None:
         if what == "takes" and shot_ids and not set(shot_ids) & {t.shot_id for t in self.panes.takes}:
             return
@@ -471,7 +486,7 @@ def open_compare(app, take_ids: list[str], *, start_indices: list[int] | None = 
     if len(take_ids) > MAX_PANES:
         app.toast(f"compare shows {MAX_PANES} takes at most: the first {MAX_PANES} are open")
     try:
-        w = CompareWindow(app, list(take_ids), start_indices=start_indices)
+        w = CompareWindow(app, list(take_ids), start_indices=start_indices, take_focus=focus)
     except AimmsError as e:
         app.show_error("Could not open the compare view", e)
         return None

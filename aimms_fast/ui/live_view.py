@@ -23,6 +23,11 @@ Why it looks like this (see ../shared/DESIGN.md; numbers from tests/ui/scn_live_
   the copy shader; numpy: nearest).
 - Only a pane whose frame object (or mode, param, size) changed is written again: callers must pass
   a new array for new pixels, or call `invalidate()`.
+- GL textures outlive their view: a closed view gives them to a pool (ui/live_gl.py) and the next
+  view of a fitting size takes one, so opening a player makes no texture (ui/review_warmup.py
+  leaves one ready after a project opens).
+- llvmpipe's cost is pixels filled (~7 ns each, whatever is drawn): the dark background is drawn
+  only where no picture is (letterbox bars, gaps between panes), never under a picture.
 - Dear PyGui on Windows (DirectX) and macOS (Metal) has no GL context to share: "numpy" there.
 - `AIMMS_LIVE_BACKEND=numpy|gl` forces a backend (tests run both; "gl" that fails still falls back,
   and says why in `gl_failure`).
@@ -31,11 +36,7 @@ Everything here runs on the UI thread (Dear PyGui and its GL context are not thr
 """
 from __future__ import annotations
 
-import ctypes
-import itertools
 import math
-import os
-import sys
 import textwrap
 from dataclasses import dataclass, field
 
@@ -43,189 +44,16 @@ import numpy as np
 import dearpygui.dearpygui as dpg
 
 from aimms_fast.playback.compose import MODES, compose_numpy
-from aimms_fast.ui.gl_compose import GLCompositor
+from aimms_fast.ui.live_gl import (BG, BG_U8, CANVAS_STEP, FIND_TRIES, _GL, _Tex, _canvas, _canvas_ok,  # noqa: F401
+                                   forced_backend, make_gl_texture, ready)
 
 LAYOUTS = ("single", "side", "stack", "grid")
 GAP = 2                                  # pixels between panes
-BG = (14, 14, 16)                        # letterbox bars and empty panes
-BG_U8 = np.array(BG + (255,), np.uint8)
 LABEL_SIZE = 15
 ERROR_COLOR = (255, 90, 90)
-SCAN_ABOVE = 4096                        # names scanned above the next free one (drivers that reuse)
-CANVAS_STEP = 64                         # texture sides are multiples of this (see _canvas)
-FIND_TRIES = 3                           # rendered frames to wait for Dear PyGui to upload a texture
-
-
-# -- GL state shared by every LiveView of the process ------------------------------------------------
-
-class _GLState:
-    """Dear PyGui's GL context wrapped by moderngl, the compositor, and whether the self-test
-    passed (None: not run yet). One per process."""
-
-    def __init__(self):
-        self.ctx = None
-        self.comp: GLCompositor | None = None
-        self.verified: bool | None = None
-        self.failure: str | None = None
-        self._gl = None
-        self._glx = None
-
-    def start(self) -> bool:
-        if self.failure is not None:
-            return False
-        if not sys.platform.startswith("linux"):
-            return self.fail("Dear PyGui draws with DirectX/Metal here, not OpenGL")
-        cur = _current_glx()
-        if self.ctx is not None:
-            if cur == self._glx:
-                return True
-            # Dear PyGui's context was destroyed and made again (a second App in one process):
-            # everything made on the old one is gone with it.
-            self.__init__()
-        try:
-            import moderngl
-            self._glx = cur
-            self.ctx = moderngl.create_context(require=330)   # Dear PyGui's current GLX context
-            self.comp = GLCompositor(self.ctx)
-            self.ctx.screen.use()
-            gl = ctypes.CDLL("libGL.so.1")
-            gl.glIsTexture.restype = ctypes.c_ubyte
-            gl.glIsTexture.argtypes = [ctypes.c_uint]
-            gl.glBindTexture.argtypes = [ctypes.c_uint, ctypes.c_uint]
-            gl.glGetIntegerv.argtypes = [ctypes.c_uint, ctypes.POINTER(ctypes.c_int)]
-            gl.glGetTexLevelParameteriv.argtypes = [ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-                                                    ctypes.POINTER(ctypes.c_int)]
-            gl.glGenTextures.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_uint)]
-            gl.glDeleteTextures.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_uint)]
-            self._gl = gl
-        except Exception as e:    # noqa: BLE001 - any failure here means "use the numpy backend"
-            return self.fail(f"moderngl on Dear PyGui's context: {type(e).__name__}: {e}")
-        return True
-
-    def fail(self, why: str) -> bool:
-        if self.failure is None:
-            self.failure = why
-            print(f"aimms live view: GL path off, using numpy ({why})", file=sys.stderr)
-        self.verified = False
-        return False
-
-    def find(self, pending: list["_Tex"]) -> None:
-        """Give each pending texture its GL name (see module docstring); unfound ones stay pending."""
-        gl = self._gl
-        want: dict[tuple[int, int], list[_Tex]] = {}
-        for t in pending:
-            want.setdefault((t.w, t.h + 1), []).append(t)
-        left = len(pending)
-        bound, active = ctypes.c_int(), ctypes.c_int()
-        gl.glGetIntegerv(0x8069, ctypes.byref(bound))      # GL_TEXTURE_BINDING_2D
-        gl.glGetIntegerv(0x84E0, ctypes.byref(active))     # GL_ACTIVE_TEXTURE
-        w, h = ctypes.c_int(), ctypes.c_int()
-        # Scan from the newest name down: Mesa hands out names in increasing order and never reuses
-        # them (measured), so in a long session (atlas pages come and go) the pane textures are the
-        # last few names below the next free one. Drivers that reuse the lowest free name keep all
-        # names low; the range above the next free one covers textures made before a hole opened.
-        nxt = ctypes.c_uint()
-        gl.glGenTextures(1, ctypes.byref(nxt))
-        gl.glDeleteTextures(1, ctypes.byref(nxt))
-        top = max(2, nxt.value)
-        names = itertools.chain(range(top - 1, 0, -1), range(top + 1, top + SCAN_ABOVE))
-        try:
-            for name in names:
-                if not left:
-                    break
-                if not gl.glIsTexture(name):
-                    continue
-                gl.glBindTexture(0x0DE1, name)
-                gl.glGetTexLevelParameteriv(0x0DE1, 0, 0x1000, ctypes.byref(w))
-                gl.glGetTexLevelParameteriv(0x0DE1, 0, 0x1001, ctypes.byref(h))
-                cands = want.get((w.value, h.value))
-                if not cands:
-                    continue
-                ext = self.ctx.external_texture(name, (w.value, h.value), 4, 0, "f1")
-                try:
-                    fbo = self.ctx.framebuffer(color_attachments=[ext])
-                    row = np.frombuffer(fbo.read(viewport=(0, h.value - 1, w.value, 1), components=4,
-                                                 dtype="f1", alignment=1), np.uint8).reshape(-1, 4)
-                except Exception:    # noqa: BLE001 - not renderable: not one of ours
-                    continue
-                for t in cands:
-                    if t.glname is None and np.array_equal(row, t.sig):
-                        t.glname, t.ext, t.fbo = name, ext, fbo
-                        cands.remove(t)
-                        left -= 1
-                        fbo = None
-                        break
-                if fbo is not None:
-                    fbo.release()
-        finally:
-            gl.glActiveTexture(active.value)
-            gl.glBindTexture(0x0DE1, bound.value)
-            self.ctx.screen.use()
-
-    def self_test(self, t: "_Tex") -> bool:
-        """Write a known pattern into a found pane texture, read it back; compose a blend into it
-        and compare with numpy. Runs once per process."""
-        try:
-            n = min(16, t.w, t.h)
-            pat = (np.arange(n * n * 4, dtype=np.uint32).reshape(n, n, 4) * 37 % 256).astype(np.uint8)
-            t.ext.write(pat, viewport=(0, 0, n, n))
-            back = np.frombuffer(t.fbo.read(viewport=(0, 0, n, n), components=4, dtype="f1", alignment=1),
-                                 np.uint8).reshape(n, n, 4)
-            if not np.array_equal(back, pat):
-                return self.fail("pixels written into a Dear PyGui texture read back different")
-            other = pat[::-1].copy()
-            self.comp.compose_to(pat, other, "blend", 0.5, t.fbo, viewport=(0, 0, n, n))
-            back = np.frombuffer(t.fbo.read(viewport=(0, 0, n, n), components=4, dtype="f1", alignment=1),
-                                 np.uint8).reshape(n, n, 4)
-            want = compose_numpy(pat, other, "blend", 0.5)
-            if np.abs(back.astype(np.int16) - want).max() > 1:
-                return self.fail("the blend shader disagrees with compose_numpy")
-        except Exception as e:   # noqa: BLE001 - a GL error here means "use numpy"
-            return self.fail(f"self-test: {type(e).__name__}: {e}")
-        finally:
-            self.ctx.screen.use()
-        self.verified = True
-        return True
-
-
-_GL = _GLState()
-
-
-def _current_glx() -> int | None:
-    """The GLX context current on this thread (Dear PyGui's), to notice it being replaced."""
-    try:
-        lib = ctypes.CDLL("libGL.so.1")
-        lib.glXGetCurrentContext.restype = ctypes.c_void_p
-        return lib.glXGetCurrentContext()
-    except (OSError, AttributeError):
-        return None
-
-
-def _forced_backend() -> str | None:
-    v = os.environ.get("AIMMS_LIVE_BACKEND", "").strip().lower()
-    return v if v in ("gl", "numpy") else None
 
 
 # -- textures -----------------------------------------------------------------------------------------
-
-@dataclass(eq=False)
-class _Tex:
-    """One pane's texture, w x h usable (>= the pane). GL backend: static, (w, h+1) with the
-    signature row; numpy: raw (w, h)."""
-    tag: int
-    w: int
-    h: int
-    kind: str                             # "gl" | "numpy"
-    created_frame: int = 0
-    sig: np.ndarray | None = None         # GL: the hidden row's uint8 RGBA pixels
-    glname: int | None = None
-    ext: object = None                    # moderngl external texture
-    fbo: object = None
-    buf: np.ndarray | None = None         # numpy: the float32 array Dear PyGui uploads each frame
-    shown: tuple[int, int] = (0, 0)       # size of the picture written in the top-left corner
-    tries: int = 0                        # rendered frames it was looked for and not found
-    last_try: int = -1
-
 
 @dataclass
 class _Pane:
@@ -235,25 +63,13 @@ class _Pane:
     picture: tuple[float, float, float, float] = (0, 0, 0, 0)   # letterboxed rect, drawlist coords
     items: dict = field(default_factory=dict)   # name -> draw item
     img_tex: int | None = None            # texture the picture item draws
+    bars: tuple | None = None             # picture rect the background bars were drawn around
     text_state: tuple = ()                # (labels, error, rect) the text items show
 
 
 def _fit(fw: int, fh: int, pw: int, ph: int) -> tuple[float, float]:
     s = min(pw / max(1, fw), ph / max(1, fh))
     return fw * s, fh * s
-
-
-def _canvas(n: int) -> int:
-    """GL texture side for a pane side: rounded up to CANVAS_STEP, so resizing a window reuses the
-    texture (only the UVs change) instead of making a new one every frame of the drag. Measured
-    (dragging a 1280x720 pane smaller, CPU per frame): 60 ms with a new texture each frame (float32
-    data, Dear PyGui's copy and upload, the GL-name scan), 35 ms reusing it."""
-    return -(-max(1, n) // CANVAS_STEP) * CANVAS_STEP
-
-
-def _canvas_ok(tw: int, th: int, pw: int, ph: int) -> bool:
-    """An existing GL texture still serves a pane: big enough, and not more than one step bigger."""
-    return tw >= pw and th >= ph and tw <= _canvas(pw) + CANVAS_STEP and th <= _canvas(ph) + CANVAS_STEP
 
 
 def _nearest_index(n_src: int, n_dst: int) -> np.ndarray:
@@ -272,7 +88,7 @@ class LiveView:
     def __init__(self, app, parent, width: int, height: int):
         self.app = app
         self.width, self.height = max(1, int(width)), max(1, int(height))
-        forced = _forced_backend()
+        forced = forced_backend()
         if forced == "numpy" or _GL.verified is False:
             self.backend = "numpy"
         elif _GL.start():
@@ -289,6 +105,10 @@ class LiveView:
         self._panes: list[_Pane] = []
         self._rects: list[tuple[int, int, int, int]] = []     # pane rects, drawlist coords
         self._layout_key = None
+        self._gap_items: list = []                             # background between / without panes
+        # True after a show() that could not write a pane yet (its new GL texture is found one
+        # rendered frame later): the caller must call show() again with the same frames.
+        self.pending = False
         self._idx_cache: dict = {}
         self._u8: dict = {}                                    # numpy scratch per size
         self._rng = np.random.default_rng()
@@ -395,6 +215,7 @@ class LiveView:
         if key != self._layout_key:
             self._relayout(self._layout(n, key[1]))
             self._layout_key = key
+        self.pending = False
         if self.backend == "gl":
             self._resolve_gl()
         for k in range(len(self._rects)):
@@ -425,19 +246,66 @@ class LiveView:
             if k >= len(self._panes):
                 self._panes.append(_Pane())
             pane = self._panes[k]
-            if "bg" not in pane.items:
-                pane.items["bg"] = dpg.draw_rectangle((x0, y0), (x1, y1), fill=BG + (255,), color=BG + (255,),
-                                                      parent=self._layer_bg)
-            else:
-                dpg.configure_item(pane.items["bg"], pmin=(x0, y0), pmax=(x1, y1))
+            self._paint_bars(k, pane, None)
             size = (x1 - x0, y1 - y0)
             if k >= len(old_sizes) or old_sizes[k] != size:
                 pane.key = ()                      # resized: write again into the new texture
         for k in range(len(rects), len(self._texs)):
             self._drop_tex(k)
         del self._texs[len(rects):]
+        self._paint_gaps()
+
+    def _paint_gaps(self) -> None:
+        """The pane background also between the panes and in an empty grid cell: the review
+        windows have no window background under their pictures (ui/review_chrome.py)."""
+        for item in self._gap_items:
+            if dpg.does_item_exist(item):
+                dpg.delete_item(item)
+        self._gap_items = []
+        W, H = self.width, self.height
+        xs = sorted({(r[0], r[2]) for r in self._rects})
+        ys = sorted({(r[1], r[3]) for r in self._rects})
+        strips = []
+        for edges, vertical in ((xs, True), (ys, False)):
+            ends = [0] + [v for e in edges for v in e] + [W if vertical else H]
+            for a, b in zip(ends[0::2], ends[1::2]):
+                if b > a:
+                    strips.append((a, 0, b, H) if vertical else (0, a, W, b))
+        have = {(r[0], r[2], r[1], r[3]) for r in self._rects}
+        strips += [(x0, y0, x1, y1) for x0, x1 in xs for y0, y1 in ys if (x0, x1, y0, y1) not in have]
+        for x0, y0, x1, y1 in strips:
+            self._gap_items.append(dpg.draw_rectangle((x0, y0), (x1, y1), fill=BG + (255,), color=BG + (255,),
+                                                      thickness=0, parent=self._layer_bg))
 
     # -- per pane ------------------------------------------------------------------------------------
+    def _paint_bars(self, k: int, pane: _Pane, picture) -> None:
+        """The pane's dark background: all of it while it shows no picture, else only the letterbox
+        bars beside the picture (at most two rectangles). llvmpipe blends every pixel drawn
+        (~7 ns each): a full-pane rectangle under the picture cost ~4 ms of CPU per frame for a
+        943x521 player pane, ~6 ms for the four panes of a 2x2 compare."""
+        x0, y0, x1, y1 = self._rects[k]
+        pane.bars = picture
+        if picture is None:
+            rects = [(x0, y0, x1, y1)]
+        else:
+            px0, py0, px1, py1 = picture
+            if px1 - px0 < x1 - x0 - 0.5:      # bars left and right
+                rects = [(x0, y0, px0, y1), (px1, y0, x1, y1)]
+            else:                              # bars above and below
+                rects = [(x0, y0, x1, py0), (x0, py1, x1, y1)]
+            rects = [r for r in rects if r[2] - r[0] >= 0.5 and r[3] - r[1] >= 0.5]
+        for j, name in enumerate(("bg", "bg2")):
+            item = pane.items.get(name)
+            if j < len(rects):
+                a, b = rects[j][:2], rects[j][2:]
+                if item is None:
+                    pane.items[name] = dpg.draw_rectangle(a, b, fill=BG + (255,), color=BG + (255,),
+                                                          thickness=0, parent=self._layer_bg)
+                else:
+                    dpg.configure_item(item, pmin=a, pmax=b, show=True)
+            elif item is not None:
+                dpg.configure_item(item, show=False)
+
     def _update_pane(self, k: int, pane: _Pane, a, b, mode: str, param: float, err: str | None) -> None:
         x0, y0, x1, y1 = self._rects[k]
         pw, ph = x1 - x0, y1 - y0
@@ -445,6 +313,7 @@ class LiveView:
         if err:
             if img is not None:
                 dpg.configure_item(img, show=False)
+            self._paint_bars(k, pane, None)
             pane.frame = pane.frame2 = None
             pane.key = ()
             return
@@ -468,7 +337,8 @@ class LiveView:
             ow, oh = max(1, min(pw, int(dw + 0.5))), max(1, min(ph, int(dh + 0.5)))
         tex = self._tex_for(k, pw, ph, a, b, mode, param, (ow, oh))
         if tex is None:
-            return                                 # GL texture not uploaded yet: try next frame
+            self.pending = True                    # GL texture not uploaded yet: show() again next frame
+            return
         dw, dh = _fit(ow, oh, pw, ph)
         px0, py0 = x0 + (pw - dw) / 2, y0 + (ph - dh) / 2
         pane.picture = (px0, py0, px0 + dw, py0 + dh)
@@ -482,6 +352,8 @@ class LiveView:
             pane.img_tex = tex.tag
         else:
             dpg.configure_item(img, pmin=(px0, py0), pmax=(px0 + dw, py0 + dh), uv_max=uv_max, show=True)
+        if pane.bars != pane.picture:
+            self._paint_bars(k, pane, pane.picture)
         pane.frame, pane.frame2, pane.key = src_a, src_b, key
         self.stats["writes"] += 1
 
@@ -532,6 +404,8 @@ class LiveView:
                                                              else (t.w, t.h) == (pw, ph))):
             self._drop_tex(k)
             t = None
+        if t is None and gl:
+            t = self._texs[k] = _GL.take(pw, ph)      # a closed view's texture: no copy, no wait
         if t is None:
             # GL: rounded-up canvas (see _canvas). numpy: the exact pane size, because a raw
             # texture is cheap to make (no copy) but uploaded whole every frame.
@@ -573,15 +447,8 @@ class LiveView:
             np.multiply(pic, np.float32(1 / 255), out=buf[:ph, :pw_], casting="unsafe")
             tag = dpg.add_raw_texture(w, h, buf, format=dpg.mvFormat_Float_rgba, parent=self._registry)
             return _Tex(tag, w, h, "numpy", buf=buf)
-        # GL: a static texture holding the picture now (shown before the GL name is known), plus
-        # the hidden signature row. Dark signature values: at most a faint edge if ever sampled.
-        sig = self._rng.integers(0, 48, (w, 4), dtype=np.uint8)
-        data = np.empty((h + 1, w, 4), np.float32)
-        data[:] = BG_U8 / np.float32(255)
-        np.multiply(pic, np.float32(1 / 255), out=data[:ph, :pw_], casting="unsafe")
-        data[h] = sig / np.float32(255)
-        tag = dpg.add_static_texture(w, h + 1, data, parent=self._registry)
-        return _Tex(tag, w, h, "gl", created_frame=dpg.get_frame_count(), sig=sig)
+        # GL: a static texture holding the picture now (shown before the GL name is known).
+        return make_gl_texture(w, h, pic, self._rng)
 
     def _resolve_gl(self) -> None:
         """Find GL names of pane textures Dear PyGui has uploaded since; self-test the first."""
@@ -602,9 +469,7 @@ class LiveView:
             elif _GL.verified is None:
                 _GL.self_test(t)
             if t.glname is not None and _GL.verified:
-                # The signature row goes back to background: nothing odd can bleed in at the edge.
-                t.ext.write(np.broadcast_to(BG_U8, (1, t.w, 4)).copy(), viewport=(0, t.h, t.w, 1))
-                t.shown = (0, 0)                   # the self-test drew into it: write the picture again
+                ready(t)                           # the self-test may have drawn into it: write again
                 if k < len(self._panes):
                     self._panes[k].key = ()
         if _GL.verified is False:
@@ -630,9 +495,9 @@ class LiveView:
             if img is not None and dpg.does_item_exist(img):
                 dpg.delete_item(img)
             pane.key = ()
-        if t.fbo is not None:
-            t.fbo.release()                        # the external texture itself is Dear PyGui's
-        if dpg.does_item_exist(t.tag):
+        if t.kind == "gl":
+            _GL.give(t)                            # kept for the next view (or deleted if unusable)
+        elif dpg.does_item_exist(t.tag):
             dpg.delete_item(t.tag)
         self._u8.pop(k, None)
 
@@ -643,22 +508,32 @@ class LiveView:
         if pane.text_state == state:
             return
         pane.text_state = state      # text is redrawn only when it changes
-        for name in ("label_bg", "label", "label_bg2", "label2", "error"):
-            item = pane.items.pop(name, None)
-            if item is not None and dpg.does_item_exist(item):
-                dpg.delete_item(item)
+        # Labels change every frame while playing (compare's "frame N"): the items are moved and
+        # given the new text rather than deleted and made again.
+        err_item = pane.items.pop("error", None)
+        if err_item is not None and dpg.does_item_exist(err_item):
+            dpg.delete_item(err_item)
         cw = LABEL_SIZE * 0.55                     # average glyph width of the UI font at this size
-        for i, text in enumerate(labels[:2]):
+        for i in range(2):
+            suffix = "" if i == 0 else "2"
+            text = labels[i] if i < len(labels) else None
+            bg, fg = pane.items.get("label_bg" + suffix), pane.items.get("label" + suffix)
             if not text:
+                for item in (bg, fg):
+                    if item is not None:
+                        dpg.configure_item(item, show=False)
                 continue
             tw = len(text) * cw + 10
             lx = x0 + 4 if i == 0 else max(x0 + 4, x1 - 4 - tw)
-            suffix = "" if i == 0 else "2"
-            pane.items["label_bg" + suffix] = dpg.draw_rectangle(
-                (lx, y0 + 4), (lx + tw, y0 + 8 + LABEL_SIZE), fill=(0, 0, 0, 170), color=(0, 0, 0, 0),
-                parent=self._layer_text)
-            pane.items["label" + suffix] = dpg.draw_text((lx + 5, y0 + 6), text, size=LABEL_SIZE,
-                                                         color=(235, 235, 235), parent=self._layer_text)
+            pmin, pmax, tpos = (lx, y0 + 4), (lx + tw, y0 + 8 + LABEL_SIZE), (lx + 5, y0 + 6)
+            if bg is None or not dpg.does_item_exist(bg):
+                pane.items["label_bg" + suffix] = dpg.draw_rectangle(
+                    pmin, pmax, fill=(0, 0, 0, 170), color=(0, 0, 0, 0), parent=self._layer_text)
+                pane.items["label" + suffix] = dpg.draw_text(tpos, text, size=LABEL_SIZE, color=(235, 235, 235),
+                                                             parent=self._layer_text)
+            else:
+                dpg.configure_item(bg, pmin=pmin, pmax=pmax, show=True)
+                dpg.configure_item(fg, pos=tpos, text=text, show=True)
         if err:
             cols = max(8, int((x1 - x0 - 24) / cw))
             lines = []

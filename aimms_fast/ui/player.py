@@ -25,6 +25,7 @@ from pathlib import Path
 import dearpygui.dearpygui as dpg
 
 from aimms_fast.errors import AimmsError, NotFoundError
+from aimms_fast.ui import review_chrome
 from aimms_fast.ui.floating import FloatingWindow
 from aimms_fast.ui.image_view import ImageView, over_checkerboard
 from aimms_fast.ui.review_panes import RepeatGuard, transport_action
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 CONTROLS_H = SCRUB_H + 100   # scrub bar + two button rows + status line, below the picture
 WHEEL_STEP = 1.25            # zoom factor per wheel notch
 MIN_SIZE = (740, 420)        # the transport row's buttons fit on one line
+PANEL_PAD = 8                # the controls panel's side padding (review_chrome)
 # Decoded frames a player keeps around its playhead (TakeStream's budget): ~16 frames of a
 # 1100x650 pane (2.9 MB each), 0.7 s at 24 fps, a quarter of it behind the playhead so stepping
 # back costs no decode. Open RV notes a large look-ahead brings nothing (the decoder only has to
@@ -53,6 +55,22 @@ def timecode(seconds: float, fps: float) -> str:
     hh, rest = divmod(whole, 3600)
     mm, ss = divmod(rest, 60)
     return f"{hh:02d}:{mm:02d}:{ss:02d}:{ff:02d}"
+
+
+def _window_size() -> tuple[int, int]:
+    vw = dpg.get_viewport_client_width() or 1400
+    vh = dpg.get_viewport_client_height() or 900
+    return min(960, vw - 60), min(700, vh - 80)
+
+
+def _pane_of(w: int, h: int) -> tuple[int, int]:
+    # the picture spans the window (review_chrome: no padding), below the ~24 px title bar
+    return max(64, w), max(48, h - 24 - CONTROLS_H)
+
+
+def default_pane_size() -> tuple[int, int]:
+    """The picture pane of a player opened now (review_warmup makes its texture ahead). UI thread."""
+    return _pane_of(*_window_size())
 
 
 def open_player(app, take_id: str):
@@ -130,7 +148,7 @@ class Player(FloatingWindow):
         self.shown_index: int | None = None     # master index whose exact frame is on screen
         self.shown_kind = ""                     # "exact" | "filmstrip" | "image" | "error" | ""
         self._shown_key = None
-        self._wanted: tuple[int, int] | None = None
+        self._wanted: tuple[int, int, bool] | None = None
         self._dir = 1
         self._size = (0, 0)
         self._dragging: tuple[float, float] | None = None
@@ -138,9 +156,7 @@ class Player(FloatingWindow):
         self._audio_reason: str | None = None
         self._keys = RepeatGuard(self.key_context)
 
-        vw = dpg.get_viewport_client_width() or 1400
-        vh = dpg.get_viewport_client_height() or 900
-        w, h = min(960, vw - 60), min(700, vh - 80)
+        w, h = _window_size()
         off = 28 * ((self.n - 1) % 6)
         self.win = dpg.add_window(label=self._title(), width=w, height=h, pos=(40 + off, 40 + off),
                                   no_collapse=True, no_scrollbar=True, min_size=MIN_SIZE,
@@ -164,11 +180,13 @@ class Player(FloatingWindow):
     def _build(self, w: int, h: int) -> None:
         from aimms_fast.ui.live_view import LiveView
         ro = self.app.readonly
-        pw, ph = max(64, w - 16), max(48, h - 36 - CONTROLS_H)
+        pw, ph = _pane_of(w, h)
+        review_chrome.open_window(self.win)
         self.pic = dpg.add_child_window(parent=self.win, width=-1, height=-CONTROLS_H, border=False,
                                         no_scrollbar=True)
         self.view = LiveView(self.app, self.pic, pw, ph)
-        self.scrub_bar = ScrubBar(self.app, self.win, pw)
+        self.panel = review_chrome.add_panel(self.app, self.win, width=-1, height=-1)
+        self.scrub_bar = ScrubBar(self.app, self.panel, pw - 2 * PANEL_PAD)
         self.scrub = self.scrub_bar.drawlist
         b = {}
         self._tips = {}
@@ -201,7 +219,7 @@ class Player(FloatingWindow):
                 ("Close", "close", "Close the player (Esc)"))
         rows = []
         for items in (transport, take):
-            with dpg.group(parent=self.win, horizontal=True) as row:
+            with dpg.group(parent=self.panel, horizontal=True) as row:
                 for label, action, tip in items:
                     bt = dpg.add_button(label=label, callback=self._button, user_data=action)
                     with dpg.tooltip(bt) as tt:
@@ -213,8 +231,11 @@ class Player(FloatingWindow):
         for a in ("star", "promote", "promote:next"):
             dpg.configure_item(b[a], enabled=not ro)
         self.b = b
-        self.status = dpg.add_text("", parent=self.win)
+        self.status = dpg.add_text("", parent=self.panel)
         self._size = (pw, ph)
+
+    def relayout(self) -> None:
+        review_chrome.recolour(self.app, self.panel)
 
     def _button(self, sender, app_data, action) -> None:
         self.on_action(action, key=False)
@@ -394,7 +415,7 @@ class Player(FloatingWindow):
             return
         self._size = (w, h)
         self.view.set_size(w, h)
-        self.scrub_bar.set_width(w)
+        self.scrub_bar.set_width(w - 2 * PANEL_PAD)
         if self.stream is not None:
             self.stream.set_size(self._frame_size())
             self._wanted = None
@@ -422,9 +443,10 @@ class Player(FloatingWindow):
         i = tr.index
         if tr.rate:
             self._dir = 1 if tr.rate > 0 else -1
-        if self._wanted != (i, self._dir):
-            self.stream.want(i, self._dir)
-            self._wanted = (i, self._dir)
+        paused = not tr.rate
+        if self._wanted != (i, self._dir, paused):
+            self.stream.want(i, self._dir, paused=paused)
+            self._wanted = (i, self._dir, paused)
         if self.stream.error:
             self.error = self.stream.error
             self._show_error()
@@ -447,7 +469,7 @@ class Player(FloatingWindow):
         frame = self.stream.get(i)
         if frame is not None:
             key = ("exact", i, frame.shape)
-            if key != self._shown_key:
+            if key != self._shown_key or self.view.pending:
                 if self.stream.info.has_alpha:
                     frame = over_checkerboard(frame)
                 self.view.show([frame], labels=None)
@@ -461,7 +483,7 @@ class Player(FloatingWindow):
             if strip is not None:
                 k, img = strip
                 key = ("filmstrip", k)
-                if key != self._shown_key:
+                if key != self._shown_key or self.view.pending:
                     self.view.show([img])
                     self._shown_key = key
                     self.shown_kind = "filmstrip"
@@ -479,7 +501,7 @@ class Player(FloatingWindow):
         size = self._pane_size()
         st = self.image.state(size)
         key = ("image", size, st.scale, st.center)
-        if key != self._shown_key:
+        if key != self._shown_key or self.view.pending:
             self.view.show([self.image.render(size)])
             self._shown_key = key
             self.shown_kind = "image"

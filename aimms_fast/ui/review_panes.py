@@ -144,7 +144,7 @@ class StillStream:
         fit = (max(1, round(w * s)), max(1, round(h * s)))
         self._frame = np.ascontiguousarray(np.asarray(self._src.resize(fit, Image.BILINEAR)))
 
-    def want(self, index: int, direction: int = 1) -> None:
+    def want(self, index: int, direction: int = 1, *, paused: bool = False) -> None:
         pass
 
     def get(self, index: int):
@@ -366,7 +366,7 @@ class PaneSet:
                 # Paused, a step back (Left) reads back from there: the decode goes that way too.
                 prev = self._want[k]
                 back = self.transport.rate < 0 or (not self.transport.rate and prev is not None and i < prev)
-                s.want(i, -1 if back else 1)
+                s.want(i, -1 if back else 1, paused=not self.transport.rate)
                 self._want[k] = i
             f = s.get(i)
             if f is not None:

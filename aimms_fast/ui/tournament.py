@@ -13,6 +13,7 @@ import dearpygui.dearpygui as dpg
 
 from aimms_fast.errors import AimmsError
 from aimms_fast.store.review import review_shots, shot_review_takes
+from aimms_fast.ui import review_chrome
 from aimms_fast.ui.floating import FloatingWindow
 from aimms_fast.ui.player import timecode
 from aimms_fast.ui.review_panes import PaneSet, RepeatGuard, transport_action
@@ -66,11 +67,14 @@ class TournamentWindow(FloatingWindow):
     def _build(self, w: int, h: int) -> None:
         from aimms_fast.ui.live_view import LiveView
         b = lambda label, action, **kw: dpg.add_button(label=label, callback=lambda: self.on_action(action, key=False), **kw)  # noqa: E731
-        with dpg.group(parent=self.win, horizontal=True):
+        review_chrome.open_window(self.win)     # no window background under the panes
+        self.panel = review_chrome.add_panel(self.app, self.win, width=-1,
+                                             height=review_chrome.rows_height(self.app, 3))
+        with dpg.group(parent=self.panel, horizontal=True):
             b("< Shot (Shift+Tab)", "shot:-1")
             b("Shot > (Tab)", "shot:+1")
             self.t_shot = dpg.add_text("", color=(120, 180, 255))
-        with dpg.group(parent=self.win, horizontal=True):
+        with dpg.group(parent=self.panel, horizontal=True):
             self.b_play = b("Pause", "play", width=60)
             b("|<", "first")
             b("<", "step:-1")
@@ -80,9 +84,9 @@ class TournamentWindow(FloatingWindow):
             b("K", "pause")
             b("L", "shuttle:+1")
             self.t_status = dpg.add_text("")
-        self.star_row = dpg.add_group(parent=self.win, horizontal=True)
+        self.star_row = dpg.add_group(parent=self.panel, horizontal=True)
         self.view_box = dpg.add_child_window(parent=self.win, width=-1, height=-1, border=False, no_scrollbar=True)
-        vw, vh = max(64, w - 16), max(64, h - 130)
+        vw, vh = max(64, w - 2), max(64, h - 120)
         self._view_size = (vw, vh)
         self.live = LiveView(self.app, self.view_box, vw, vh)
         # The starred pane's gold frame: our own layer, created after LiveView's, so drawn on top.
@@ -257,6 +261,9 @@ class TournamentWindow(FloatingWindow):
 
     def view_rects(self) -> list[tuple[int, tuple[float, float, float, float]]]:
         return [(k, self.live.pane_rect(k)) for k in range(len(self.takes))]
+
+    def relayout(self) -> None:
+        review_chrome.recolour(self.app, self.panel, 3)
 
     def on_data_changed(self, what: str, shot_ids=None) -> None:
         if what == "takes" and shot_ids and self.shot_id not in shot_ids:

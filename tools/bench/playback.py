@@ -13,6 +13,9 @@ fps_1up_1080p         frames put on screen per second while playing a 1080p clip
 fps_4up_720p          the compare view with four 720p takes playing in sync (frame sync); frames per
                       second of the master pane and the transport's dropped-frame count
 rss_4_players_mb      resident memory with four players open (1080p), after playing each
+cpu_ms_*              CPU per render / per step / per open by thread group (ui = Python + Dear PyGui,
+                      llvmpipe = Mesa's rasterizer threads, other = decode threads): unlike the
+                      wall-clock figures these hold up when other work shares the cores
 backend               LiveView's backend ("gl": moderngl into Dear PyGui's own textures; "numpy":
                       raw float textures); the 4-up run is repeated with the other backend
 ffplay                the same clips in ffplay (1 and 4 processes at once): its own dropped-frame
@@ -46,6 +49,27 @@ def pct(values, q: float) -> float | None:
         return None
     v = sorted(values)
     return round(v[min(len(v) - 1, int(round(q / 100 * (len(v) - 1))))], 2)
+
+
+def thread_cpu_ms() -> dict[str, float]:
+    """CPU ms so far of this process's threads, in groups: "ui" (the main thread: Python and Dear
+    PyGui), "llvmpipe" (Mesa's rasterizer threads), "other" (decode threads, workers' pipes).
+    From /proc schedstat (ns). CPU time, unlike wall-clock, holds up on a loaded machine."""
+    out = {"ui": 0.0, "llvmpipe": 0.0, "other": 0.0}
+    for t in os.listdir("/proc/self/task"):
+        try:
+            stat = Path(f"/proc/self/task/{t}/stat").read_text()
+            ns = int(Path(f"/proc/self/task/{t}/schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        grp = "llvmpipe" if name.startswith("llvmpipe") else "ui" if int(t) == os.getpid() else "other"
+        out[grp] += ns / 1e6
+    return out
+
+
+def cpu_per(before: dict, after: dict, n: int) -> dict[str, float]:
+    return {k: round((after[k] - before[k]) / max(1, n), 2) for k in after}
 
 
 def rss_mb() -> float:
@@ -106,15 +130,23 @@ def ui_run(project: Path, ids: dict[str, list[str]], quick: bool, backend: str) 
 
     # open -> first exact frame on screen
     opens = []
+    open_cpu, made = [], 0
     for k in range(3 if quick else 8):
+        c0 = thread_cpu_ms()
         t0 = time.perf_counter()
         p = open_player(app, ids["gop24"][0])
         ok = until(lambda: p.shown_kind == "exact" and p.shown_index == 0)
         opens.append((time.perf_counter() - t0) * 1000 if ok else float("inf"))
+        open_cpu.append(cpu_per(c0, thread_cpu_ms(), 1))
+        made += p.view.stats["textures"]
         res.setdefault("backend", p.view.backend)
         p.close()
         app.settle(2)
     res["open_first_frame_ms"] = {"p50": pct(opens, 50), "p95": pct(opens, 95), "runs": [round(x, 1) for x in opens]}
+    # CPU of each open (all threads, incl. the stream's first decode), and pane textures made
+    # (0 when the warmed / pooled texture was taken)
+    res["open_cpu_ms"] = [round(sum(c.values()), 1) for c in open_cpu]
+    res["open_textures_made"] = made
 
     # frame steps: key press to the rendered frame that shows the next frame
     steps, backs = {}, {}
@@ -128,14 +160,20 @@ def ui_run(project: Path, ids: dict[str, list[str]], quick: bool, backend: str) 
             app.handle_key("Right")
             ok = until(lambda: p.shown_index == i and p.shown_kind == "exact", timeout=5)
             fw.append((time.perf_counter() - t0) * 1000 if ok else float("inf"))
+        c0, f0, m0 = thread_cpu_ms(), app.frames, p.stream.stats["misses"]
         for _ in range(10):
             want = p.shown_index - 1
             t0 = time.perf_counter()
             app.handle_key("Left")
             ok = until(lambda: p.shown_index == want and p.shown_kind == "exact", timeout=5)
             bw.append((time.perf_counter() - t0) * 1000 if ok else float("inf"))
+        renders = app.frames - f0
         steps[key] = {"p50": pct(fw, 50), "p95": pct(fw, 95), "n": len(fw)}
-        backs[key] = {"p50": pct(bw, 50), "p95": pct(bw, 95), "n": len(bw)}
+        # renders per step back (1 = the new frame in the first frame drawn), CPU per step by
+        # thread group, and look-ahead misses (0: every step back found its frame decoded)
+        backs[key] = {"p50": pct(bw, 50), "p95": pct(bw, 95), "n": len(bw), "renders": renders,
+                      "cpu_ms_per_step": cpu_per(c0, thread_cpu_ms(), len(bw)),
+                      "misses": p.stream.stats["misses"] - m0}
         p.close()
         app.settle(2)
     res["step_ms"] = steps
@@ -149,6 +187,7 @@ def ui_run(project: Path, ids: dict[str, list[str]], quick: bool, backend: str) 
     secs = min(p.stream.info.duration - 0.5, 3.5 if quick else 7.5)
     res["fps_1up_1080p"], res["dropped_1up_1080p"], res["renders_per_s_1up"] = _play(
         app, lambda: p.shown_index, p.transport, secs)
+    res["cpu_ms_1up"] = dict(_LAST_PLAY_CPU)
     p.close()
     app.settle(2)
 
@@ -158,6 +197,7 @@ def ui_run(project: Path, ids: dict[str, list[str]], quick: bool, backend: str) 
     secs = 8.0 if quick else 20.0
     res["fps_4up_720p"], res["dropped_4up_720p"], res["renders_per_s_4up"] = _play(
         app, lambda: w.panes.shown[0], w.transport, secs)
+    res["cpu_ms_4up"] = dict(_LAST_PLAY_CPU)
     res["seconds_4up"] = secs
     w.close()
     app.settle(2)
@@ -190,6 +230,7 @@ def _play(app, shown, transport, seconds: float) -> tuple[float, int, float]:
     app.handle_key("Space")
     dropped0, frames0 = transport.dropped, app.frames
     changes, last = [], shown()
+    c0 = thread_cpu_ms()
     t0 = time.monotonic()
     while time.monotonic() - t0 < seconds:
         app.iterate()
@@ -198,11 +239,18 @@ def _play(app, shown, transport, seconds: float) -> tuple[float, int, float]:
             changes.append(time.monotonic())
             last = cur
     elapsed = time.monotonic() - t0
-    renders = (app.frames - frames0) / elapsed
+    n = app.frames - frames0
+    renders = n / elapsed
     dropped = transport.dropped - dropped0
+    _LAST_PLAY_CPU.clear()
+    _LAST_PLAY_CPU.update(per_render=cpu_per(c0, thread_cpu_ms(), n),
+                          per_second=cpu_per(c0, thread_cpu_ms(), int(elapsed) or 1))
     app.handle_key("K")
     fps = (len(changes) - 1) / (changes[-1] - changes[0]) if len(changes) > 1 else 0.0
     return round(fps, 2), int(dropped), round(renders, 1)
+
+
+_LAST_PLAY_CPU: dict = {}     # CPU ms per render and per second of the last _play, by thread group
 
 
 # -- the peer: ffplay --------------------------------------------------------------------------------
@@ -280,6 +328,8 @@ def main() -> None:
             "fps_4up_720p": main_run.get("fps_4up_720p"),
             "dropped_4up_720p": main_run.get("dropped_4up_720p"),
             "rss_4_players_mb": main_run.get("rss_4_players_mb"),
+            "cpu_ms_per_render_4up": (main_run.get("cpu_ms_4up") or {}).get("per_render"),
+            "cpu_ms_per_step_back": {k: v.get("cpu_ms_per_step") for k, v in (main_run.get("step_back_ms") or {}).items()},
             "by_backend": runs,
             "ffplay_1up_1080p": ffplay_drops(clips["gop24"]),
             "ffplay_4up_720p": ffplay_drops(clips["720"]),
