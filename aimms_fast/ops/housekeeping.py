@@ -11,6 +11,7 @@ cached by size+mtime in fast_fingerprints (store/housekeeping.py): a warm survey
 from __future__ import annotations
 
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -79,6 +80,9 @@ def walk(root: Path, dirs: list[Path]) -> Files:
                     n += 1
                     continue
                 st = e.stat()
+                if e.is_symlink() and not stat.S_ISREG(st.st_mode):
+                    # A link to a folder (maybe outside) is one entry, never walked: list the link.
+                    st = e.stat(follow_symlinks=False)
             except OSError:
                 continue
             out.stats[e.path[rlen:].replace(os.sep, "/")] = (st.st_size, st.st_mtime_ns)

@@ -1,0 +1,104 @@
+"""Issue 14 tried again against the commands added after it was filed (issues 9, 11, 12): unused
+--trash, trash --empty, import-script, breakdown --html, character --front, export-csv --table
+audit. As in test_hostile_paths*.py: the outside tree and the other project stay byte-identical,
+and every command ends with a clear message."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hostile_fixture import assert_clear, build, run_cli
+
+
+@pytest.fixture
+def h(tmp_path):
+    return build(tmp_path)
+
+
+# -- unused --trash / trash --empty (issue 9) ------------------------------------------------------
+def test_unused_trash_moves_a_link_to_an_outside_folder_as_a_link(h):
+    """media/2/dirlink -> outside/dir was listed as a 4096-byte "file" (its target's stat) and then
+    `unused --trash` died with "the unused file is gone" and trashed nothing."""
+    link = h.link(f"media/{h.shot_b}/dirlink", h.outside / "dir")
+    h.link(f"media/{h.shot_a}/out.png", h.outside / "x.png")
+    before = h.world()
+    r = run_cli("unused", h.root, "--trash")
+    assert_clear(r, ok=True)
+    assert not os.path.lexists(link)
+    moved = [Path(d) / n for d, ds, fs in os.walk(h.root / "data" / "trash") for n in ds + fs if n == "dirlink"]
+    assert len(moved) == 1 and moved[0].is_symlink()
+    assert_clear(run_cli("undo", h.root), ok=True)
+    assert link.is_symlink() and os.readlink(link) == str(h.outside / "dir")
+    assert_clear(run_cli("redo", h.root), ok=True)
+    assert_clear(run_cli("trash", h.root, "--empty"), ok=True)
+    assert h.world() == before
+    assert (h.outside / "dir" / "inner.txt").read_bytes() == b"inner outside file\n"
+
+
+# -- import-script (issue 12) ----------------------------------------------------------------------
+def test_import_script_from_a_fifo_is_refused_not_blocking(h, tmp_path):
+    fifo = tmp_path / "pipe.fountain"
+    os.mkfifo(fifo)
+    r = run_cli("import-script", h.root, fifo, "--dry-run", timeout=60)
+    assert_clear(r, ok=False)
+    assert "not a regular file" in r.stderr
+
+
+@pytest.mark.parametrize("data", [os.urandom(1) + bytes(range(256)) * 200,
+                                  b"INT. HOUSE - DAY\n\nBOB\nHi\x00there\n"])
+def test_import_script_of_a_binary_file_is_refused(h, tmp_path, data):
+    """Random bytes became shots of mojibake; NUL never occurs in a text screenplay."""
+    p = tmp_path / "x.fountain"
+    p.write_bytes(data)
+    r = run_cli("import-script", h.root, p)
+    assert_clear(r, ok=False)
+    assert "not a text screenplay" in r.stderr
+    assert_clear(run_cli("import-script", h.root, p, "--dry-run"), ok=False)
+
+
+def test_import_script_reads_utf16_with_a_bom(h, tmp_path):
+    p = tmp_path / "u16.fountain"
+    p.write_bytes("INT. MAISON - JOUR\n\nZOÉ\nBonjour.\n".encode("utf-16"))
+    r = run_cli("import-script", h.root, p, "--dry-run")
+    assert_clear(r, ok=True)
+    assert "ZOÉ: Bonjour." in r.stdout
+
+
+def test_breakdown_html_escapes_script_text(h, tmp_path):
+    p = tmp_path / "h.fountain"
+    p.write_text("INT. <script>alert(0)</script> HOUSE - DAY\n\n<b onmouseover=x()>walks</b> in & out.\n\n"
+                 "BOB\nHello </td><script>alert(3)</script>\n\n")
+    assert_clear(run_cli("import-script", h.root, p), ok=True)
+    out = tmp_path / "bd.html"
+    assert_clear(run_cli("breakdown", h.root, "--html", out), ok=True)
+    html = out.read_text().lower()
+    assert "<script>alert" not in html and "</td><script>" not in html
+    assert "&lt;script&gt;alert" in html
+
+
+# -- character --front (issue 12) ------------------------------------------------------------------
+def test_character_front_through_a_symlink_copies_bytes_never_the_link(h, tmp_path):
+    assert_clear(run_cli("add-asset", h.root, "--type", "characters", "--name", "BOB",
+                         h.outside / "victim.png"), ok=True)
+    link = tmp_path / "front.png"
+    os.symlink(h.outside / "victim.png", link)
+    before = h.world()
+    r = run_cli("character", h.root, "BOB", "--version", "concept", "--front", link)
+    assert_clear(r)
+    assert h.world() == before
+    links = [Path(d) / n for d, ds, fs in os.walk(h.root / "media") for n in ds + fs
+             if (Path(d) / n).is_symlink()]
+    assert links == []
+
+
+# -- export-csv --table audit (issue 12) -----------------------------------------------------------
+def test_audit_csv_is_formula_safe(h, tmp_path):
+    assert_clear(run_cli("edit-shot", h.root, "A_010", "--set", "shot_name==HYPERLINK(\"x\")"), ok=True)
+    dest = tmp_path / "csv"
+    assert_clear(run_cli("export-csv", h.root, "--table", "audit", "--dest", dest), ok=True)
+    text = "".join(p.read_text() for p in dest.glob("*.csv"))
+    assert "HYPERLINK" in text
+    for cell in text.replace("\n", ",").split(","):
+        assert not cell.strip('"').startswith(("=", "+", "@")), cell
