@@ -102,3 +102,30 @@ def test_audit_csv_is_formula_safe(h, tmp_path):
     assert "HYPERLINK" in text
     for cell in text.replace("\n", ",").split(","):
         assert not cell.strip('"').startswith(("=", "+", "@")), cell
+
+
+# -- relink (issue 9) ------------------------------------------------------------------------------
+def _lose(h, take_id: str, rel: str) -> None:
+    h.set_path(take_id, rel)   # a recorded file that is not there: what relink looks for
+
+
+def test_relink_skips_a_fifo_instead_of_blocking(h, tmp_path):
+    _lose(h, h.vid, f"media/{h.shot_a}/gone_02.mp4")
+    folder = tmp_path / "found"
+    folder.mkdir()
+    os.mkfifo(folder / "gone_02.mp4")
+    r = run_cli("relink", h.root, folder, timeout=60)
+    assert_clear(r, ok=True)
+    assert "not found: media/" in r.stdout
+
+
+def test_relink_never_follows_a_link_inside_the_project_out_of_it(h):
+    """A planted media/9/gone_01.png -> outside/secret.txt, relinking from the project itself:
+    the secret was copied in as the lost take's file."""
+    _lose(h, h.img2, f"media/{h.shot_a}/gone_01.png")
+    h.link("media/9/gone_01.png", h.outside / "secret.txt")
+    before = h.world()
+    r = run_cli("relink", h.root, h.root)
+    assert_clear(r, ok=True)
+    assert not (h.root / "media" / str(h.shot_a) / "gone_01.png").exists()
+    assert h.world() == before
