@@ -129,3 +129,16 @@ def test_relink_never_follows_a_link_inside_the_project_out_of_it(h):
     assert_clear(r, ok=True)
     assert not (h.root / "media" / str(h.shot_a) / "gone_01.png").exists()
     assert h.world() == before
+
+
+# -- ComfyUI outputs (issue 11) --------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["../../outside/secret.txt", "/etc/passwd", "..", "a\\..\\b.png", "x\x00.png", ""])
+def test_comfy_download_refuses_an_output_name_with_a_folder(tmp_path, name):
+    """The runner downloads into cache/comfy_downloads/<tmp>/<filename>: a history naming
+    '../../x' would have written outside that folder. Refused before any request."""
+    from aimms_fast.comfy.client import ComfyClient
+    from aimms_fast.errors import AimmsError
+    c = ComfyClient("http://127.0.0.1:9")   # nothing listens: a request would be ComfyUnreachable
+    with pytest.raises(AimmsError, match="not a plain file name"):
+        c.download(name, "", "output", tmp_path / "dl" / "x")
+    assert list(tmp_path.iterdir()) == []
