@@ -142,3 +142,29 @@ def test_comfy_download_refuses_an_output_name_with_a_folder(tmp_path, name):
     with pytest.raises(AimmsError, match="not a plain file name"):
         c.download(name, "", "output", tmp_path / "dl" / "x")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_inbox_accept_refuses_a_source_climbing_out_of_its_folder(h, tmp_path):
+    """A shared project's Inbox row naming '../outside/victim.png' under a real output folder (or a
+    link there) was copied in as a take on --accept."""
+    import sqlite3
+    out = tmp_path / "comfy_out"
+    out.mkdir()
+    os.symlink(h.outside / "x.png", out / "A_010_00002_.png")
+    with sqlite3.connect(h.root / "data" / "shots.db") as c:
+        have = c.execute("SELECT 1 FROM sqlite_master WHERE name='fast_comfy_inbox'").fetchone()
+    if not have:   # m008 runs at open
+        assert_clear(run_cli("info", h.root), ok=True)
+    with sqlite3.connect(h.root / "data" / "shots.db") as c:
+        for src in ("../outside/victim.png", "A_010_00002_.png"):
+            c.execute("INSERT INTO fast_comfy_inbox(source, folder, kind, shot_id, state, added_at) "
+                      "VALUES (?, ?, 'image', ?, 'waiting', '2026-01-01')", (src, str(out), h.shot_a))
+        ids = [r[0] for r in c.execute("SELECT item_id FROM fast_comfy_inbox ORDER BY item_id")]
+    before = h.world()
+    takes = len(list((h.root / "media" / str(h.shot_a)).iterdir()))
+    for i in ids:
+        r = run_cli("inbox", h.root, "--accept", i)
+        assert_clear(r, ok=False)
+        assert "outside its output folder" in r.stderr
+    assert len(list((h.root / "media" / str(h.shot_a)).iterdir())) == takes
+    assert h.world() == before
