@@ -80,17 +80,28 @@ def test_breakdown_html_escapes_script_text(h, tmp_path):
 
 # -- character --front (issue 12) ------------------------------------------------------------------
 def test_character_front_through_a_symlink_copies_bytes_never_the_link(h, tmp_path):
-    assert_clear(run_cli("add-asset", h.root, "--type", "characters", "--name", "BOB",
-                         h.outside / "victim.png"), ok=True)
+    """--front FILE given as a link: the bytes are copied (the user named that file); no link lands
+    in media/, and a planted media/characters/<name> folder link is never written through."""
+    script = tmp_path / "c.fountain"
+    script.write_text("INT. HOUSE - DAY\n\nBOB\nHello.\n\n")
+    assert_clear(run_cli("import-script", h.root, script), ok=True)
+    assert_clear(run_cli("characters", h.root, "--detect"), ok=True)
     link = tmp_path / "front.png"
     os.symlink(h.outside / "victim.png", link)
     before = h.world()
-    r = run_cli("character", h.root, "BOB", "--version", "concept", "--front", link)
-    assert_clear(r)
+    assert_clear(run_cli("character", h.root, "BOB", "--version", "concept", "--front", link), ok=True)
+    fronts = list((h.root / "media" / "characters").rglob("v01_front.png"))
+    assert len(fronts) == 1 and not fronts[0].is_symlink()
+    assert fronts[0].read_bytes() == (h.outside / "victim.png").read_bytes()
+    folder = fronts[0].parent
+    for f in folder.iterdir():
+        f.unlink()
+    folder.rmdir()
+    os.symlink(h.outside / "dir", folder)          # planted: the character's folder leads outside
+    r = run_cli("character", h.root, "BOB", "--version", "casting", "--front", link)
+    assert_clear(r, ok=False)
+    assert "outside the project" in r.stderr
     assert h.world() == before
-    links = [Path(d) / n for d, ds, fs in os.walk(h.root / "media") for n in ds + fs
-             if (Path(d) / n).is_symlink()]
-    assert links == []
 
 
 # -- export-csv --table audit (issue 12) -----------------------------------------------------------
