@@ -179,3 +179,18 @@ def test_inbox_accept_refuses_a_source_climbing_out_of_its_folder(h, tmp_path):
         assert "outside its output folder" in r.stderr
     assert len(list((h.root / "media" / str(h.shot_a)).iterdir())) == takes
     assert h.world() == before
+
+
+# -- routing (issue 14 Build 1: a refused path is shown as outside the project) --------------------
+def test_routing_says_outside_the_project_not_just_missing(h):
+    h.set_path(h.img1, "../outside/secret.txt")
+    h.set_path(h.img_b, str(h.outside / "victim.png"))
+    h.link(f"media/{h.shot_c}/out.png", h.outside / "x.png")
+    h.set_path(h.img_c, f"media/{h.shot_c}/out.png")
+    r = run_cli("routing", h.root)
+    assert_clear(r, ok=True)
+    lines = [ln for ln in r.stdout.splitlines() if "outside the project" in ln]
+    assert len(lines) == 3, r.stdout
+    import json
+    j = json.loads(run_cli("routing", h.root, "--json").stdout)
+    assert sum(1 for m in j["missing"] if m["outside"]) == 3

@@ -143,7 +143,9 @@ def check_take_files(root: Path, rows, progress=None) -> dict:
         if not rel or lay.size_of(rel) is None:
             c["missing"] += 1
             missing.append({"take_id": take_id, "shot_id": shot_id, "shot_name": shot_name or "",
-                            "kind": kind, "take_type": take_type, "path": rel or None})
+                            "kind": kind, "take_type": take_type, "path": rel or None,
+                            # issue 14: a refused path is "outside the project", not merely missing
+                            "outside": lay.outside_reason(rel, within=RECORD_TOPS) if rel else None})
     return {"counts": counts, "missing": missing}
 
 
