@@ -142,10 +142,13 @@ def check_take_files(root: Path, rows, progress=None) -> dict:
         # Layout.size_of: None also for a path outside the project (issue 14), never read through.
         if not rel or lay.size_of(rel) is None:
             c["missing"] += 1
-            missing.append({"take_id": take_id, "shot_id": shot_id, "shot_name": shot_name or "",
-                            "kind": kind, "take_type": take_type, "path": rel or None,
-                            # issue 14: a refused path is "outside the project", not merely missing
-                            "outside": lay.outside_reason(rel, within=RECORD_TOPS) if rel else None})
+            m = {"take_id": take_id, "shot_id": shot_id, "shot_name": shot_name or "",
+                 "kind": kind, "take_type": take_type, "path": rel or None}
+            # issue 14: a refused path is "outside the project" (with why), not merely missing
+            why = lay.outside_reason(rel, within=RECORD_TOPS) if rel else None
+            if why:
+                m["outside"] = why
+            missing.append(m)
     return {"counts": counts, "missing": missing}
 
 
