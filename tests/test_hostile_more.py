@@ -37,6 +37,17 @@ def test_unused_trash_moves_a_link_to_an_outside_folder_as_a_link(h):
     assert (h.outside / "dir" / "inner.txt").read_bytes() == b"inner outside file\n"
 
 
+def test_unused_trash_moves_a_fifo_without_opening_it(h):
+    """A FIFO in media/ is listed as unused; --trash said "the unused file is gone" and moved nothing."""
+    fifo = h.root / "media" / str(h.shot_b) / "pipe.png"
+    os.mkfifo(fifo)
+    r = run_cli("unused", h.root, "--trash", timeout=60)
+    assert_clear(r, ok=True)
+    assert not os.path.lexists(fifo)
+    assert_clear(run_cli("undo", h.root), ok=True)
+    assert fifo.is_fifo()
+
+
 # -- import-script (issue 12) ----------------------------------------------------------------------
 def test_import_script_from_a_fifo_is_refused_not_blocking(h, tmp_path):
     fifo = tmp_path / "pipe.fountain"

@@ -66,7 +66,7 @@ def trash_orphans(project, paths) -> int | None:
             raise AimmsError("this file belongs to a take or asset: it is not unused", path=p,
                              hint="scan again; delete the take instead if you mean to remove it")
         q = project.layout.abs(p)   # the link itself when p is a symlink: never its target
-        if not (q.is_symlink() or q.is_file()):
+        if not os.path.lexists(q) or (q.is_dir() and not q.is_symlink()):   # a FIFO is moved, never opened
             raise NotFoundError("the unused file is gone", path=p, hint="scan again")
     label = f"Moved {_plural(len(paths), 'unused file')} to the trash"
     rec = history.begin(project, label, what="all", scope=trash.new_entry_scope(project.conn))
