@@ -205,3 +205,11 @@ def test_routing_says_outside_the_project_not_just_missing(h):
     import json
     j = json.loads(run_cli("routing", h.root, "--json").stdout)
     assert sum(1 for m in j["missing"] if m.get("outside")) == 3
+
+
+def test_queue_workflow_from_a_fifo_is_refused_not_blocking(h, tmp_path):
+    fifo = tmp_path / "wf.json"
+    os.mkfifo(fifo)
+    r = run_cli("queue", h.root, "--workflow", fifo, "--shots", "A_010", "--url", "http://127.0.0.1:9", timeout=60)
+    assert_clear(r, ok=False)
+    assert "not a regular file" in r.stderr
