@@ -140,6 +140,7 @@ def routing(path, as_json):
     if r["missing"]:
         lines.append(f"\n{len(r['missing'])} take(s) point at a missing file:")
         lines += [f"  shot {m['shot_id']} {m['shot_name']!r} {m['kind']}: {m['path'] or '(no path)'}"
+                  + (f"  (outside the project: {m['outside']})" if m.get("outside") else "")
                   for m in r["missing"]]
     else:
         lines.append("every take's file is in place")

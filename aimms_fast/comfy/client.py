@@ -130,7 +130,12 @@ class ComfyClient:
         self._json("/interrupt", {"prompt_id": prompt_id} if prompt_id else {})
 
     def download(self, filename: str, subfolder: str, folder_type: str, dest: Path) -> Path:
-        """GET /view into dest (streamed)."""
+        """GET /view into dest (streamed). `filename` comes from the server's history: a name with a
+        folder in it ('../../x', '/etc/x') is refused before anything is written (issue 14)."""
+        if (not isinstance(filename, str) or filename in ("", ".", "..") or "/" in filename
+                or "\\" in filename or "\x00" in filename):
+            raise AimmsError(f"ComfyUI at {self.url} named an output {filename!r}: not a plain file name",
+                             hint="the server's history is damaged or hostile; nothing was downloaded")
         q = urllib.parse.urlencode({"filename": filename, "subfolder": subfolder, "type": folder_type})
         try:
             with self._open(f"/view?{q}") as r, open(dest, "wb") as f:

@@ -70,6 +70,13 @@ def accept(project, item_id: int, shot_id: int | None = None) -> filing.Filed:
     if get_shot(project.conn, sid) is None:
         raise NotFoundError(f"no shot with id {sid}", path=project.root)
     main = Path(row.folder) / row.source
+    try:
+        # The row is stored in the project: a source climbing out of its folder ('../x', '/x',
+        # or a link there) is a hostile record, never read (issue 14).
+        main.resolve().relative_to(Path(row.folder).resolve())
+    except (ValueError, OSError):
+        raise AimmsError(f"Inbox item {item_id} names a file outside its output folder", path=main,
+                         hint="ignore this item") from None
     if not main.is_file():
         raise AimmsError("the file is gone from the output folder", path=main, hint="ignore this item")
     comp = Path(row.companion) if row.companion and Path(row.companion).is_file() else None

@@ -95,6 +95,10 @@ def load_template(path: str | Path, *, bindings: list[str] | None = None) -> Tem
     """Read an API-format workflow file; bindings found automatically, then `bindings` (texts
     NODE.INPUT=FIELD) replace the found ones for the same node input."""
     path = Path(path)
+    if path.exists() and not path.is_file():
+        # a FIFO or device would block read_text forever (issue 14)
+        raise AimmsError("not a regular file (a folder, FIFO or device)", path=path,
+                         hint="name the workflow .json file itself")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as e:

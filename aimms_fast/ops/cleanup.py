@@ -65,7 +65,8 @@ def trash_orphans(project, paths) -> int | None:
         if p in refs:
             raise AimmsError("this file belongs to a take or asset: it is not unused", path=p,
                              hint="scan again; delete the take instead if you mean to remove it")
-        if not project.layout.abs(p).is_file():
+        q = project.layout.abs(p)   # the link itself when p is a symlink: never its target
+        if not os.path.lexists(q) or (q.is_dir() and not q.is_symlink()):   # a FIFO is moved, never opened
             raise NotFoundError("the unused file is gone", path=p, hint="scan again")
     label = f"Moved {_plural(len(paths), 'unused file')} to the trash"
     rec = history.begin(project, label, what="all", scope=trash.new_entry_scope(project.conn))

@@ -11,6 +11,7 @@ cached by size+mtime in fast_fingerprints (store/housekeeping.py): a warm survey
 from __future__ import annotations
 
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -79,6 +80,9 @@ def walk(root: Path, dirs: list[Path]) -> Files:
                     n += 1
                     continue
                 st = e.stat()
+                if e.is_symlink() and not stat.S_ISREG(st.st_mode):
+                    # A link to a folder (maybe outside) is one entry, never walked: list the link.
+                    st = e.stat(follow_symlinks=False)
             except OSError:
                 continue
             out.stats[e.path[rlen:].replace(os.sep, "/")] = (st.st_size, st.st_mtime_ns)
@@ -138,8 +142,13 @@ def check_take_files(root: Path, rows, progress=None) -> dict:
         # Layout.size_of: None also for a path outside the project (issue 14), never read through.
         if not rel or lay.size_of(rel) is None:
             c["missing"] += 1
-            missing.append({"take_id": take_id, "shot_id": shot_id, "shot_name": shot_name or "",
-                            "kind": kind, "take_type": take_type, "path": rel or None})
+            m = {"take_id": take_id, "shot_id": shot_id, "shot_name": shot_name or "",
+                 "kind": kind, "take_type": take_type, "path": rel or None}
+            # issue 14: a refused path is "outside the project" (with why), not merely missing
+            why = lay.outside_reason(rel, within=RECORD_TOPS) if rel else None
+            if why:
+                m["outside"] = why
+            missing.append(m)
     return {"counts": counts, "missing": missing}
 
 

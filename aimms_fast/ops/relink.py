@@ -11,6 +11,7 @@ Thread: the project's connection thread (UI thread or a job's own project).
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -69,6 +70,7 @@ def find_matches(project, folder, *, paths=None, progress=None) -> RelinkResult:
     by_size: dict[int, list[str]] = {}
     by_name: dict[str, list[str]] = {}
     sizes: dict[str, int] = {}
+    lex_root = os.path.abspath(project.root) + os.sep
     for dp, dn, fns in os.walk(folder):
         dn.sort()
         for fn in sorted(fns):
@@ -79,9 +81,16 @@ def find_matches(project, folder, *, paths=None, progress=None) -> RelinkResult:
             if rel is not None and rel in refs:
                 continue  # a live take's own file: never taken for another record
             try:
-                size = os.stat(p).st_size
+                st = os.lstat(p)
+                if stat.S_ISLNK(st.st_mode):
+                    if lex_root and os.path.abspath(p).startswith(lex_root):
+                        continue  # a link inside the project is never followed out of it (issue 14)
+                    st = os.stat(p)
             except OSError:
                 continue
+            if not stat.S_ISREG(st.st_mode):
+                continue  # a FIFO or device: copying it would block forever (issue 14)
+            size = st.st_size
             sizes[p] = size
             by_size.setdefault(size, []).append(p)
             by_name.setdefault(fn, []).append(p)

@@ -14,7 +14,9 @@ Pure functions, any thread.
 from __future__ import annotations
 
 import io
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -195,10 +197,23 @@ def parse_text(text: str, path: str = "") -> Script:
 def parse_file(path: str | Path) -> Script:
     p = Path(path)
     try:
-        data = p.read_bytes()
+        # O_NONBLOCK + fstat: a FIFO or device named as the script would block read() forever
+        # (issue 14); it is refused before one byte is read.
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise AimmsError("not a regular file (a folder, FIFO or device)", path=p,
+                                 hint="name the .fountain file itself")
+            data = f.read()
     except OSError as e:
         raise AimmsError(f"cannot read the screenplay ({e.strerror or e})", path=p,
                          hint="check the file name and permissions") from e
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        data = data.decode("utf-16", errors="replace").encode("utf-8")
+    if b"\x00" in data:
+        # Text never holds NUL; a binary file would otherwise become shots of mojibake.
+        raise AimmsError("this is not a text screenplay (it holds NUL bytes: a binary file?)", path=p,
+                         hint="export the script as Fountain (plain text) and import that")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
