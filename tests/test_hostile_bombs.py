@@ -55,12 +55,14 @@ def write_png(path: Path, w: int, h: int, *, ctype: int = 2, depth: int = 8, row
     return path
 
 
+# The child's own peak is VmHWM: ru_maxrss keeps the pytest parent's RSS across fork+exec on
+# Linux (CI failed with the parent's 384 MB after ~400 tests).
 MEASURE = textwrap.dedent("""
-    import json, resource, sys
+    import json, sys
     from aimms_fast.media.posters import extract_tiles
     th = extract_tiles(sys.argv[1])
     print(json.dumps({"state": th.state, "reason": th.reason, "strategy": th.strategy,
-                      "size": th.source_size, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "size": th.source_size, "rss_mb": int(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:'))) / 1024,
                       "poster_mean": float(th.poster[..., :3].mean()) if th.poster is not None else None}))
 """)
 

@@ -61,7 +61,9 @@ class RoutingPage(ScanPage):
     def start(self, project):
         def work():   # its own connection (project.for_job): nothing of the check on the UI thread
             inp, s = HK.survey_in_job(project, duplicates=False, trash=False)
-            return CK.result_from(inp, s)
+            r = CK.result_from(inp, s)
+            CK.add_outside_rows(project, r)   # trash/pending/history rows leading out (issue 14)
+            return r
         return work, "checking …"
 
     def show(self, result: CK.CheckResult) -> None:
@@ -70,9 +72,11 @@ class RoutingPage(ScanPage):
         dpg.set_value(self.status, "healthy: nothing to fix" if result.healthy else
                       "problems found: fix them on the Unused page (Ctrl+5)")
         dpg.set_value(self.summary, result.summary())
-        others = [p for p in result.problems if p.shot_id is None or p.kind in ("orphan", "empty_folder")]
+        # Paths outside the project are listed by name too: the matrix cell only counts them as gone.
+        others = [p for p in result.problems if p.shot_id is None or p.kind in ("orphan", "empty_folder", "outside")]
         dpg.set_value(self.problems_text, "" if not others else
-                      "Not in a shot's row: " + ", ".join(f"{p.kind} {p.path}" for p in others[:8])
+                      "Also: " + ", ".join(f"{'outside the project' if p.kind == 'outside' else p.kind} {p.path}"
+                                           for p in others[:8])
                       + (f" … and {len(others) - 8} more" if len(others) > 8 else ""))
         dpg.configure_item(self.problems_text, show=bool(others))
         self._fill()

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time  # peak = VmHWM: ru_maxrss would include the parent's RSS from before exec
 from aimms_fast.media import image_limits as L
 if sys.argv[2] == "whole":
     L.BANDED_FROM_PIXELS = 10**12          # never banded
@@ -44,7 +44,7 @@ t = time.process_time()
 th = extract_tiles(sys.argv[1])
 print(json.dumps({"state": th.state, "strategy": th.strategy, "reason": th.reason,
                   "cpu_s": round(time.process_time() - t, 2),
-                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+                  "peak_rss_mb": round(int(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:'))) / 1024, 1)}))
 """
 
 
