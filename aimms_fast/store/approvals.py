@@ -67,16 +67,19 @@ def all_items(conn, kind: str | None = None) -> list[Approval]:
 def section_summary(conn) -> list[tuple]:
     """(section, shots, takes, approved takes, locked takes, shots with an approved star: their
     starred take or the star itself approved)."""
+    # Per-shot sums first (one pass over the takes), then per section: joining shots to the
+    # filtered takes directly made sqlite rescan the materialised takes once per shot (0.55 s at
+    # 21K takes; this is 0.04 s, same rows).
     return conn.execute(
-        "SELECT COALESCE(s.section, ''), COUNT(DISTINCT s.shot_id),"
-        " COUNT(t.take_id),"
-        " COUNT(CASE WHEN a.approved = 1 THEN 1 END), COUNT(CASE WHEN a.locked = 1 THEN 1 END),"
-        " COUNT(DISTINCT CASE WHEN (t.starred > 0 AND a.approved = 1) OR EXISTS (SELECT 1 FROM fast_approvals x"
-        "   WHERE x.item IN ('star:' || s.shot_id || ':image', 'star:' || s.shot_id || ':video')"
-        "   AND x.approved = 1) THEN s.shot_id END)"
-        " FROM shots s LEFT JOIN (SELECT t.* FROM takes t JOIN fast_takes f USING (take_id)"
-        "   WHERE f.placeholder = 0 AND f.companion_of IS NULL) t ON t.shot_id = s.shot_id"
-        " LEFT JOIN fast_approvals a ON a.item = 'take:' || t.take_id"
+        "WITH k AS (SELECT t.shot_id, COUNT(*) AS n, SUM(a.approved = 1) AS ap, SUM(a.locked = 1) AS lk,"
+        " MAX(t.starred > 0 AND a.approved = 1) AS star_ok"
+        " FROM takes t JOIN fast_takes f ON f.take_id = t.take_id AND f.placeholder = 0 AND f.companion_of IS NULL"
+        " LEFT JOIN fast_approvals a ON a.item = 'take:' || t.take_id GROUP BY t.shot_id)"
+        " SELECT COALESCE(s.section, ''), COUNT(*), COALESCE(SUM(k.n), 0), COALESCE(SUM(k.ap), 0),"
+        " COALESCE(SUM(k.lk), 0),"
+        " SUM(COALESCE(k.star_ok, 0) OR EXISTS (SELECT 1 FROM fast_approvals x"
+        "   WHERE x.item IN ('star:' || s.shot_id || ':image', 'star:' || s.shot_id || ':video') AND x.approved = 1))"
+        " FROM shots s LEFT JOIN k ON k.shot_id = s.shot_id"
         " GROUP BY COALESCE(s.section, '') ORDER BY MIN(s.order_number)").fetchall()
 
 

@@ -45,6 +45,7 @@ DRAIN_BUDGET_S = 0.002
 BUILD_BUDGET_S = 0.0015        # thumbnails for rows about to scroll in
 URGENT_BUILD_BUDGET_S = 0.008  # cards on screen without their picture
 SWEEP_DELAY_S = 1.5            # after opening: the first screen's thumbnails are asked for first
+WARMUP_IDLE_S = 1.0            # the review warm-up starts this long after the last held frame
 STATUS_H = 26
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ class App:
         self.shot_windows: dict[int, object] = {}
         self.windows: list = []              # floating windows (ui/floating.py), oldest first
         self.first_frame_s: float | None = None
+        self.first_frame_at: float | None = None   # perf_counter() when the first frame was drawn
         self.last_python_s = 0.0
         self.last_python_cpu_s = 0.0
         self.last_frame_s = 0.0
@@ -186,7 +188,6 @@ class App:
         dpg.set_global_font_scale(self.prefs.font_scale)
         self.themes = T.build_themes()
         dpg.bind_theme(self.themes[self.prefs.theme])
-        self.textures = TextureBank(self.prefs.texture_budget_mb << 20)
         self.dialogs = Dialogs(self)
         self._build_window()
         with dpg.handler_registry():
@@ -205,7 +206,10 @@ class App:
         if project_path is not None:
             dpg.set_value(self._welcome_status, f"Opening {project_path} …")
         dpg.render_dearpygui_frame()
-        self.first_frame_s = time.perf_counter() - self.t0
+        self.first_frame_at = time.perf_counter()
+        self.first_frame_s = self.first_frame_at - self.t0
+        self.textures = TextureBank(self.prefs.texture_budget_mb << 20)   # numpy; nothing drawn needs it yet
+        self._build_pages()
         self._started = True
         if project_path is not None:
             self._deferred.append(lambda: self.open_project(project_path, readonly=readonly))
@@ -217,7 +221,6 @@ class App:
 
     def _build_window(self) -> None:
         from aimms_fast.ui.menus import build_menus
-        from aimms_fast.ui.pages import make_pages
         with dpg.window(tag="main", no_scrollbar=True):
             build_menus(self)
             self._banner = dpg.add_child_window(height=30, border=False, show=False, no_scrollbar=True)
@@ -225,13 +228,7 @@ class App:
             self._banner_text = dpg.add_text("", parent=self._banner, pos=(10, 6))
             self._welcome = dpg.add_group()
             self._build_welcome()
-            self._tabbar = dpg.add_tab_bar(show=False, callback=self._on_tab)
-            for page in make_pages(self):
-                self.pages[page.name] = page
-                tab = dpg.add_tab(label=page.title, parent=self._tabbar)
-                self.tabs[page.name] = tab
-                body = dpg.add_child_window(parent=tab, border=False, height=-STATUS_H, no_scrollbar=True)
-                page.build(body)
+            self._tabbar = dpg.add_tab_bar(show=False, callback=self._on_tab)   # pages: _build_pages
             with dpg.group(horizontal=True):
                 self._status = dpg.add_text("")
                 # Thumbnail building: done / (done + queued) since the queue was last empty.
@@ -239,6 +236,21 @@ class App:
                 self._toast = dpg.add_text("", color=(255, 200, 90))
                 self._perf = dpg.add_text("", color=(150, 155, 165), show=False)
         self._thumb_peak = 0
+
+    def _build_pages(self) -> None:
+        """The pages' tabs, after the first frame: importing and building twelve pages is ~0.17 s
+        of CPU, and the tab bar is hidden until a project is open anyway."""
+        from aimms_fast.ui.pages import make_pages
+        dpg.push_container_stack("main")      # as if inside the main window's `with` block
+        try:
+            for page in make_pages(self):
+                self.pages[page.name] = page
+                tab = dpg.add_tab(label=page.title, parent=self._tabbar)
+                self.tabs[page.name] = tab
+                body = dpg.add_child_window(parent=tab, border=False, height=-STATUS_H, no_scrollbar=True)
+                page.build(body)
+        finally:
+            dpg.pop_container_stack()
 
     def _build_welcome(self) -> None:
         p = self._welcome
@@ -990,8 +1002,11 @@ class App:
                 self.windows.remove(w)
                 continue
             busy = self.guard("a window", w.tick) or busy
+        # The warm-up waits until a second after the sweep's hold (first screens, scrolling) ends:
+        # its imports (~0.14 s of CPU, holding the GIL in bursts) would land in those frames.
         if self._warmup is not None:
-            if self.guard("warming up the player", self._warmup.step, self) is not False:
+            if time.monotonic() >= self._sweep_hold + WARMUP_IDLE_S and \
+                    self.guard("warming up the player", self._warmup.step, self) is not False:
                 self._warmup = None
             busy = True
         urgent = self.textures.urgent_ready()

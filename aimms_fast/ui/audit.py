@@ -36,7 +36,8 @@ class AuditPage(Page):
         self.rows = []
 
     def on_project(self, project) -> None:
-        self._show()
+        if self.visible or project is None:   # a hidden page loads when shown (on_show)
+            self._show()
 
     def on_show(self) -> None:
         self._show()

@@ -67,7 +67,8 @@ class ScriptPage(Page):
         self.section_rows: list = []
 
     def on_project(self, project) -> None:
-        self._show()
+        if self.visible or project is None:   # a hidden page loads when shown (on_show)
+            self._show()
 
     def on_show(self) -> None:
         self._show()
