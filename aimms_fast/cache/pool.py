@@ -49,6 +49,7 @@ MAX_TASKS_PER_WORKER = 400   # recycle workers now and then: decoder leaks and h
 CRASH_RETRIES = 1
 INLINE_BATCH = 2000          # cached/placeholder checks per loop turn, so new requests are seen soon
 BACKGROUND = 100             # request priority of a whole-project sweep: stale-cancelling never drops it
+WORKER_NICE = 10             # thumbnail workers yield the CPU to the viewer (decode, render) when both want it
 # Issue 14: a full disk used to end the build in three tracebacks. Building stops (files are
 # answered 'failed' with the reason, nothing decoded) once the cache passes its budget or the
 # cache's disk has less than MIN_FREE left; checked every SPACE_CHECK_S.
@@ -86,6 +87,10 @@ def _worker_main(conn, extract_spec: str, params: dict) -> None:
     """Worker process: receive (rel, abs_path), send back ('done', rel, Thumbs)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C belongs to the parent, which stops us
     _die_with_parent()
+    try:   # background work: below the viewer's UI and playback threads (idle cores: no cost)
+        os.nice(WORKER_NICE)
+    except (AttributeError, OSError):
+        pass
     mod, _, name = extract_spec.partition(":")
     extract = getattr(importlib.import_module(mod), name)
     conn.send(("hello", os.getpid()))

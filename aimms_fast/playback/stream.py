@@ -31,6 +31,7 @@ rgb24 (or gbrap for alpha): swscale's direct rgba writer is wrong at some widths
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -47,6 +48,17 @@ log = logging.getLogger(__name__)
 MIN_FRAMES = 2          # the buffer holds at least this many frames whatever the budget says
 BEHIND_SHARE = 4        # 1/BEHIND_SHARE of the buffer stays behind the playhead while playing
 PAUSED_BEHIND_SHARE = 2  # paused (stepping with the arrows): half of it, as back is as likely as on
+
+DECODE_NICE = 5   # look-ahead decode runs below the UI thread, which must present each frame on time
+
+
+def _lower_priority() -> None:
+    """Lower this decode thread's CPU priority (Linux: nice applies per thread). The ring buffer
+    absorbs a late decode; a late UI frame is a dropped frame. No-op where unsupported."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), DECODE_NICE)
+    except (AttributeError, OSError):
+        pass
 
 
 @dataclass(frozen=True, eq=False)
@@ -322,6 +334,7 @@ class TakeStream:
     # -- decode thread ----------------------------------------------------------------------------
     def _run(self) -> None:
         dec = self._dec
+        _lower_priority()
         try:
             while True:
                 with self._cond:

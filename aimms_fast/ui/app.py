@@ -45,7 +45,7 @@ DRAIN_BUDGET_S = 0.002
 BUILD_BUDGET_S = 0.0015        # thumbnails for rows about to scroll in
 URGENT_BUILD_BUDGET_S = 0.008  # cards on screen without their picture
 SWEEP_DELAY_S = 1.5            # after opening: the first screen's thumbnails are asked for first
-WARMUP_IDLE_S = 1.0            # the review warm-up starts this long after the last held frame
+WARMUP_IDLE_S = 1.0            # the review warm-up's GL steps wait this long after the last held frame
 STATUS_H = 26
 
 log = logging.getLogger(__name__)
@@ -1002,11 +1002,11 @@ class App:
                 self.windows.remove(w)
                 continue
             busy = self.guard("a window", w.tick) or busy
-        # The warm-up waits until a second after the sweep's hold (first screens, scrolling) ends:
-        # its imports (~0.14 s of CPU, holding the GIL in bursts) would land in those frames.
+        # The warm-up's imports run on a thread from the open; its GL steps (UI thread, ~30 ms a
+        # frame) wait until a second after the sweep's hold (first screens, scrolling) ends.
         if self._warmup is not None:
-            if time.monotonic() >= self._sweep_hold + WARMUP_IDLE_S and \
-                    self.guard("warming up the player", self._warmup.step, self) is not False:
+            idle = time.monotonic() >= self._sweep_hold + WARMUP_IDLE_S
+            if self.guard("warming up the player", lambda: self._warmup.step(self, idle=idle)) is not False:
                 self._warmup = None
             busy = True
         urgent = self.textures.urgent_ready()

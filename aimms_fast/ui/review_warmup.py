@@ -23,9 +23,11 @@ import threading
 log = logging.getLogger(__name__)
 
 # What opening a player imports beyond the shell (measured with cProfile on the first open).
+# The ui modules only define things at import (no Dear PyGui calls), so the thread imports them too.
 MODULES = ("av", "av.subtitles.stream", "aimms_fast.media.frames", "aimms_fast.media.probe",
            "aimms_fast.playback.stream", "aimms_fast.playback.transport", "aimms_fast.playback.audio",
-           "aimms_fast.store.review", "aimms_fast.store.export")
+           "aimms_fast.store.review", "aimms_fast.store.export",
+           "aimms_fast.ui.live_gl", "aimms_fast.ui.live_view", "aimms_fast.ui.player")
 
 
 def _import_all() -> None:
@@ -50,16 +52,19 @@ class ReviewWarmup:
         self._thread: threading.Thread | None = None
         self._gl_done = False
 
-    def step(self, app) -> bool:
-        """Advance the warm-up by one frame's share; True when it is finished. UI thread."""
+    def step(self, app, *, idle: bool = True) -> bool:
+        """Advance the warm-up by one frame's share; True when it is finished. UI thread. The
+        imports start at once; the GL steps (a texture made and tested on this thread, ~30 ms a
+        frame) wait for `idle` (no first screen loading, no scrolling)."""
         if self._thread is None:
             self._thread = threading.Thread(target=_import_all, name="warm-up imports", daemon=True)
             self._thread.start()
             return False
+        if self._thread.is_alive() or not idle:
+            return False
         if not self._gl_done:
-            import aimms_fast.ui.live_view  # noqa: F401 - what a player imports first (UI thread: dpg)
             from aimms_fast.ui.live_gl import prewarm
             from aimms_fast.ui.player import default_pane_size
             self._gl_done = prewarm(*default_pane_size())
             return False
-        return not self._thread.is_alive()
+        return True
