@@ -240,11 +240,11 @@ def test_disk_full_on_the_second_file_leaves_nothing_half_imported(project, medi
     before = state(project)
     real, calls = F._copy_bytes, []
 
-    def full(src, dst):
+    def full(src, dst, *sync):
         calls.append(src)
         if len(calls) == 3:          # a.png, Fox.gltf, then Fox.bin: the disk is full
             raise OSError(errno.ENOSPC, "No space left on device")
-        real(src, dst)
+        real(src, dst, *sync)
     monkeypatch.setattr(F, "_copy_bytes", full)
     with pytest.raises(AimmsError, match="disk full"):
         OA.add_assets(project, [make_image(media_dir / "a.png"), fox], kind="other")

@@ -228,7 +228,7 @@ from aimms_fast.project import Project
 from aimms_fast.comfy.runner import JobRunner
 import aimms_fast.ops.takes as takes
 
-def copy_half_then_die(src, dest):
+def copy_half_then_die(src, dest, **_):
     data = Path(src).read_bytes()
     with open(dest, "wb") as f:
         f.write(data[: len(data) // 2])

@@ -124,7 +124,7 @@ CRASH_CHILD = textwrap.dedent("""
     from aimms_fast.comfy.watcher import Watcher
     import aimms_fast.ops.takes as takes
 
-    def copy_half_then_die(src, dest):
+    def copy_half_then_die(src, dest, **_):
         data = Path(src).read_bytes()
         with open(dest, "wb") as f:
             f.write(data[: len(data) // 2])

@@ -87,11 +87,11 @@ def test_permission_error_while_copying_leaves_nothing(project, media_dir, monke
     real = F._copy_bytes
     calls = []
 
-    def denied(src, dst):
+    def denied(src, dst, *sync):
         calls.append(src)
         if len(calls) == 3:
             raise PermissionError(errno.EACCES, "Permission denied", str(src))
-        real(src, dst)
+        real(src, dst, *sync)
     monkeypatch.setattr(F, "_copy_bytes", denied)
     with pytest.raises(AimmsError, match="permission denied"):
         add_takes(project, sid, srcs, storyboard="image")
@@ -106,10 +106,10 @@ def test_source_vanishing_mid_import(project, media_dir, monkeypatch):
     srcs = many_images(media_dir, 80)
     real = F._copy_bytes
 
-    def vanish(src, dst):
+    def vanish(src, dst, *sync):
         if Path(src) == srcs[69]:
             Path(src).unlink()
-        real(src, dst)
+        real(src, dst, *sync)
     monkeypatch.setattr(F, "_copy_bytes", vanish)
     with pytest.raises(AimmsError) as ei:
         add_takes(project, sid, srcs, storyboard="image")
@@ -121,6 +121,34 @@ def test_source_vanishing_mid_import(project, media_dir, monkeypatch):
     monkeypatch.setattr(F, "_copy_bytes", real)
     add_takes(project, sid, srcs[BATCH:69] + srcs[70:], storyboard="image")
     assert take_count(project, sid) == 3 + 79
+    check_consistent(project)
+
+
+def test_flush_failing_before_the_rows_commit_leaves_nothing(project, media_dir, monkeypatch):
+    """add_takes copies a batch without fsync and flushes it before its rows commit: a disk that
+    fills up at that flush (delayed allocation) ends the import with the same clear error, the
+    batch's files gone and no row naming them."""
+    from aimms_fast.store import pending as P
+    sid = add_shot(project, shot_name="S")
+    srcs = many_images(media_dir, 5)
+    synced, real_fsync = [], os.fsync
+    folder = project.layout.abs(f"media/{sid}")
+    before = sorted(p.name for p in folder.iterdir())     # the placeholders
+
+    def fsync(fd):
+        synced.append(fd)
+        if len(synced) == 4:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+    monkeypatch.setattr(P.os, "fsync", fsync)
+    with pytest.raises(AimmsError, match="disk full") as ei:
+        add_takes(project, sid, srcs, storyboard="image")
+    assert ei.value.hint and len(synced) == 4      # the flush ran after the copies, one fsync a file
+    assert take_count(project, sid) == 3
+    assert sorted(p.name for p in folder.iterdir()) == before
+    check_consistent(project)
+    monkeypatch.undo()
+    assert len(add_takes(project, sid, srcs, storyboard="image")) == 5
     check_consistent(project)
 
 
@@ -140,7 +168,7 @@ def test_disk_full_while_copying(project, media_dir, monkeypatch):
     star_take(project, tid)
     before = project.layout.abs(f"media/{sid}/video_02.mp4").read_bytes()
 
-    def full(src, dst):
+    def full(src, dst, *sync):
         with open(dst, "wb") as f:  # half a file reaches the disk, then the disk is full
             f.write(Path(src).read_bytes()[:100])
         raise OSError(errno.ENOSPC, "No space left on device", str(dst))
@@ -219,7 +247,7 @@ CHILD_ADD = textwrap.dedent("""
         import time
         from aimms_fast.ops import files as F
         real, count = F._copy_bytes, [0]
-        def slow(s, d):
+        def slow(s, d, *sync):
             count[0] += 1
             if count[0] == stall:
                 with open(d, "wb") as f:
@@ -227,7 +255,7 @@ CHILD_ADD = textwrap.dedent("""
                     f.flush()
                 print("stalled", flush=True)
                 time.sleep(120)
-            real(s, d)
+            real(s, d, *sync)
         F._copy_bytes = slow
     p = Project.open(root)
     assert not p.readonly, p.readonly_reason

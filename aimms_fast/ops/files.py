@@ -14,12 +14,13 @@ IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp"}
 VIDEO_EXTS = {".mp4", ".webm", ".mkv", ".mov", ".gif"}
 
 
-def _copy_bytes(src: Path, dst: Path) -> None:
+def _copy_bytes(src: Path, dst: Path, sync: bool = True) -> None:
     # One place that moves bytes, so tests can simulate a full disk here.
     with open(src, "rb") as fi, open_new(dst) as fo:   # never writes through a planted symlink
         shutil.copyfileobj(fi, fo, 1024 * 1024)
         fo.flush()
-        os.fsync(fo.fileno())
+        if sync:
+            os.fsync(fo.fileno())
 
 
 def check_source(src: Path, allowed: set[str], what: str) -> Path:
@@ -38,12 +39,14 @@ def check_source(src: Path, allowed: set[str], what: str) -> Path:
     return src
 
 
-def copy_into(src: Path, dest: Path) -> None:
-    """Copy src to dest atomically: dest either doesn't exist or is complete."""
+def copy_into(src: Path, dest: Path, *, sync: bool = True) -> None:
+    """Copy src to dest atomically: dest either doesn't exist or is complete. sync=False leaves
+    the flush to disk to the caller (store/pending.PendingFiles flushes a batch before its rows
+    commit; the pending registration covers a crash before that)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + PARTIAL_SUFFIX)
     try:
-        _copy_bytes(src, tmp)
+        _copy_bytes(src, tmp, sync)
         os.replace(tmp, dest)
     except FileNotFoundError as e:
         tmp.unlink(missing_ok=True)

@@ -99,7 +99,7 @@ def add_takes(project, shot_id: int, files: Iterable[str | Path], *, storyboard:
         last = start + BATCH >= len(plan)
         try:
             with pending_files(project.db, project.layout, [r for it in items for r in it[3:] if r],
-                               copier=copy_into) as pf:
+                               copier=copy_into, defer_sync=True) as pf:
                 for k, (src, comp, n, rel, crel) in enumerate(items):
                     pf.copy(src, rel)
                     if comp is not None:
