@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,8 @@ MIN_FRAMES = 2          # the buffer holds at least this many frames whatever th
 BEHIND_SHARE = 4        # 1/BEHIND_SHARE of the buffer stays behind the playhead while playing
 PAUSED_BEHIND_SHARE = 2  # paused (stepping with the arrows): half of it, as back is as likely as on
 
+STEP_SETTLE_S = 0.04    # paused: refills wait this long after a step while the near frames are buffered
+SETTLE_NEAR = 2         # ... i.e. the playhead's frame and SETTLE_NEAR frames each side of it
 DECODE_NICE = 5   # look-ahead decode runs below the UI thread, which must present each frame on time
 
 
@@ -141,6 +144,7 @@ class TakeStream:
         self._bytes = first.nbytes
         self._play, self._dir = 0, 1
         self._paused = False
+        self._stepped_at = 0.0                  # monotonic time of the last want() (see _settle_wait)
         self._gen = 0                           # bumped by want(): the decode checks it per frame
         self._size_gen = 0                      # bumped by set_size(): frames in flight are stale
         self._full_q: list[tuple[int, Future]] = []
@@ -186,6 +190,7 @@ class TakeStream:
             if index == self._play and d == self._dir and paused == self._paused:
                 return
             self._play, self._dir, self._paused = index, d, paused
+            self._stepped_at = time.monotonic()
             self._gen += 1
             self._idle = False
             self._cond.notify_all()
@@ -308,6 +313,20 @@ class TakeStream:
             i += self._dir
         return None
 
+    def _settle_wait(self, task: int | None) -> float:
+        """Seconds to hold a refill back right after a frame step (paused), so that the step's
+        render has the CPU to itself (a GOP decode behind the playhead is ~100 ms of CPU at 1080p).
+        Never when the playhead's own frame, or one of its near neighbours, is missing."""
+        if task is None or not self._paused:
+            return 0.0
+        left = STEP_SETTLE_S - (time.monotonic() - self._stepped_at)
+        if left <= 0:
+            return 0.0
+        p = self._play
+        if any(self._clamp(p + k) not in self._buf for k in range(-SETTLE_NEAR, SETTLE_NEAR + 1)):
+            return 0.0
+        return left
+
     def _store(self, i: int, arr: np.ndarray, size_gen: int) -> None:
         if size_gen != self._size_gen or i in self._buf:
             return
@@ -345,6 +364,10 @@ class TakeStream:
                             job = ("full", *self._full_q.pop(0))
                             break
                         task = self._next_task()
+                        wait = self._settle_wait(task)
+                        if wait > 0:
+                            self._cond.wait(wait)
+                            continue
                         if task is not None:
                             lo, _ = self._window()
                             job = ("frame", task, task - lo, self._gen, self._size_gen, self._size)

@@ -45,6 +45,7 @@ DRAIN_BUDGET_S = 0.002
 BUILD_BUDGET_S = 0.0015        # thumbnails for rows about to scroll in
 URGENT_BUILD_BUDGET_S = 0.008  # cards on screen without their picture
 SWEEP_DELAY_S = 1.5            # after opening: the first screen's thumbnails are asked for first
+UI_SWITCH_INTERVAL_S = 0.001  # sys.setswitchinterval while the viewer runs (see start)
 WARMUP_IDLE_S = 1.0            # the review warm-up's GL steps wait this long after the last held frame
 STATUS_H = 26
 
@@ -178,6 +179,9 @@ class App:
         from aimms_fast.project.logs import start_app_log   # the Logs page's "App log" (issue 9)
         from aimms_fast.ui.prefs import app_log_file
         start_app_log(app_log_file())
+        # The UI thread waits at most ~1 ms (default 5 ms) for the GIL that a decode, loader or
+        # warm-up thread holds between its C calls: frame steps and first screens land sooner.
+        sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
         dpg.create_context()
         dpg.configure_app(manual_callback_management=True)
         self._key_names = _key_names()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import sys
 import threading
 
 log = logging.getLogger(__name__)
@@ -31,18 +30,13 @@ MODULES = ("av", "av.subtitles.stream", "aimms_fast.media.frames", "aimms_fast.m
 
 
 def _import_all() -> None:
-    # Module code holds the GIL; with a 1 ms switch interval (default 5 ms) a UI frame waits at
-    # most ~1 ms for it at a time while these imports run (~0.2 s), e.g. when the user scrolls.
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, 0.001))
-    try:
-        for name in MODULES:
-            try:
-                importlib.import_module(name)
-            except Exception:   # noqa: BLE001 - the player reports its own import error when opened
-                log.warning("warm-up: importing %s failed", name, exc_info=True)
-    finally:
-        sys.setswitchinterval(interval)
+    # Module code holds the GIL; the app's 1 ms switch interval (App.start) keeps a UI frame from
+    # waiting long for it while these imports run (~0.2 s), e.g. when the user scrolls.
+    for name in MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:   # noqa: BLE001 - the player reports its own import error when opened
+            log.warning("warm-up: importing %s failed", name, exc_info=True)
 
 
 class ReviewWarmup:
