@@ -1012,7 +1012,8 @@ class App:
             idle = time.monotonic() >= self._sweep_hold + WARMUP_IDLE_S
             if self.guard("warming up the player", lambda: self._warmup.step(self, idle=idle)) is not False:
                 self._warmup = None
-            busy = True
+            elif idle and not self._warmup.importing():
+                busy = True      # its few GL frames back to back; waiting (or importing) needs no frames
         urgent = self.textures.urgent_ready()
         left = self.textures.pump(URGENT_BUILD_BUDGET_S if urgent else BUILD_BUDGET_S)
         busy = busy or left > 0

@@ -46,6 +46,10 @@ class ReviewWarmup:
         self._thread: threading.Thread | None = None
         self._gl_done = False
 
+    def importing(self) -> bool:
+        """The import thread is still running (it needs no UI frames)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def step(self, app, *, idle: bool = True) -> bool:
         """Advance the warm-up by one frame's share; True when it is finished. UI thread. The
         imports start at once; the GL steps (a texture made and tested on this thread, ~30 ms a

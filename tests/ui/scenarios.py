@@ -606,7 +606,9 @@ def idle_loop(project, out, args):
     from tests.ui.xinput import XInput
     app = start_app(project)
     app.show_page("shots")
-    app.wait_until(lambda: sweep_finished(app), timeout=60)
+    # nothing pending: the sweep is done and so is the review warm-up (its GL steps wait for an
+    # idle second, drawn by the idle loop's own frames)
+    app.wait_until(lambda: sweep_finished(app) and app._warmup is None, timeout=60)
     app._activity = time.monotonic() - 10
     busy = app.iterate(pace=False)
     res = {"busy_when_idle": busy, "idle": app.idle, "waits_for_events": app.wait_events is not None}
