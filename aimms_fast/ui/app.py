@@ -176,9 +176,6 @@ class App:
         if self._log_bridge not in pkg.handlers:
             pkg.addHandler(self._log_bridge)
             pkg.setLevel(logging.WARNING)
-        from aimms_fast.project.logs import start_app_log   # the Logs page's "App log" (issue 9)
-        from aimms_fast.ui.prefs import app_log_file
-        start_app_log(app_log_file())
         # The UI thread waits at most ~1 ms (default 5 ms) for the GIL that a decode, loader or
         # warm-up thread holds between its C calls: frame steps and first screens land sooner.
         sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
@@ -212,6 +209,10 @@ class App:
         dpg.render_dearpygui_frame()
         self.first_frame_at = time.perf_counter()
         self.first_frame_s = self.first_frame_at - self.t0
+        # After the first frame: importing aimms_fast.project (sqlite_utils, numpy) was ~0.2 s.
+        from aimms_fast.project.logs import start_app_log   # the Logs page's "App log" (issue 9)
+        from aimms_fast.ui.prefs import app_log_file
+        start_app_log(app_log_file())
         self.textures = TextureBank(self.prefs.texture_budget_mb << 20)   # numpy; nothing drawn needs it yet
         self._build_pages()
         self._started = True
