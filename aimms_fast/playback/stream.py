@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from concurrent.futures import Future
@@ -57,7 +58,10 @@ DECODE_NICE = 5   # look-ahead decode runs below the UI thread, which must prese
 
 def _lower_priority() -> None:
     """Lower this decode thread's CPU priority (Linux: nice applies per thread). The ring buffer
-    absorbs a late decode; a late UI frame is a dropped frame. No-op where unsupported."""
+    absorbs a late decode; a late UI frame is a dropped frame. Linux only: elsewhere a thread id
+    is not a valid `setpriority` target (it could name another process)."""
+    if not sys.platform.startswith("linux"):
+        return
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), DECODE_NICE)
     except (AttributeError, OSError):
