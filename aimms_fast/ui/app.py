@@ -34,7 +34,6 @@ from aimms_fast.ui import keys as K
 from aimms_fast.ui import theme as T
 from aimms_fast.ui.dialogs import Dialogs
 from aimms_fast.ui.prefs import Prefs
-from aimms_fast.ui.textures import TextureBank
 
 ACTIVE_FRAME_S = 1 / 60
 IDLE_FRAME_S = 0.5             # longest wait for input while idle (then one frame is drawn anyway)
@@ -213,7 +212,10 @@ class App:
         from aimms_fast.project.logs import start_app_log   # the Logs page's "App log" (issue 9)
         from aimms_fast.ui.prefs import app_log_file
         start_app_log(app_log_file())
-        self.textures = TextureBank(self.prefs.texture_budget_mb << 20)   # numpy; nothing drawn needs it yet
+        # The texture bank (and numpy with it, ~40 ms warm, ~25 MB from a cold disk) after the first
+        # frame: nothing drawn before it needs a texture.
+        from aimms_fast.ui.textures import TextureBank
+        self.textures = TextureBank(self.prefs.texture_budget_mb << 20)
         self._build_pages()
         self._started = True
         if project_path is not None:
