@@ -28,6 +28,8 @@ import contextlib
 import errno
 import os
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -207,6 +209,31 @@ def recover_swaps(db, layout, log, refused: list | None = None) -> int:
     return n
 
 
+_flusher: ThreadPoolExecutor | None = None
+_flusher_lock = threading.Lock()
+
+
+def _flush_pool() -> ThreadPoolExecutor:
+    global _flusher
+    with _flusher_lock:
+        if _flusher is None:
+            _flusher = ThreadPoolExecutor(8, thread_name_prefix="aimms-fsync")
+        return _flusher
+
+
+def _fsync_path(p: Path) -> tuple[Path, OSError] | None:
+    """fsync one file (never through a symlink); the error instead of raising it (a pool thread)."""
+    try:
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as e:
+        return p, e
+    return None
+
+
 class PendingFiles:
     """Files registered as pending; see the module doc. Made by `pending_files`."""
 
@@ -217,13 +244,15 @@ class PendingFiles:
         self.rels = list(rels)
         self._copier = copier or copy_bytes
         self._defer_sync = defer_sync
+        self._registered = set(self.rels)
         self._unsynced: list[Path] = []   # copied without fsync: flushed in commit(), before the rows
         self.written: list[Path] = []     # files this block created (removed again on failure)
         self.committed = False
 
     def _target(self, rel: str, *, staged: bool = False, exist_ok: bool = False) -> Path:
-        if rel not in self.rels:
+        if rel not in self._registered:
             raise AimmsError(f"internal: {rel} was not registered as pending", path=rel)
+        # checked again now, not only at registration: a folder may have been replaced by a link since
         dest = self.layout.abs(rel, within=RECORD_TOPS)
         if staged:
             return dest.with_name(dest.name + STAGED_SUFFIX)
@@ -234,8 +263,7 @@ class PendingFiles:
 
     def copy(self, src: Path, rel: str, *, staged: bool = False) -> Path:
         """Copy `src` to `rel` (or beside it under the staged name, for `swap_in` later)."""
-        dest = self._target(rel, staged=staged)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest = self._target(rel, staged=staged)     # the copier makes the folder
         if self._defer_sync:
             self._copier(Path(src), dest, sync=False)
             self._unsynced.append(dest)
@@ -271,22 +299,20 @@ class PendingFiles:
         return dest
 
     def _flush(self) -> None:
-        """fsync the files copied with the flush deferred. One pass after the batch instead of an
-        fsync after each copy: on ext4 each inline fsync is a journal commit that also slowed the
-        next file's create (1,000 videos + PNGs: see docs/performance.md, import)."""
-        for p in self._unsynced:
-            try:
-                fd = os.open(p, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-            except OSError as e:
-                if e.errno == errno.ENOSPC:
-                    raise AimmsError("disk full while copying into the project", path=p,
-                                     hint="free some space and add the files again; nothing was half-written") from e
-                raise AimmsError(f"could not write the copied file to disk ({e.strerror or e})", path=p) from e
+        """fsync the files copied with the flush deferred, several at once. One pass after the batch
+        instead of an fsync after each copy: on ext4 each inline fsync is a journal commit that also
+        slowed the next file's create; concurrent fsyncs share journal commits (128 files: 33 ms one
+        by one, 12 ms on 8 threads; see docs/performance.md, import)."""
+        if not self._unsynced:
+            return
+        errors = [e for e in _flush_pool().map(_fsync_path, self._unsynced) if e is not None]
         self._unsynced.clear()
+        if errors:
+            p, e = errors[0]
+            if e.errno == errno.ENOSPC:
+                raise AimmsError("disk full while copying into the project", path=p,
+                                 hint="free some space and add the files again; nothing was half-written") from e
+            raise AimmsError(f"could not write the copied file to disk ({e.strerror or e})", path=p) from e
 
     @contextlib.contextmanager
     def commit(self):
