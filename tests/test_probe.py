@@ -252,6 +252,25 @@ def test_images_whose_name_lies(tmp_path):
     assert probe_file(tmp_path / "clip.png")["reason"] == "the file holds MP4/MOV data, not an image"
 
 
+def test_videos_whose_name_lies(tmp_path):
+    """.mp4/.mov files are opened with the MP4 demuxer named (no detection); one that holds
+    something else is opened again with detection and probes as it does under its true name."""
+    webm = make_video(tmp_path / "true.webm", frames=6, codec="libvpx")
+    mkv = tmp_path / "true.mkv"
+    with av.open(str(webm)) as src, av.open(str(mkv), "w") as dst:   # same packets, Matroska
+        s = dst.add_stream_from_template(src.streams.video[0])
+        for pkt in src.demux(src.streams.video[0]):
+            if pkt.dts is not None:
+                pkt.stream = s
+                dst.mux(pkt)
+    for true, liar in ((webm, "webm_named.mp4"), (mkv, "mkv_named.mov")):
+        (tmp_path / liar).write_bytes(true.read_bytes())
+        want, got = probe_file(true), probe_file(tmp_path / liar)
+        assert (got["status"], got["codec"], got["container"]) == ("ok", "vp8", "matroska"), liar
+        same = ("codec", "width", "height", "frame_count", "keyframe_count", "fps", "duration")
+        assert {k: got[k] for k in same} == {k: want[k] for k in same}, liar
+
+
 @pytest.mark.parametrize("codec,decoder", [("libvpx-vp9", "libvpx-vp9"), ("libvpx", "libvpx")])
 def test_vp8_vp9_alpha_needs_libvpx(tmp_path, codec, decoder):
     path = tmp_path / "alpha.webm"

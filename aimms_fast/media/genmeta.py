@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+import orjson
+
 from aimms_fast.errors import OutsideProject
 from aimms_fast.media import genmeta_apps as apps
 from aimms_fast.media import genmeta_comfy as comfy
@@ -420,8 +422,10 @@ def gen_row(rel: str, g: GenSummary | None, size: int | None, mtime_ns: int | No
 
 def pack_raw(raw: dict | None) -> bytes | None:
     """The raw metadata texts, zlib-compressed: workflow JSON is ~10 KB a file and compresses
-    ~8x, which keeps shots.db small at 21K takes (uncompressed it was a third of the database)."""
-    return zlib.compress(json.dumps(raw, ensure_ascii=False).encode(), 6) if raw else None
+    ~5x, which keeps shots.db small at 21K takes (uncompressed it was a third of the database).
+    orjson + level 3: 0.037 ms a file against 0.108 ms for json + level 6, for 9 % more bytes
+    (1,590 against 1,461 on the bench's workflows); stored_raw reads either."""
+    return zlib.compress(orjson.dumps(raw), 3) if raw else None
 
 
 def stored_raw(conn, rel: str) -> dict | None:
@@ -440,11 +444,17 @@ def ensure_gen(project, rel_paths: Iterable[str], *, force: bool = False,
                tags: dict[str, dict] | None = None, read: dict | None = None) -> list[dict]:
     """Read and store the generation metadata of new or changed files (fast_gen rows, and their
     search entries); returns one row per path. `tags` maps paths to container tags already read;
-    `read` maps paths to GenSummary results already made (media/probe_pool.py)."""
+    `read` maps paths to (GenSummary or None, size, mtime_ns) read just now, from a checked path
+    (media/probe_pool.py): stored as they are."""
     from aimms_fast.store import search
     conn = project.conn
     out, pending = [], []
     for rel in rel_paths:
+        if read is not None and rel in read:
+            row = gen_row(rel, *read[rel])
+            out.append(row)
+            pending.append(row)
+            continue
         old = stored(conn, rel)
         try:
             path = project.layout.read_path(rel)  # issue 14: nothing outside the project is read
@@ -457,7 +467,7 @@ def ensure_gen(project, rel_paths: Iterable[str], *, force: bool = False,
                 and (old["read_version"] or 0) >= READ_VERSION):
             out.append(old)
             continue
-        g = read[rel] if read is not None and rel in read else read_generation(path, tags=(tags or {}).get(rel))
+        g = read_generation(path, tags=(tags or {}).get(rel))
         row = gen_row(rel, g, st.st_size, st.st_mtime_ns)
         out.append(row)
         pending.append(row)

@@ -20,7 +20,8 @@ import weakref
 from typing import Iterable
 
 from aimms_fast.media.genmeta import ensure_gen
-from aimms_fast.media.probe import _is_current, facts, ensure_probed
+from aimms_fast.media.probe import _is_current, ensure_probed, facts_of
+from aimms_fast.project.layout import OutsideProject
 from aimms_fast.store.db import transaction
 
 log = logging.getLogger(__name__)
@@ -29,16 +30,19 @@ log = logging.getLogger(__name__)
 _deferred: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _needs_probe(project, rels: list[str]) -> list[str]:
-    """The files whose stored probe row is missing or out of date (the workers' work)."""
+def _needs_probe(project, rels: list[str]) -> list[tuple[str, str]]:
+    """(rel, path to read) of the files whose stored probe row is missing or out of date (the
+    workers' work). Missing and refused files are left to ensure_probed, which records them."""
+    stored = facts_of(project.conn, rels)
     out = []
     for rel in rels:
         try:
-            st = os.stat(project.layout.abs(rel))
-        except OSError:
-            continue                  # missing: ensure_probed records that without a worker
-        if not _is_current(facts(project.conn, rel), st):
-            out.append(rel)
+            path = project.layout.read_path(rel)   # issue 14: nothing outside the project is read
+            st = os.stat(path)
+        except (OSError, OutsideProject):
+            continue
+        if not _is_current(stored.get(rel), st):
+            out.append((rel, str(path)))
     return out
 
 
@@ -48,7 +52,7 @@ def _submit(project, rels: list[str], pool):
     if not todo:
         return None
     from aimms_fast.media.probe_pool import shared_pool
-    return (pool or shared_pool()).submit([(r, str(project.layout.abs(r))) for r in todo])
+    return (pool or shared_pool()).submit(todo)
 
 
 def after_import(project, rel_paths: Iterable[str], *, defer: bool = False, pool=None) -> dict:
@@ -92,7 +96,8 @@ def after_import(project, rel_paths: Iterable[str], *, defer: bool = False, pool
             readable = [r["path"] for r in rows if r["status"] == "ok"]
             try:
                 gens = ensure_gen(project, readable, tags=tags,
-                                  read={r: v[2] for r, v in made.items() if v[0].get("status") == "ok"})
+                                  read={r: (v[2], v[0]["size"], v[0]["mtime_ns"])
+                                        for r, v in made.items() if v[0].get("status") == "ok"})
                 report["with_metadata"] = sum(1 for g in gens if g["source"] not in ("none", "error"))
             except Exception:
                 project.log.exception("reading generation metadata of imported files failed")
