@@ -271,6 +271,35 @@ def test_videos_whose_name_lies(tmp_path):
         assert {k: got[k] for k in same} == {k: want[k] for k in same}, liar
 
 
+def test_first_keyframe_that_gives_nothing_resets_the_decoder(tmp_path):
+    """The probe drains the first keyframe at once; when even the drain gives no frame, the real
+    decoder (now at end of stream) is reset and the following packets still find one."""
+    from aimms_fast.media.probe import _FirstFrame
+    clip = make_video(tmp_path / "c.mp4", frames=24, gop=12)
+
+    class FirstKeyframeGivesNothing:          # the real stream; its first keyframe's output is lost
+        def __init__(self, vs):
+            self.vs, self.codec_context, self.calls = vs, vs.codec_context, 0
+
+        def decode(self, pkt):
+            self.calls += 1
+            out = self.vs.decode(pkt)
+            return [] if self.calls <= 2 else out   # the keyframe packet and its drain
+
+    with av.open(str(clip)) as c:
+        vs = c.streams.video[0]
+        vs.codec_context.thread_count = 1
+        proxy = FirstKeyframeGivesNothing(vs)
+        first = _FirstFrame(proxy, None)
+        for pkt in c.demux(vs):               # what _FirstFrame.run does, with the proxy
+            if pkt.size:
+                first.feed(pkt)
+                if first.done:
+                    break
+        first.finish()
+    assert proxy.calls > 2 and first.frame is not None and first.error is None
+
+
 @pytest.mark.parametrize("codec,decoder", [("libvpx-vp9", "libvpx-vp9"), ("libvpx", "libvpx")])
 def test_vp8_vp9_alpha_needs_libvpx(tmp_path, codec, decoder):
     path = tmp_path / "alpha.webm"

@@ -341,9 +341,11 @@ class _FirstFrame:
                     # A keyframe decodes alone: drain it now rather than feed the frames a B-frame
                     # reorder delay holds it back for (1 decode instead of 3: 0.15 ms less a bench
                     # clip, 1.3 ms less a realdata one). If it gave nothing, reset and go on.
-                    out = self.vs.decode(None)
-                    if not out:
-                        self.vs.codec_context.flush_buffers()
+                    try:
+                        out = self.vs.decode(None)
+                    finally:
+                        if not out:
+                            self.vs.codec_context.flush_buffers()
                 if out:
                     self.frame = out[0]
             if self.alpha_dec is not None and self.alpha_frame is None:
