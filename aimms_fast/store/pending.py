@@ -28,7 +28,6 @@ import contextlib
 import errno
 import os
 import shutil
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable
@@ -209,18 +208,6 @@ def recover_swaps(db, layout, log, refused: list | None = None) -> int:
     return n
 
 
-_flusher: ThreadPoolExecutor | None = None
-_flusher_lock = threading.Lock()
-
-
-def _flush_pool() -> ThreadPoolExecutor:
-    global _flusher
-    with _flusher_lock:
-        if _flusher is None:
-            _flusher = ThreadPoolExecutor(8, thread_name_prefix="aimms-fsync")
-        return _flusher
-
-
 def _fsync_path(p: Path) -> tuple[Path, OSError] | None:
     """fsync one file (never through a symlink); the error instead of raising it (a pool thread)."""
     try:
@@ -305,7 +292,8 @@ class PendingFiles:
         by one, 12 ms on 8 threads; see docs/performance.md, import)."""
         if not self._unsynced:
             return
-        errors = [e for e in _flush_pool().map(_fsync_path, self._unsynced) if e is not None]
+        with ThreadPoolExecutor(min(8, len(self._unsynced)), thread_name_prefix="aimms-fsync") as ex:
+            errors = [e for e in ex.map(_fsync_path, self._unsynced) if e is not None]
         self._unsynced.clear()
         if errors:
             p, e = errors[0]
